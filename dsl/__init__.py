@@ -1,0 +1,1 @@
+"""The infuse rule language: grammar, AST, checker, loader and diagnostics."""

@@ -1,0 +1,373 @@
+"""AST nodes of the rule language: one frozen attrs class per construct.
+
+Every node carries a `span` that is excluded from equality, so two rules written
+in different places compare equal when they say the same thing.
+"""
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """Where a node stands in its file (1-based lines and columns, end exclusive)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NOWHERE = Span("<none>", 0, 0, 0, 0)
+
+
+def _span():
+    return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
+
+
+# ----- values and cells -------------------------------------------------------
+
+@attrs.frozen
+class Name:
+    """A bare word: a vocabulary value, a constant, a set, a code or a modifier."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Number:
+    value: int
+    span: Span = _span()
+
+
+@attrs.frozen
+class Duration:
+    """A time literal, held in seconds so that every comparison is exact."""
+
+    seconds: int
+    text: str
+    span: Span = _span()
+
+
+Value = Name | Number | Duration
+
+
+@attrs.frozen
+class AnyCell:
+    """`*`: matches every input, including a missing one."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class BlankCell:
+    """`-` or an empty cell: no output."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class MissingCell:
+    """`missing` / `unknown`: the input is absent (no stop time, no dose)."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class Alternatives:
+    """`a, b, c`: any of the values (a set name stands for its members)."""
+
+    values: tuple[Value, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Negated:
+    """`not a, b`: anything present except the values."""
+
+    alternatives: Alternatives
+    span: Span = _span()
+
+
+@attrs.frozen
+class Comparison:
+    """`<= push_limit`, `> 0`."""
+
+    operator: str
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class Between:
+    """`16 min .. 90 min`: both ends included."""
+
+    low: Value
+    high: Value
+    span: Span = _span()
+
+
+Cell = AnyCell | BlankCell | MissingCell | Alternatives | Negated | Comparison | Between
+
+
+# ----- declarations -----------------------------------------------------------
+
+@attrs.frozen
+class Ref:
+    """A citation of a declared source."""
+
+    source: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class RulesetHeader:
+    name: str
+    version: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Extends:
+    base: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class PayerDecl:
+    payer: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Effective:
+    start: str
+    end: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Include:
+    path: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Source:
+    id: str
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Vocabulary:
+    name: str
+    values: tuple[Name, ...]
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ValueSet:
+    """A named set of values of one field, such as the facility places of service."""
+
+    name: str
+    field: str
+    values: tuple[Name, ...]
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Const:
+    name: str
+    value: Value
+    refs: tuple[Ref, ...]
+    doc: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class CodeDecl:
+    code: str
+    kind: str
+    text: str
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ModifierDecl:
+    code: str
+    text: str
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class FindingDecl:
+    id: str
+    severity: str
+    refs: tuple[Ref, ...]
+    message: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Column:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Row:
+    """One rule of a decision table; cells line up with the table's columns."""
+
+    id: str
+    inputs: tuple[Cell | None, ...]
+    outputs: tuple[Cell | None, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Table:
+    name: str
+    policy: str
+    scope: str
+    refs: tuple[Ref, ...]
+    doc: str | None
+    inputs: tuple[Column, ...]
+    outputs: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Amend:
+    """Rows for a table of the base ruleset: same id replaces, a new id is inserted."""
+
+    table: str
+    before: str | None
+    refs: tuple[Ref, ...]
+    doc: str | None
+    inputs: tuple[Column, ...]
+    outputs: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Condition:
+    """`field = a, b`."""
+
+    field: str
+    values: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Merge:
+    """Events that match `combine` and share `keys` become one, their time the union
+    of theirs less any overlap with events matching `minus` under `minus_keys`."""
+
+    name: str
+    refs: tuple[Ref, ...]
+    doc: str | None
+    combine: Condition
+    keys: tuple[str, ...]
+    minus: Condition | None
+    minus_keys: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Ranking:
+    """`key: a > b > c` (`key` is None for a ranking used whatever the selector)."""
+
+    key: str | None
+    order: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Initial:
+    """One initial event per group of `keys`, chosen by rank, then by `ties`."""
+
+    name: str
+    keys: tuple[str, ...]
+    refs: tuple[Ref, ...]
+    doc: str | None
+    selector: str | None
+    rankings: tuple[Ranking, ...]
+    ties: tuple[str, ...]
+    concurrent: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Units:
+    """Units counted from time: one per `period` after `after`, a final part
+    counted only when longer than `part`."""
+
+    name: str
+    refs: tuple[Ref, ...]
+    doc: str | None
+    period: Duration
+    after: Duration
+    part: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class Require:
+    addons: tuple[Name, ...]
+    primaries: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Limit:
+    code: Name
+    units: int
+    per: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Pair:
+    column1: tuple[Name, ...]
+    column2: tuple[Name, ...]
+    per: str
+    distinct_by: str
+    modifier: Value
+    span: Span = _span()
+
+
+EditClause = Require | Limit | Pair
+
+
+@attrs.frozen
+class Edit:
+    name: str
+    refs: tuple[Ref, ...]
+    doc: str | None
+    clauses: tuple[EditClause, ...]
+    finding: str
+    finding_span: Span = _span()
+    span: Span = _span()
+
+
+Statement = (RulesetHeader | Extends | PayerDecl | Effective | Include | Source | Vocabulary
+             | ValueSet | Const | CodeDecl | ModifierDecl | FindingDecl | Table | Amend
+             | Merge | Initial | Units | Edit)
+
+
+@attrs.frozen
+class Module:
+    """One parsed file."""
+
+    path: str
+    text: str
+    statements: tuple[Statement, ...]

@@ -1,0 +1,174 @@
+"""The checked ruleset: names resolved, cells turned into predicates, stages in order.
+
+Both the reference evaluator and the compiler start from these nodes, so they
+share one reading of the rule text.
+"""
+from __future__ import annotations
+
+import attrs
+
+from dsl.ast import Span
+
+
+@attrs.frozen
+class FieldType:
+    """The type of an attribute a table may read or write."""
+
+    kind: str  # "enum", "bool", "text", "duration", "number"
+    values: tuple[str, ...] = ()  # the allowed words of an enum
+
+
+@attrs.frozen
+class Predicate:
+    """What one input cell accepts. `None` stands for a missing value."""
+
+    kind: str  # "any", "missing", "in", "not_in", "range"
+    values: frozenset = frozenset()
+    low: int | None = None
+    low_inclusive: bool = True
+    high: int | None = None
+    high_inclusive: bool = True
+
+    def matches(self, value) -> bool:
+        if self.kind == "any":
+            return True
+        if value is None:
+            return self.kind == "missing"
+        if self.kind == "in":
+            return value in self.values
+        if self.kind == "not_in":
+            return value not in self.values
+        if self.kind == "range":
+            if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+                return False
+            if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):
+                return False
+            return True
+        return False
+
+    def thresholds(self) -> tuple[int, ...]:
+        return tuple(v for v in (self.low, self.high) if v is not None)
+
+
+ANY = Predicate("any")
+
+
+@attrs.frozen
+class CheckedRow:
+    id: str
+    predicates: tuple[Predicate, ...]
+    outputs: tuple  # one resolved value per output column; None where blank
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class CheckedTable:
+    name: str
+    policy: str  # "first", "unique", "collect", "priority"
+    scope: str  # "administration", "line", "em"
+    refs: tuple[str, ...]
+    doc: str | None
+    inputs: tuple[str, ...]
+    input_types: tuple[FieldType, ...]
+    outputs: tuple[str, ...]
+    rows: tuple[CheckedRow, ...]
+    priority: tuple[str, ...] = ()  # output values best first, for the priority policy
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class CheckedMerge:
+    name: str
+    refs: tuple[str, ...]
+    field: str
+    values: frozenset
+    keys: tuple[str, ...]
+    minus_field: str | None
+    minus_values: frozenset
+    minus_keys: tuple[str, ...]
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class CheckedInitial:
+    name: str
+    refs: tuple[str, ...]
+    keys: tuple[str, ...]
+    selector: str | None  # the attribute that picks a ranking (e.g. the claim type), or None
+    ranked_field: str  # the attribute whose values are ranked
+    rankings: dict  # selector value (or None) -> tuple of ranked values, "primary" allowed first
+    ties: tuple[str, ...]
+    concurrent: frozenset
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class CheckedUnits:
+    name: str
+    refs: tuple[str, ...]
+    doc: str | None
+    period: int  # seconds
+    after: int
+    part: int
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class CheckedRequire:
+    addons: frozenset
+    primaries: frozenset
+
+
+@attrs.frozen
+class CheckedLimit:
+    code: str
+    units: int
+    per: str
+
+
+@attrs.frozen
+class CheckedPair:
+    column1: frozenset
+    column2: frozenset
+    per: str
+    distinct_by: str
+    modifier: str
+
+
+@attrs.frozen
+class CheckedEdit:
+    name: str
+    refs: tuple[str, ...]
+    clauses: tuple
+    finding: str
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class FindingInfo:
+    id: str
+    severity: str
+    message: str
+    refs: tuple[str, ...]
+
+
+@attrs.frozen
+class CheckedRuleset:
+    name: str
+    version: str
+    payer: str | None
+    base: str | None
+    effective: tuple[str, str]
+    digest: str
+    sources: dict  # id -> text
+    vocabularies: dict  # name -> tuple of words
+    codes: dict  # code -> (kind, text)
+    modifiers: dict  # code -> text
+    findings: dict  # id -> FindingInfo
+    consts: dict  # name -> resolved value (seconds for durations)
+    units: dict  # name -> CheckedUnits
+    stages: tuple  # CheckedTable | CheckedMerge | CheckedInitial | CheckedEdit, in run order
+
+    def reference(self, refs: tuple[str, ...]) -> str:
+        """The citation text of a rule, for findings."""
+        return "; ".join(self.sources.get(r, r) for r in refs)

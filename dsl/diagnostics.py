@@ -1,0 +1,67 @@
+"""Diagnostics as data (a stable code, a message, a span), rendered separately.
+
+A ruleset mistake must point an analyst at the exact place: `file:line:col`, the
+source line and a caret under the span, and a "did you mean" where a name is close.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import attrs
+
+from dsl.ast import Span
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    severity: str = "error"
+    hint: str | None = None
+
+    def sort_key(self):
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "file": self.span.file, "line": self.span.line, "column": self.span.column,
+                "hint": self.hint}
+
+
+class RulesetError(Exception):
+    """A ruleset could not be loaded; carries every diagnostic found, sorted."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None):
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.sources = sources or {}
+        super().__init__(render_all(self.diagnostics, self.sources))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """The hint for a near-miss name, or None when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
+    """`file:line:col: severity[code]: message`, the source line, a caret and the hint."""
+    span = diagnostic.span
+    head = f"{span.file}:{span.line}:{span.column}: {diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
+    text = sources.get(span.file)
+    if text is None or span.line < 1:
+        return head + (f"\n  {diagnostic.hint}" if diagnostic.hint else "")
+    lines = text.splitlines() or [""]
+    source_line = lines[min(span.line, len(lines)) - 1]
+    width = 1
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    gutter = " " * len(str(span.line))
+    caret = " " * (span.column - 1) + "^" * width
+    tail = f" {diagnostic.hint}" if diagnostic.hint else ""
+    return f"{head}\n{gutter} |\n{span.line} | {source_line}\n{gutter} | {caret}{tail}"
+
+
+def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> str:
+    return "\n".join(render(d, sources) for d in diagnostics)

@@ -1,0 +1,181 @@
+"""Read a ruleset directory: follow includes, apply a payer variant over its base.
+
+A directory holds one base ruleset (`ruleset.rules`, which includes the others
+in coding order) and payer variants in `payers/*.rules`, each `extends` the base.
+A variant's declarations and stages replace the base's of the same name in place;
+`amend table` replaces rows by id or inserts new ones.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import attrs
+
+from dsl import ast
+from dsl.checked import CheckedRuleset
+from dsl.checker import Schema, check
+from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
+from dsl.parser import parse
+
+BASE_FILE = "ruleset.rules"
+VARIANT_DIR = "payers"
+MAX_FILE_BYTES = 2_000_000
+
+
+@attrs.frozen
+class RulesetFamily:
+    """A base ruleset and its payer variants, keyed by payer name."""
+
+    base: CheckedRuleset
+    variants: dict
+
+    def for_payer(self, payer: str | None) -> CheckedRuleset:
+        return self.variants.get(payer, self.base) if payer else self.base
+
+
+def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
+    """Load and check a base ruleset and every variant beside it, reporting all errors."""
+    directory = Path(directory)
+    if not (directory / BASE_FILE).is_file():
+        raise RulesetError([Diagnostic("E-file", f"no {BASE_FILE} in {directory}", ast.Span(str(directory), 0, 0, 0, 0))])
+    texts: dict[str, str] = {}
+    diagnostics: list[Diagnostic] = []
+    base_statements = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
+    variant_files = sorted((directory / VARIANT_DIR).glob("*.rules")) if (directory / VARIANT_DIR).is_dir() else []
+    variant_statements = {path: _read_with_includes(path, texts, diagnostics, ()) for path in variant_files}
+    if diagnostics:
+        raise RulesetError(diagnostics, texts)
+    base = _check(base_statements, schema, texts, diagnostics)
+    variants = {}
+    for path, statements in variant_statements.items():
+        merged = _apply_variant(base_statements, statements, diagnostics)
+        checked = _check(merged, schema, texts, diagnostics)
+        if checked is not None and base is not None:
+            if checked.base != base.name:
+                header = next(s for s in statements if isinstance(s, ast.Extends)) if any(isinstance(s, ast.Extends) for s in statements) else statements[0]
+                diagnostics.append(Diagnostic("E-extends", f"variant must extend '{base.name}'", header.span,
+                                              did_you_mean(checked.base or "", [base.name])))
+            elif checked.payer is None:
+                diagnostics.append(Diagnostic("E-payer", "a variant names its payer with 'payer NAME'", statements[0].span))
+            else:
+                variants[checked.payer] = checked
+    if diagnostics:
+        raise RulesetError(diagnostics, texts)
+    return RulesetFamily(base, variants)
+
+
+def _check(statements, schema, texts, diagnostics) -> CheckedRuleset | None:
+    files = sorted({s.span.file for s in statements if s.span.file in texts})
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    try:
+        return check(statements, schema, "sha256:" + digest.hexdigest(), texts)
+    except RulesetError as error:
+        diagnostics.extend(d for d in error.diagnostics if d not in diagnostics)
+        return None
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple) -> list:
+    """The statements of a file with each include replaced by the included file's."""
+    shown = _display(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        diagnostics.append(Diagnostic("E-file", f"file is larger than {MAX_FILE_BYTES} bytes", ast.Span(shown, 1, 1, 1, 1)))
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        diagnostics.append(Diagnostic("E-file", f"file is not UTF-8 ({error.reason})", ast.Span(shown, 1, 1, 1, 1)))
+        return []
+    texts[shown] = text
+    try:
+        module = parse(text, shown)
+    except RulesetError as error:
+        diagnostics.extend(error.diagnostics)
+        return []
+    statements = []
+    for node in module.statements:
+        if not isinstance(node, ast.Include):
+            statements.append(node)
+            continue
+        target = (path.parent / node.path).resolve()
+        if target in stack or target == path.resolve():
+            diagnostics.append(Diagnostic("E-include", f"'{node.path}' includes itself", node.span))
+        elif not target.is_file():
+            candidates = [p.name for p in path.parent.glob("*.rules")]
+            diagnostics.append(Diagnostic("E-include", f"no file '{node.path}' to include", node.span,
+                                          did_you_mean(node.path, candidates)))
+        else:
+            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve())))
+    return statements
+
+
+_HEADERS = (ast.RulesetHeader, ast.Extends, ast.PayerDecl, ast.Effective)
+
+
+def _key(node):
+    if isinstance(node, _HEADERS):
+        return (type(node).__name__,)
+    name = getattr(node, "name", None) or getattr(node, "code", None) or getattr(node, "id", None)
+    return (type(node).__name__, name)
+
+
+def _apply_variant(base: list, variant: list, diagnostics: list) -> list:
+    """The base statements with the variant's replacing those of the same kind and name."""
+    merged = list(base)
+    positions = {_key(node): i for i, node in enumerate(merged)}
+    for node in variant:
+        if isinstance(node, ast.Amend):
+            index = positions.get(("Table", node.table))
+            if index is None:
+                tables = [k[1] for k in positions if k[0] == "Table"]
+                diagnostics.append(Diagnostic("E-name", f"unknown table '{node.table}' to amend", node.span,
+                                              did_you_mean(node.table, tables)))
+                continue
+            merged[index] = _amend(merged[index], node, diagnostics)
+            continue
+        key = _key(node)
+        if key in positions:
+            merged[positions[key]] = node
+        else:
+            positions[key] = len(merged)
+            merged.append(node)
+    return merged
+
+
+def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
+    """Replace rows by id, insert new ones before `amend.before` (or at the end)."""
+    inputs = table.inputs + tuple(c for c in amend.inputs[1:] if c.name not in {x.name for x in table.inputs})
+    outputs = table.outputs + tuple(c for c in amend.outputs if c.name not in {x.name for x in table.outputs})
+
+    def widen(row: ast.Row, row_inputs, row_outputs) -> ast.Row:
+        by_input = {c.name: cell for c, cell in zip(row_inputs[1:], row.inputs)}
+        by_output = {c.name: cell for c, cell in zip(row_outputs, row.outputs)}
+        return ast.Row(row.id, tuple(by_input.get(c.name) for c in inputs[1:]),
+                       tuple(by_output.get(c.name) for c in outputs), span=row.span)
+
+    rows = [widen(r, table.inputs, table.outputs) for r in table.rows]
+    ids = [r.id for r in rows]
+    if amend.before is not None and amend.before not in ids:
+        diagnostics.append(Diagnostic("E-name", f"table '{table.name}' has no row '{amend.before}'", amend.span,
+                                      did_you_mean(amend.before, ids)))
+    insert_at = ids.index(amend.before) if amend.before in ids else len(rows)
+    for row in amend.rows:
+        new = widen(row, amend.inputs, amend.outputs)
+        if row.id in ids:
+            rows[ids.index(row.id)] = new
+        else:
+            rows.insert(insert_at, new)
+            ids.insert(insert_at, row.id)
+            insert_at += 1
+    return attrs.evolve(table, inputs=inputs, outputs=outputs, rows=tuple(rows),
+                        refs=table.refs + amend.refs)

@@ -1,0 +1,276 @@
+"""Parse rule-language text into AST nodes (dsl.ast), with syntax errors as diagnostics.
+
+The Lark parse tree is turned into AST nodes in a separate pass so that every node
+keeps its position (a transformer given to Lark itself would get none).
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import lark
+from lark import Token, Transformer, v_args
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
+
+_UNIT_SECONDS = {"min": 60, "h": 3600}
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "INT": "a whole number", "NUMBER": "a version number", "DATE": "a date (YYYY-MM-DD)",
+    "STRING": 'a quoted text', "_NL": "end of line", "$END": "end of file", "ARROW": "'=>'",
+}
+
+
+@functools.cache
+def _lark() -> lark.Lark:
+    grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(text: str, path: str) -> ast.Module:
+    """Parse one file; raise RulesetError with a located diagnostic on a syntax error."""
+    try:
+        tree = _lark().parse(text if text.endswith("\n") else text + "\n")
+    except lark.exceptions.UnexpectedInput as error:
+        raise RulesetError([_syntax_diagnostic(error, path)], {path: text}) from None
+    try:
+        statements = _ToAst(path).transform(tree)
+    except lark.exceptions.VisitError as error:
+        if isinstance(error.orig_exc, RulesetError):
+            raise RulesetError(error.orig_exc.diagnostics, {path: text}) from None
+        raise
+    return ast.Module(path=path, text=text, statements=tuple(statements))
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _TOKEN_WORDS:
+        return _TOKEN_WORDS[terminal]
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    return f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
+
+
+def _syntax_diagnostic(error: lark.exceptions.UnexpectedInput, path: str) -> Diagnostic:
+    line, column = max(error.line, 1), max(error.column, 1)
+    width = 1
+    if isinstance(error, lark.exceptions.UnexpectedToken):
+        token = error.token
+        expected = sorted({_describe(t) for t in error.accepts or error.expected})
+        seen = "end of file" if token.type == "$END" else ("end of line" if token.type == "_NL" else f"'{token}'")
+        message = f"unexpected {seen}; expected {_join(expected)}"
+        if token.type not in ("$END", "_NL"):
+            width = max(len(str(token)), 1)
+    elif isinstance(error, lark.exceptions.UnexpectedCharacters):
+        message = f"unexpected character {error.char!r}"
+    else:
+        message = "unexpected end of file"
+    return Diagnostic("E-syntax", message, ast.Span(path, line, column, line, column + width))
+
+
+def _join(words: list[str]) -> str:
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _unquote(token: Token) -> str:
+    return token[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Parse tree to AST; each method builds one node and gives it its span."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _span(self, meta) -> ast.Span:
+        if getattr(meta, "empty", True):
+            return ast.NOWHERE
+        return ast.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _token_span(self, token: Token) -> ast.Span:
+        return ast.Span(self.path, token.line, token.column, token.end_line, token.end_column)
+
+    def start(self, meta, children):
+        return [c for c in children if c is not None]
+
+    # header and declarations
+    def ruleset_stmt(self, meta, c):
+        return ast.RulesetHeader(str(c[0]), c[1], span=self._span(meta))
+
+    def version(self, meta, c):
+        return str(c[0])
+
+    def extends_stmt(self, meta, c):
+        return ast.Extends(str(c[0]), span=self._span(meta))
+
+    def payer_stmt(self, meta, c):
+        return ast.PayerDecl(str(c[0]), span=self._span(meta))
+
+    def effective_stmt(self, meta, c):
+        return ast.Effective(str(c[0]), str(c[1]), span=self._span(meta))
+
+    def include_stmt(self, meta, c):
+        return ast.Include(_unquote(c[0]), span=self._span(meta))
+
+    def source_stmt(self, meta, c):
+        return ast.Source(str(c[0]), _unquote(c[1]), span=self._token_span(c[0]))
+
+    def vocabulary_stmt(self, meta, c):
+        return ast.Vocabulary(str(c[0]), c[1], c[2] or (), span=self._token_span(c[0]))
+
+    def set_stmt(self, meta, c):
+        return ast.ValueSet(str(c[0]), str(c[1]), c[2], c[3] or (), span=self._token_span(c[0]))
+
+    def const_stmt(self, meta, c):
+        return ast.Const(str(c[0]), c[1], c[2] or (), c[3], span=self._token_span(c[0]))
+
+    def code_stmt(self, meta, c):
+        return ast.CodeDecl(c[0].text, str(c[1]), _unquote(c[2]), c[3] or (), span=c[0].span)
+
+    def modifier_stmt(self, meta, c):
+        return ast.ModifierDecl(c[0].text, _unquote(c[1]), c[2] or (), span=c[0].span)
+
+    def finding_stmt(self, meta, c):
+        return ast.FindingDecl(str(c[0]), str(c[1]), c[2] or (), c[3], span=self._token_span(c[0]))
+
+    def doc(self, meta, c):
+        return _unquote(c[0])
+
+    def refs(self, meta, c):
+        return tuple(ast.Ref(str(t), span=self._token_span(t)) for t in c)
+
+    def names(self, meta, c):
+        return tuple(str(t) for t in c)
+
+    def symbols(self, meta, c):
+        return tuple(c)
+
+    def symbol(self, meta, c):
+        return ast.Name(str(c[0]), span=self._token_span(c[0]))
+
+    # tables
+    def table_stmt(self, meta, c):
+        name, policy, scope, refs, doc, (inputs, outputs), *rows = c
+        return ast.Table(str(name), str(policy), str(scope), refs or (), doc, inputs, outputs,
+                         tuple(rows), span=self._token_span(name))
+
+    def amend_stmt(self, meta, c):
+        name, before, refs, doc, (inputs, outputs), *rows = c
+        return ast.Amend(str(name), before, refs or (), doc, inputs, outputs, tuple(rows),
+                         span=self._token_span(name))
+
+    def before(self, meta, c):
+        return str(c[0])
+
+    def header(self, meta, c):
+        return self._split_at_arrow(c, lambda t: ast.Column(str(t), span=self._token_span(t)))
+
+    def row(self, meta, c):
+        row_id, *rest = c
+        inputs, outputs = self._split_at_arrow(rest, lambda cell: cell)
+        return ast.Row(str(row_id), inputs, outputs, span=self._token_span(row_id))
+
+    def _split_at_arrow(self, children, build):
+        """Split header names or row cells at the `=>` token; empty cells are None."""
+        arrow = next(i for i, child in enumerate(children) if isinstance(child, Token) and child.type == "ARROW")
+        return (tuple(build(x) for x in children[:arrow]),
+                tuple(build(x) for x in children[arrow + 1:]))
+
+    # cells
+    def any(self, meta, c):
+        return ast.AnyCell(span=self._span(meta))
+
+    def blank(self, meta, c):
+        return ast.BlankCell(span=self._span(meta))
+
+    def missing(self, meta, c):
+        return ast.MissingCell(span=self._span(meta))
+
+    def negated(self, meta, c):
+        return ast.Negated(c[0], span=self._span(meta))
+
+    def comparison(self, meta, c):
+        return ast.Comparison(str(c[0]), c[1], span=self._span(meta))
+
+    def between(self, meta, c):
+        return ast.Between(c[0], c[1], span=self._span(meta))
+
+    def alternatives(self, meta, c):
+        return ast.Alternatives(tuple(c), span=self._span(meta))
+
+    def name(self, meta, c):
+        return ast.Name(str(c[0]), span=self._token_span(c[0]))
+
+    def number(self, meta, c):
+        return ast.Number(int(c[0]), span=self._token_span(c[0]))
+
+    def duration(self, meta, c):
+        amount, unit = c
+        if str(unit) not in _UNIT_SECONDS:
+            span = self._token_span(unit)
+            hint = did_you_mean(str(unit), _UNIT_SECONDS) or "write minutes as 'min' and hours as 'h'"
+            raise RulesetError([Diagnostic("E-unit", f"unknown duration unit '{unit}'; expected min or h", span, hint=hint)])
+        return ast.Duration(int(amount) * _UNIT_SECONDS[str(unit)], f"{amount} {unit}", span=self._span(meta))
+
+    # merge, initial, units, edits
+    def condition(self, meta, c):
+        return ast.Condition(str(c[0]), c[1], span=self._span(meta))
+
+    def merge_stmt(self, meta, c):
+        name, refs, doc, combine, keys, minus = c
+        minus_condition, minus_keys = minus if minus else (None, ())
+        return ast.Merge(str(name), refs or (), doc, combine, keys, minus_condition, minus_keys,
+                         span=self._token_span(name))
+
+    def minus(self, meta, c):
+        return c[0], c[1]
+
+    def initial_stmt(self, meta, c):
+        name, keys, refs, doc, (selector, rankings), ties, concurrent = c
+        return ast.Initial(str(name), keys, refs or (), doc, selector, rankings, ties,
+                           concurrent or (), span=self._token_span(name))
+
+    def order_by(self, meta, c):
+        return str(c[0]), tuple(c[1:])
+
+    def order_flat(self, meta, c):
+        return None, (ast.Ranking(None, c[0], span=self._span(meta)),)
+
+    def order_line(self, meta, c):
+        return ast.Ranking(str(c[0]), c[1], span=self._span(meta))
+
+    def ranking(self, meta, c):
+        return tuple(ast.Name(str(t), span=self._token_span(t)) for t in c if t.type == "NAME")
+
+    def ties(self, meta, c):
+        return tuple(c)
+
+    def tie(self, meta, c):
+        return " ".join(str(t) for t in c if t is not None)
+
+    def concurrent(self, meta, c):
+        return tuple(ast.Name(t, span=self._span(meta)) for t in c[0])
+
+    def units_stmt(self, meta, c):
+        name, refs, doc, period, after, _gt, part = c
+        return ast.Units(str(name), refs or (), doc, period, after, part, span=self._token_span(name))
+
+    def edit_stmt(self, meta, c):
+        name, refs, doc, *clauses, finding = c
+        return ast.Edit(str(name), refs or (), doc, tuple(clauses), str(finding),
+                        finding_span=self._token_span(finding), span=self._token_span(name))
+
+    def require(self, meta, c):
+        return ast.Require(c[0], c[1], span=self._span(meta))
+
+    def limit(self, meta, c):
+        return ast.Limit(c[0], int(c[1]), str(c[2]), span=self._span(meta))
+
+    def pair(self, meta, c):
+        return ast.Pair(c[0], c[1], str(c[2]), str(c[3]), c[4], span=self._span(meta))

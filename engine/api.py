@@ -1,0 +1,65 @@
+"""The Python API for embedding: `load` a registry of rulesets, then `code` encounters.
+
+Example:
+    import engine
+    coder = engine.load()                       # the bundled rulesets
+    result = coder.code(json.loads(text))       # a Result; .as_dict() for the contract's JSON
+"""
+from __future__ import annotations
+
+import os
+
+from dsl.checked import CheckedRuleset
+from engine.compiled import CompiledTable, compiled_unit_offsets
+from engine.encounter import EncounterError, parse_encounter
+from engine.pipeline import Pipeline
+from engine.reference import ReferenceTable, reference_unit_offsets
+from engine.registry import Registry
+from engine.result import Result
+from engine.schema import VALIDATED_FIELDS
+
+ENGINES = {
+    "compiled": (CompiledTable, compiled_unit_offsets),
+    "reference": (ReferenceTable, reference_unit_offsets),
+}
+
+
+class Coder:
+    """Codes encounters with the ruleset effective on each one's date and its payer's variant."""
+
+    def __init__(self, registry: Registry, engine: str = "compiled", payer: str | None = None):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine '{engine}'; expected one of: {', '.join(ENGINES)}")
+        self.registry = registry
+        self.engine = engine
+        self.payer = payer
+        self._pipelines: dict = {}
+
+    def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
+        pipeline = self._pipelines.get(id(ruleset))
+        if pipeline is None:
+            make_decider, unit_offsets = ENGINES[self.engine]
+            pipeline = self._pipelines[id(ruleset)] = Pipeline(ruleset, make_decider, unit_offsets)
+        return pipeline
+
+    def code(self, data: object) -> Result:
+        """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
+        date = data.get("date") if isinstance(data, dict) else None
+        family = self.registry.family_for(date) if isinstance(date, str) else None
+        vocabularies = (family or self.registry.latest).base.vocabularies
+        encounter = parse_encounter(data, {k: vocabularies[k] for k in VALIDATED_FIELDS})
+        if family is None:
+            spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
+            raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
+        ruleset = family.for_payer(self.payer or encounter.payer)
+        return self.pipeline(ruleset).run(encounter)
+
+
+def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None) -> Coder:
+    """A Coder over the rulesets at `path` (default: the bundled ones)."""
+    return Coder(Registry.from_path(path), engine, payer)
+
+
+def code(data: object, path: str | os.PathLike | None = None) -> Result:
+    """Code one encounter with a freshly loaded registry (prefer `load` for many)."""
+    return load(path).code(data)

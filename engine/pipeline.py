@@ -1,0 +1,333 @@
+"""The run-time pipeline: an encounter through the ruleset's stages, in the order written.
+
+Stages are generic: tables decide attributes, lines and findings for each event,
+line or E/M service; a merge combines events and their time; an initial stage
+ranks events per group and gives the others their role; edits act on the lines of
+the whole claim. The ruleset gives every one of them its meaning.
+"""
+from __future__ import annotations
+
+import datetime
+
+import attrs
+
+from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair,
+                         CheckedRequire, CheckedRuleset, CheckedTable)
+from engine import intervals
+from engine.encounter import Encounter
+from engine.result import Finding, Line, Result
+
+_SPECIAL_OUTPUTS = {"code", "addon", "units", "addon_units", "modifier", "finding", "report"}
+
+
+@attrs.define(slots=True, eq=False)
+class Event:
+    """One administration, or several merged, as the stages see it."""
+
+    ids: tuple
+    values: dict
+    start_s: int
+    stop_s: int | None
+    wall_start: datetime.datetime
+    intervals: list
+    order: int
+    trail: list
+
+    def wall_date(self, instant: int) -> str:
+        return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
+
+
+@attrs.define(slots=True, eq=False)
+class WorkLine:
+    code: str
+    units: int
+    date: str
+    values: dict
+    administrations: tuple
+    rules: list
+    modifiers: list = attrs.Factory(list)
+    from_administration: bool = True
+
+
+@attrs.define(eq=False)
+class _Run:
+    """The state of one encounter while it goes through the stages."""
+
+    encounter: Encounter
+    events: list
+    lines: list = attrs.Factory(list)
+    findings: dict = attrs.Factory(dict)  # (id, rule) -> list of administration ids
+
+    def raise_finding(self, finding: str, rule: str, administrations=()):
+        ids = self.findings.setdefault((finding, rule), [])
+        ids.extend(a for a in administrations if a not in ids)
+
+
+class Pipeline:
+    """Runs a checked ruleset with a given way of deciding tables and counting units."""
+
+    def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets):
+        self.ruleset = ruleset
+        self.unit_offsets = unit_offsets
+        self.deciders = {id(stage): make_decider(stage) for stage in ruleset.stages if isinstance(stage, CheckedTable)}
+        self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
+
+    def run(self, encounter: Encounter) -> Result:
+        run = _Run(encounter, _events(encounter))
+        for stage in self.ruleset.stages:
+            if isinstance(stage, CheckedTable):
+                getattr(self, f"_table_per_{stage.scope}")(stage, run)
+            elif isinstance(stage, CheckedMerge):
+                _merge(stage, run)
+            elif isinstance(stage, CheckedInitial):
+                _initial(stage, run)
+            elif isinstance(stage, CheckedEdit):
+                _edit(stage, run)
+        return Result(encounter.id, self.header, _final_lines(run.lines), self._findings(run))
+
+    # ----- tables -----
+    def _table_per_administration(self, table: CheckedTable, run: _Run):
+        decide = self.deciders[id(table)].decide
+        for event in run.events:
+            for row in decide(event.values):
+                self._apply_row(table, row, event, run)
+
+    def _apply_row(self, table, row, event: Event, run: _Run):
+        rule = f"{table.name}/{row.id}"
+        out = dict(zip(table.outputs, row.outputs))
+        for column, value in out.items():
+            if value is not None and column not in _SPECIAL_OUTPUTS:
+                event.values[column] = value
+                event.trail.append(rule)
+        for finding in out.get("finding") or ():
+            run.raise_finding(finding, rule, event.ids)
+        if out.get("code"):
+            base = self._emit(out["code"], out.get("units"), "base", event, rule, run)
+            if out.get("modifier"):
+                for line in base:
+                    line.modifiers.append(out["modifier"])
+        if out.get("addon"):
+            self._emit(out["addon"], out.get("addon_units"), "addon", event, rule, run)
+
+    def _emit(self, code: str, units_rule: str | None, part: str, event: Event, rule: str, run: _Run) -> list:
+        """Lines for one code of an event: one unit, or units from time, each dated."""
+        values = {**event.values, "code": code, "part": part}
+        rules = [*event.trail, rule]
+        if units_rule is None:
+            dates = [event.wall_start.date().isoformat()]
+        else:
+            counted = event.values.get("duration") or 0
+            offsets = self.unit_offsets(self.ruleset.units[units_rule], counted)
+            dates = [event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
+            rules.append(f"units/{units_rule}")
+        made = []
+        for date in dict.fromkeys(dates):
+            line = WorkLine(code, dates.count(date), date, values, event.ids, list(rules))
+            run.lines.append(line)
+            made.append(line)
+        return made
+
+    def _table_per_line(self, table: CheckedTable, run: _Run):
+        decide = self.deciders[id(table)].decide
+        for line in run.lines:
+            if not line.from_administration:
+                continue
+            for row in decide(line.values):
+                modifier = dict(zip(table.outputs, row.outputs)).get("modifier")
+                if modifier and modifier not in line.modifiers:
+                    line.modifiers.append(modifier)
+                    line.rules.append(f"{table.name}/{row.id}")
+                for finding in dict(zip(table.outputs, row.outputs)).get("finding") or ():
+                    run.raise_finding(finding, f"{table.name}/{row.id}", line.administrations)
+
+    def _table_per_em(self, table: CheckedTable, run: _Run):
+        decide = self.deciders[id(table)].decide
+        encounter = run.encounter
+        administration_lines = sum(1 for line in run.lines if line.from_administration)
+        for service in encounter.em:
+            values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
+                      "code": service.code, "session": service.session,
+                      "separately_identifiable": service.separately_identifiable,
+                      "administration_lines": administration_lines}
+            for row in decide(values):
+                rule = f"{table.name}/{row.id}"
+                out = dict(zip(table.outputs, row.outputs))
+                for finding in out.get("finding") or ():
+                    run.raise_finding(finding, rule)
+                if out.get("report"):
+                    modifiers = [out["modifier"]] if out.get("modifier") else []
+                    run.lines.append(WorkLine(service.code, 1, encounter.date.isoformat(), values, (), [rule],
+                                              modifiers, from_administration=False))
+
+    def _findings(self, run: _Run) -> tuple:
+        found = []
+        for (finding_id, rule), administrations in run.findings.items():
+            info = self.ruleset.findings[finding_id]
+            found.append(Finding(finding_id, info.severity, info.message, tuple(administrations), rule,
+                                 self.ruleset.reference(info.refs)))
+        return tuple(found)
+
+
+def _events(encounter: Encounter) -> list:
+    """Events in a canonical order (start, stop, id), so input order never matters."""
+    ordered = sorted(encounter.administrations,
+                     key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
+    last_end: dict = {}
+    events = []
+    for order, a in enumerate(ordered):
+        previous_end = last_end.get(a.drug_key)
+        values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
+                  "category": a.category, "route": a.route, "method": a.method, "hormonal": a.hormonal,
+                  "pump": a.pump, "drug": a.drug_key, "dose": a.dose, "indication": a.indication,
+                  "response": a.response, "site": a.site, "session": a.session,
+                  "duration": None if a.stop_s is None else a.stop_s - a.start_s,
+                  "gap": None if previous_end is None else a.start_s - previous_end}
+        end = a.stop_s if a.stop_s is not None else a.start_s
+        last_end[a.drug_key] = max(end, previous_end) if previous_end is not None else end
+        spans = [(a.start_s, a.stop_s)] if a.stop_s is not None and a.stop_s > a.start_s else []
+        events.append(Event((a.id,), values, a.start_s, a.stop_s, a.start, spans, order, []))
+    return events
+
+
+# ----- merge ------------------------------------------------------------------
+
+def _merge(stage: CheckedMerge, run: _Run):
+    """Combine matching events per key; their counted time is the union less the overlaps."""
+    groups: dict = {}
+    for event in run.events:
+        if event.values.get(stage.field) in stage.values:
+            groups.setdefault(tuple(event.values.get(k) for k in stage.keys), []).append(event)
+    rule = f"merge/{stage.name}"
+    for members in groups.values():
+        first = members[0]
+        removed = intervals.union(
+            span for other in run.events
+            if stage.minus_field and other.values.get(stage.minus_field) in stage.minus_values
+            and all(other.values.get(k) == first.values.get(k) for k in stage.minus_keys)
+            for span in other.intervals)
+        counted = intervals.subtract(intervals.union(s for m in members for s in m.intervals), removed)
+        has_time = any(m.values.get("duration") is not None for m in members)
+        values = {**first.values, "duration": intervals.total(counted) if has_time else None}
+        merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
+                       max((m.stop_s for m in members if m.stop_s is not None), default=None),
+                       first.wall_start, counted, first.order, [*first.trail, rule])
+        member_ids = {id(m) for m in members}
+        run.events = [merged if e is first else e for e in run.events if e is first or id(e) not in member_ids]
+
+
+# ----- initial ----------------------------------------------------------------
+
+def _initial(stage: CheckedInitial, run: _Run):
+    """One initial event per group, by rank and ties; roles for the others."""
+    primary = run.encounter.primary
+    groups: dict = {}
+    for event in run.events:
+        selector = event.values.get(stage.selector) if stage.selector else None
+        ranking = stage.rankings.get(selector, stage.rankings.get(None))
+        value = event.values.get(stage.ranked_field)
+        if ranking is None or value not in ranking:
+            continue
+        rank = -1 if ranking[0] == "primary" and primary in event.ids else ranking.index(value)
+        groups.setdefault(tuple(event.values.get(k) for k in stage.keys), []).append(
+            (rank, _tie_key(stage.ties, event, primary), event))
+    ordered_groups = sorted(groups.items(), key=lambda item: min(e.order for _, _, e in item[1]))
+    first_key = ordered_groups[0][0] if ordered_groups else None
+    for key, members in ordered_groups:
+        distinct = next((stage.keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), "none")
+        initial = min(members, key=lambda m: (m[0], m[1]))[2]
+        events = sorted((e for _, _, e in members), key=lambda e: e.order)
+        for event in events:
+            event.values["distinct"] = distinct
+            event.values["role"] = "initial" if event is initial else _role(stage, event, initial, events)
+            event.trail.append(f"initial/{stage.name}")
+
+
+def _tie_key(ties, event: Event, primary) -> tuple:
+    duration = event.values.get("duration") or 0
+    parts = {"primary": 0 if primary in event.ids else 1, "earliest start": event.start_s,
+             "latest start": -event.start_s, "longest duration": -duration, "shortest duration": duration}
+    return (*(parts[t] for t in ties), event.order)
+
+
+def _role(stage: CheckedInitial, event: Event, initial: Event, members: list) -> str:
+    field = stage.ranked_field
+    if event.values.get(field) in stage.concurrent:
+        for other in members:
+            if other is event or not (other is initial or other.order < event.order):
+                continue
+            if (other.values.get(field) in stage.concurrent and other.values["drug"] != event.values["drug"]
+                    and any(intervals.overlaps(a, b) for a in other.intervals for b in event.intervals)):
+                return "concurrent"
+    if any(o.order < event.order and o.values["drug"] == event.values["drug"] for o in members if o is not event):
+        return "repeat"
+    return "sequential"
+
+
+# ----- edits ------------------------------------------------------------------
+
+def _edit(stage: CheckedEdit, run: _Run):
+    rule = f"edit/{stage.name}"
+    for clause in stage.clauses:
+        if isinstance(clause, CheckedLimit):
+            _limit(clause, stage.finding, rule, run)
+        elif isinstance(clause, CheckedPair):
+            _pair(clause, stage.finding, rule, run)
+    requires = [c for c in stage.clauses if isinstance(c, CheckedRequire)]
+    while requires and _require_once(requires, stage.finding, rule, run):
+        pass
+
+
+def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
+    used = 0
+    for line in run.lines:
+        if line.code != clause.code:
+            continue
+        allowed = max(0, clause.units - used)
+        if line.units > allowed:
+            run.raise_finding(finding, rule, line.administrations)
+            line.units = allowed
+            line.rules.append(rule)
+        used += line.units
+    run.lines = [line for line in run.lines if line.units > 0]
+
+
+def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
+    kept = []
+    for line in run.lines:
+        partners = [p for p in run.lines if p.code in clause.column1
+                    and p.values.get(clause.per) == line.values.get(clause.per)]
+        if line.code not in clause.column2 or not partners:
+            kept.append(line)
+        elif all(p.values.get(clause.distinct_by) != line.values.get(clause.distinct_by) for p in partners):
+            if clause.modifier not in line.modifiers:
+                line.modifiers.append(clause.modifier)
+            line.rules.append(rule)
+            kept.append(line)
+        else:
+            run.raise_finding(finding, rule, line.administrations)
+    run.lines = kept
+
+
+def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:
+    codes = {line.code for line in run.lines}
+    for line in run.lines:
+        for clause in clauses:
+            if line.code in clause.addons and not codes & clause.primaries:
+                run.raise_finding(finding, rule, line.administrations)
+                run.lines = [other for other in run.lines if other is not line]
+                return True
+    return False
+
+
+def _final_lines(work_lines: list) -> tuple:
+    """Combine lines that say the same thing, summing their units."""
+    combined: dict = {}
+    for line in work_lines:
+        key = (line.code, tuple(line.modifiers), line.date, line.administrations)
+        if key in combined:
+            units, rules = combined[key]
+            combined[key] = (units + line.units, rules + [r for r in line.rules if r not in rules])
+        else:
+            combined[key] = (line.units, list(dict.fromkeys(line.rules)))
+    return tuple(Line(code, units, modifiers, date, administrations, tuple(rules))
+                 for (code, modifiers, date, administrations), (units, rules) in combined.items())

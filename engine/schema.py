@@ -1,0 +1,42 @@
+"""What the engine offers the rule language: attributes per scope and result columns.
+
+These are generic notions (events with start and stop, durations, gaps, roles,
+lines, units, findings); the ruleset gives them their drug administration meaning.
+The enum fields without values take the ruleset's vocabulary of the same name.
+"""
+from dsl.checked import FieldType
+from dsl.checker import Schema
+
+ENUM = FieldType("enum")
+TEXT = FieldType("text")
+BOOL = FieldType("bool")
+DURATION = FieldType("duration")
+NUMBER = FieldType("number")
+
+ROLES = ("initial", "sequential", "repeat", "concurrent")
+LINE_PARTS = ("base", "addon")
+
+_ENCOUNTER = {"claim": ENUM, "pos": TEXT, "payer": TEXT}
+
+_ADMINISTRATION = {
+    **_ENCOUNTER,
+    "category": ENUM, "route": ENUM, "method": ENUM, "hormonal": BOOL, "pump": BOOL,
+    "drug": TEXT, "dose": TEXT, "indication": TEXT, "response": TEXT, "site": TEXT, "session": TEXT,
+    "duration": DURATION,  # stop minus start; missing without a stop time
+    "gap": DURATION,  # since the previous administration of the same drug ended
+}
+
+SCHEMA = Schema(
+    scopes={
+        "administration": _ADMINISTRATION,
+        "line": {**_ADMINISTRATION, "code": TEXT, "part": FieldType("enum", LINE_PARTS)},
+        "em": {**_ENCOUNTER, "code": TEXT, "session": TEXT, "separately_identifiable": BOOL,
+               "administration_lines": NUMBER},
+    },
+    initial_writes={"role": FieldType("enum", ROLES), "distinct": FieldType("enum", ("none",))},
+    outputs={"code": "code", "addon": "code", "units": "units", "addon_units": "units",
+             "modifier": "modifier", "finding": "finding", "report": "bool"},
+    required_vocabularies=("claim", "category", "route", "method"),
+)
+
+VALIDATED_FIELDS = ("claim", "category", "route", "method")
