@@ -71,6 +71,8 @@ class Pipeline:
         self.unit_offsets = unit_offsets
         self.deciders = {id(stage): make_decider(stage) for stage in ruleset.stages if isinstance(stage, CheckedTable)}
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
+        kinds = ("initial", "addon", "standalone", "em")
+        self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
 
     def run(self, encounter: Encounter) -> Result:
         run = _Run(encounter, _events(encounter))
@@ -83,7 +85,7 @@ class Pipeline:
                 _initial(stage, run)
             elif isinstance(stage, CheckedEdit):
                 _edit(stage, run)
-        return Result(encounter.id, self.header, _final_lines(run.lines), self._findings(run))
+        return Result(encounter.id, self.header, _final_lines(run.lines, self._claim_rank), self._findings(run))
 
     # ----- tables -----
     def _table_per_administration(self, table: CheckedTable, run: _Run):
@@ -319,8 +321,9 @@ def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:
     return False
 
 
-def _final_lines(work_lines: list) -> tuple:
-    """Combine lines that say the same thing, summing their units."""
+def _final_lines(work_lines: list, claim_rank: dict) -> tuple:
+    """Combine lines that say the same thing, summing their units; order them as on a
+    claim: by date, initial codes before their add-ons, then standalone codes, then E/M."""
     combined: dict = {}
     for line in work_lines:
         key = (line.code, tuple(line.modifiers), line.date, line.administrations)
@@ -329,5 +332,8 @@ def _final_lines(work_lines: list) -> tuple:
             combined[key] = (units + line.units, rules + [r for r in line.rules if r not in rules])
         else:
             combined[key] = (line.units, list(dict.fromkeys(line.rules)))
-    return tuple(Line(code, units, modifiers, date, administrations, tuple(rules))
-                 for (code, modifiers, date, administrations), (units, rules) in combined.items())
+    lines = [Line(code, units, modifiers, date, administrations, tuple(rules))
+             for (code, modifiers, date, administrations), (units, rules) in combined.items()]
+    position = {id(line): i for i, line in enumerate(lines)}
+    return tuple(sorted(lines, key=lambda line: (line.date, claim_rank.get(line.code, len(claim_rank)),
+                                                 position[id(line)])))
