@@ -57,6 +57,11 @@ class _Run:
     events: list
     lines: list = attrs.Factory(list)
     findings: dict = attrs.Factory(dict)  # (id, rule) -> list of administration ids
+    trace: list | None = None  # when a list, every decision is recorded in it (for `explain`)
+
+    def record(self, **entry):
+        if self.trace is not None:
+            self.trace.append(entry)
 
     def raise_finding(self, finding: str, rule: str, administrations=()):
         ids = self.findings.setdefault((finding, rule), [])
@@ -74,8 +79,9 @@ class Pipeline:
         kinds = ("initial", "addon", "standalone", "em")
         self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
 
-    def run(self, encounter: Encounter) -> Result:
-        run = _Run(encounter, _events(encounter))
+    def run(self, encounter: Encounter, trace: list | None = None) -> Result:
+        """Code one encounter; with `trace`, append a record of every decision to it."""
+        run = _Run(encounter, _events(encounter), trace=trace)
         for stage in self.ruleset.stages:
             if isinstance(stage, CheckedTable):
                 getattr(self, f"_table_per_{stage.scope}")(stage, run)
@@ -91,7 +97,10 @@ class Pipeline:
     def _table_per_administration(self, table: CheckedTable, run: _Run):
         decide = self.deciders[id(table)].decide
         for event in run.events:
-            for row in decide(event.values):
+            rows = decide(event.values)
+            run.record(stage="table", table=table.name, scope="administration", subject=event.ids,
+                       inputs={c: event.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            for row in rows:
                 self._apply_row(table, row, event, run)
 
     def _apply_row(self, table, row, event: Event, run: _Run):
@@ -122,6 +131,8 @@ class Pipeline:
             offsets = self.unit_offsets(self.ruleset.units[units_rule], counted)
             dates = [event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
             rules.append(f"units/{units_rule}")
+            run.record(stage="units", rule=units_rule, code=code, subject=event.ids, counted=counted,
+                       units=len(offsets), dates=dates)
         made = []
         for date in dict.fromkeys(dates):
             line = WorkLine(code, dates.count(date), date, values, event.ids, list(rules))
@@ -134,7 +145,10 @@ class Pipeline:
         for line in run.lines:
             if not line.from_administration:
                 continue
-            for row in decide(line.values):
+            rows = decide(line.values)
+            run.record(stage="table", table=table.name, scope="line", subject=line.administrations, code=line.code,
+                       inputs={c: line.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            for row in rows:
                 modifier = dict(zip(table.outputs, row.outputs)).get("modifier")
                 if modifier and modifier not in line.modifiers:
                     line.modifiers.append(modifier)
@@ -151,7 +165,10 @@ class Pipeline:
                       "code": service.code, "session": service.session,
                       "separately_identifiable": service.separately_identifiable,
                       "administration_lines": administration_lines}
-            for row in decide(values):
+            rows = decide(values)
+            run.record(stage="table", table=table.name, scope="em", subject=(service.code,),
+                       inputs={c: values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            for row in rows:
                 rule = f"{table.name}/{row.id}"
                 out = dict(zip(table.outputs, row.outputs))
                 for finding in out.get("finding") or ():
@@ -213,6 +230,9 @@ def _merge(stage: CheckedMerge, run: _Run):
         merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
                        max((m.stop_s for m in members if m.stop_s is not None), default=None),
                        first.wall_start, counted, first.order, [*first.trail, rule])
+        run.record(stage="merge", merge=stage.name, subject=merged.ids, counted=values["duration"],
+                   removed=intervals.total(intervals.union(s for m in members for s in m.intervals)) - intervals.total(counted)
+                   if has_time else 0)
         member_ids = {id(m) for m in members}
         run.events = [merged if e is first else e for e in run.events if e is first or id(e) not in member_ids]
 
@@ -242,6 +262,10 @@ def _initial(stage: CheckedInitial, run: _Run):
             event.values["distinct"] = distinct
             event.values["role"] = "initial" if event is initial else _role(stage, event, initial, events)
             event.trail.append(f"initial/{stage.name}")
+        run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
+                   ranking=[m[2].ids for m in sorted(members, key=lambda m: (m[0], m[1]))],
+                   chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
+                   ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members])
 
 
 def _tie_key(ties, event: Event, primary) -> tuple:
@@ -287,6 +311,8 @@ def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
         allowed = max(0, clause.units - used)
         if line.units > allowed:
             run.raise_finding(finding, rule, line.administrations)
+            run.record(stage="edit", edit=rule, action="limit", code=line.code, subject=line.administrations,
+                       kept=allowed)
             line.units = allowed
             line.rules.append(rule)
         used += line.units
@@ -303,10 +329,13 @@ def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
         elif all(p.values.get(clause.distinct_by) != line.values.get(clause.distinct_by) for p in partners):
             if clause.modifier not in line.modifiers:
                 line.modifiers.append(clause.modifier)
+            run.record(stage="edit", edit=rule, action="modifier", code=line.code, subject=line.administrations,
+                       modifier=clause.modifier)
             line.rules.append(rule)
             kept.append(line)
         else:
             run.raise_finding(finding, rule, line.administrations)
+            run.record(stage="edit", edit=rule, action="remove", code=line.code, subject=line.administrations)
     run.lines = kept
 
 
@@ -316,6 +345,7 @@ def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:
         for clause in clauses:
             if line.code in clause.addons and not codes & clause.primaries:
                 run.raise_finding(finding, rule, line.administrations)
+                run.record(stage="edit", edit=rule, action="remove", code=line.code, subject=line.administrations)
                 run.lines = [other for other in run.lines if other is not line]
                 return True
     return False

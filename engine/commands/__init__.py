@@ -1,0 +1,5 @@
+"""Subcommands of `infuse`: each module has `register(subparsers)`, which adds its parser
+and sets `run` (a function of the parsed arguments returning the exit status)."""
+from engine.commands import check, code
+
+COMMANDS = (code, check)
