@@ -160,9 +160,10 @@ class Pipeline:
         decide = self.deciders[id(table)].decide
         encounter = run.encounter
         administration_lines = sum(1 for line in run.lines if line.from_administration)
+        session = default_session(sorted(encounter.administrations, key=lambda a: a.start_s))
         for service in encounter.em:
             values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
-                      "code": service.code, "session": service.session,
+                      "code": service.code, "session": service.session or session,
                       "separately_identifiable": service.separately_identifiable,
                       "administration_lines": administration_lines}
             rows = decide(values)
@@ -191,6 +192,7 @@ def _events(encounter: Encounter) -> list:
     """Events in a canonical order (start, stop, id), so input order never matters."""
     ordered = sorted(encounter.administrations,
                      key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
+    session = default_session(ordered)
     last_end: dict = {}
     events = []
     for order, a in enumerate(ordered):
@@ -198,7 +200,7 @@ def _events(encounter: Encounter) -> list:
         values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
                   "category": a.category, "route": a.route, "method": a.method, "hormonal": a.hormonal,
                   "pump": a.pump, "drug": a.drug_key, "dose": a.dose, "indication": a.indication,
-                  "response": a.response, "site": a.site, "session": a.session,
+                  "response": a.response, "site": a.site, "session": a.session or session,
                   "duration": None if a.stop_s is None else a.stop_s - a.start_s,
                   "gap": None if previous_end is None else a.start_s - previous_end}
         end = a.stop_s if a.stop_s is not None else a.start_s
@@ -206,6 +208,12 @@ def _events(encounter: Encounter) -> list:
         spans = [(a.start_s, a.stop_s)] if a.stop_s is not None and a.stop_s > a.start_s else []
         events.append(Event((a.id,), values, a.start_s, a.stop_s, a.start, spans, order, []))
     return events
+
+
+def default_session(ordered_administrations) -> str | None:
+    """The session of an administration documented without one: the encounter's first
+    documented session (the contract: without a label, a single session)."""
+    return next((a.session for a in ordered_administrations if a.session), None)
 
 
 # ----- merge ------------------------------------------------------------------
