@@ -1,0 +1,52 @@
+"""`infuse explain ENCOUNTER`: the story of one result, for a coder, from the reference semantics."""
+from __future__ import annotations
+
+import json
+import sys
+
+from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
+from engine.encounter import EncounterError
+from engine.explain import explain, render_text
+from engine.tables_export import SourceChanged
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "explain", help="explain how one encounter is coded: every decision, unit count, edit and finding, "
+                        "and why expected codes did not come out")
+    parser.add_argument("encounter", help="an encounter .json file (a test case with an 'encounter' key is "
+                                          "accepted too), or - for stdin")
+    parser.add_argument("--ruleset", help="a ruleset folder, or a folder of year folders (default: the bundled rulesets)")
+    parser.add_argument("--payer", help="apply this payer's variant whatever the encounter says")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        registry = load_registry(args.ruleset)
+    except Unusable as error:
+        return fail(str(error))
+    try:
+        raw = sys.stdin.buffer.read() if args.encounter == "-" else open(args.encounter, "rb").read()
+    except OSError as error:
+        return fail(f"cannot read {args.encounter}: {error.strerror}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        print(f"infuse: {args.encounter} is not a JSON encounter: {error}", file=sys.stderr)
+        return EXIT_REJECTED
+    if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
+        data = data["encounter"]
+    try:
+        story = explain(registry, data, args.payer)
+    except EncounterError as error:
+        print(f"infuse: encounter rejected at {error.path or '(record)'}: {error.message}", file=sys.stderr)
+        return EXIT_REJECTED
+    except SourceChanged as error:
+        return fail(str(error))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_text(story))
+    return EXIT_OK
