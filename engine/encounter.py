@@ -188,9 +188,15 @@ def _check_unique_ids(drafts: list[dict]) -> None:
 
 
 def _local_zone(drafts: list[dict]) -> datetime.tzinfo:
-    """The zone of the encounter's naive times: that of its first aware time, else UTC."""
-    times = (draft[key] for draft in drafts for key in ("start", "stop"))
-    return next((t.tzinfo for t in times if t is not None and t.tzinfo), datetime.timezone.utc)
+    """The zone of the encounter's naive times: that of its earliest aware time, else UTC.
+
+    Chosen by time, not by position, so the order of administrations never matters.
+    """
+    aware = [draft[key] for draft in drafts for key in ("start", "stop")
+             if draft[key] is not None and draft[key].tzinfo]
+    if not aware:
+        return datetime.timezone.utc
+    return min(aware, key=lambda t: (t.astimezone(datetime.timezone.utc), t.utcoffset())).tzinfo
 
 
 def _placed(draft: dict, where: str, zone: datetime.tzinfo) -> Administration:

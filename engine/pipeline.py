@@ -161,7 +161,7 @@ class Pipeline:
         encounter = run.encounter
         administration_lines = sum(1 for line in run.lines if line.from_administration)
         session = default_session(sorted(encounter.administrations, key=lambda a: a.start_s))
-        for service in encounter.em:
+        for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
             values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
                       "code": service.code, "session": service.session or session,
                       "separately_identifiable": service.separately_identifiable,

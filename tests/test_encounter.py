@@ -170,7 +170,7 @@ class TestTimes:
 
         assert a.start_s == b.start_s
 
-    def test_naive_times_take_the_offset_of_the_first_aware_time(self):
+    def test_naive_times_take_the_offset_of_the_earliest_aware_time(self):
         data = with_times(
             ("2026-03-14T10:00", "2026-03-14T10:30"),
             ("2026-03-14T10:30", "2026-03-14T11:00-05:00"),
@@ -181,8 +181,12 @@ class TestTimes:
 
         assert a.stop_s - a.start_s == 30 * 60
         assert a.stop_s == b.start_s
-        assert b.stop_s - b.start_s == 30 * 60
-        assert c.start_s - b.stop_s == -5 * 3600  # 12:00+01:00 is 11:00Z, 11:00-05:00 is 16:00Z
+        # 12:00+01:00 (11:00Z) is earlier than 11:00-05:00 (16:00Z), so naive times are read at +01:00:
+        # b runs from 09:30Z to 16:00Z whatever the order of the administrations.
+        assert b.stop_s - b.start_s == 390 * 60
+        assert c.start_s - b.stop_s == -5 * 3600
+        reordered = dict(data, administrations=data["administrations"][::-1])
+        assert parse_encounter(reordered, VOCABULARIES).administrations[::-1] == (a, b, c)
 
     def test_seconds_and_fractions_are_accepted(self):
         data = with_times(("2026-03-14T10:02:03Z", "2026-03-14T10:04:05.250Z"))

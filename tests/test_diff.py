@@ -1,0 +1,124 @@
+"""`infuse diff`: the changes in the rules and in the coding between two rulesets."""
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+
+import pytest
+
+from engine.cli import main
+from engine.diff import CodingChange, Outcome, _cover, compare, load_side
+from tests.conftest import ROOT, RULESET_2026
+
+DEMO = ROOT / "tests" / "golden" / "check" / "warnings"
+
+
+def _copy(folder, target, file, old, new):
+    shutil.copytree(folder, target)
+    path = target / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return target
+
+
+@pytest.fixture(scope="module")
+def push_limit_diff(tmp_path_factory):
+    moved = _copy(RULESET_2026, tmp_path_factory.mktemp("push") / "2026", "thresholds.rules",
+                  "const push_limit = 15 min", "const push_limit = 20 min")
+    old, new = load_side(RULESET_2026), load_side(moved)
+    return compare(old, new), old, new
+
+
+def test_a_moved_push_limit_is_named_with_the_rows_it_moves(push_limit_diff):
+    push_limit_diff, _, _ = push_limit_diff
+    changes = {(c.section, c.name): c for c in push_limit_diff.changes}
+    assert changes[("constant", "push_limit")].details == ("15 min → 20 min",)
+    assert changes[("row", "service/infusion")].details == ("duration > 15 min → > 20 min",)
+    assert {section for section, _ in changes} == {"constant", "row"}
+
+
+def test_a_moved_push_limit_changes_16_to_20_minute_infusions(push_limit_diff):
+    push_limit_diff, _, _ = push_limit_diff
+    singles = {(p.text, p.change.lines_text()) for p in push_limit_diff.patterns if p.family == "single"}
+    assert singles == {
+        (f"facility claim or professional claim, pos 11|none: {what}, 16–20 min", change)
+        for what, change in (("therapeutic|prophylactic|diagnostic iv infusion", "96365 → 96374"),
+                             ("chemotherapy iv infusion", "96413 → 96409"),
+                             ("therapeutic|prophylactic|diagnostic subq infusion", "96369 → 96372"),
+                             ("hydration subq infusion", "96369 → nothing"))}
+    sequential = next(p for p in push_limit_diff.patterns if p.change.lines_text() == "96367 → 96375")
+    assert "then a new drug: therapeutic iv infusion for 16–20 min" in sequential.text
+    assert all("16–20 min" in p.text for p in push_limit_diff.patterns)
+
+
+def test_every_pattern_example_codes_as_the_pattern_says(push_limit_diff):
+    result, old, new = push_limit_diff
+    for pattern in result.patterns:
+        outcomes = [Outcome.of(side.coder.code(pattern.example)) for side in (old, new)]
+        assert outcomes == [pattern.old, pattern.new], pattern.text
+        assert CodingChange.between(*outcomes) == pattern.change
+
+
+def test_the_medicare_variant_against_its_base_shows_the_99211_rule():
+    result = compare(load_side(RULESET_2026), load_side(RULESET_2026, "medicare"))
+    changes = {(c.section, c.name, c.kind) for c in result.changes}
+    assert ("row", "em/em.99211", "added") in changes
+    assert ("finding", "em-99211-with-administration", "added") in changes
+    lines = [p for p in result.patterns if p.change.lines_differ]
+    assert [(p.text, p.change.lines_text()) for p in lines] == [
+        ("professional claim, pos 11|none: E/M 99211, separately identifiable, beside an administration",
+         "99211-25 → nothing")]
+    assert lines[0].change.findings_added == ("em-99211-with-administration",)
+
+
+def test_identical_rulesets_show_no_difference(capsys):
+    assert main(["diff", str(RULESET_2026), str(RULESET_2026)]) == 0
+    out = capsys.readouterr().out
+    assert "no changes in the rules" in out
+    assert "no change in behaviour" in out
+
+
+def test_a_variant_with_its_base_from_the_command_line(capsys):
+    assert main(["diff", str(DEMO), "--payer", "acme"]) == 1
+    out = capsys.readouterr().out
+    assert "+ coding/push.repeat: service push | role repeat => code 96374 | modifier 76" in out
+    assert "then the same drug 60 min after it ends: therapeutic iv push\n    lines nothing → 96374-76" in out
+
+
+def test_json_for_programs(capsys):
+    assert main(["diff", str(DEMO), "--payer", "acme", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["behaviour"]["differing"] == 2
+    pattern = report["behaviour"]["patterns"][0]
+    assert pattern["added"] == ["96374-76"] and pattern["removed"] == []
+    assert pattern["example"]["new"]["lines"][-1] == "96374-76"
+    assert pattern["example"]["encounter"]["payer"] == "acme"
+
+
+@pytest.mark.parametrize("argv,message", [
+    ([str(DEMO)], "diff needs two ruleset folders"),
+    ([str(DEMO), "--payer", "nobody"], "has no variant for payer 'nobody' (payers: acme)"),
+    ([str(ROOT / "rulesets"), str(DEMO)], "is not a ruleset folder"),
+])
+def test_unusable_arguments_exit_2(argv, message, capsys):
+    assert main(["diff", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_word_only_the_new_vocabulary_has_is_tried(tmp_path):
+    new = _copy(DEMO, tmp_path / "new", "ruleset.rules", "vocabulary route: iv, im ", "vocabulary route: iv, im, io ")
+    result = compare(load_side(DEMO), load_side(new))
+    assert [c.details for c in result.changes if c.section == "vocabulary"] == [("+ io",)]
+    rejected = [p for p in result.patterns if p.change.rejected[0]]
+    assert [p.text for p in rejected] == ["any claim: io, any duration"]
+    assert "administrations[0].route: expected one of: im, iv; got 'io'" in rejected[0].change.removed[0]
+
+
+def test_patterns_cover_exactly_the_points_that_differ():
+    points = [p for p in itertools.product("ab", "xyz", (1, 2, 3)) if p != ("b", "z", 3)]
+    cubes = _cover(points)
+    covered = {p for cube in cubes for p in itertools.product(*cube)}
+    assert covered == set(points)
+    assert cubes == [[["a", "b"], ["x", "y", "z"], [1, 2]], [["a", "b"], ["x", "y"], [3]], [["a"], ["z"], [3]]]
