@@ -284,10 +284,15 @@ class Merge:
 
 @attrs.frozen
 class Ranking:
-    """`key: a > b > c` (`key` is None for a ranking used whatever the selector)."""
+    """`key: a > b > c` (`key` is None for a ranking used whatever the selector).
+
+    `primary` in the order is the documented primary reason, ranked there when its
+    value is one of `primary_of` (any value when empty) and would rank lower.
+    """
 
     key: str | None
     order: tuple[Name, ...]
+    primary_of: tuple[Name, ...] = ()
     span: Span = _span()
 
 

@@ -96,7 +96,8 @@ class CheckedInitial:
     keys: tuple[str, ...]
     selector: str | None  # the attribute that picks a ranking (e.g. the claim type), or None
     ranked_field: str  # the attribute whose values are ranked
-    rankings: dict  # selector value (or None) -> tuple of ranked values, "primary" allowed first
+    rankings: dict  # selector value (or None) -> tuple of ranked values, "primary" among them
+    primary_of: dict  # selector value (or None) -> the values `primary` may promote (empty: any)
     ties: tuple[str, ...]
     concurrent: frozenset
     span: Span = attrs.field(eq=False, default=None)

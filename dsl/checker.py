@@ -66,7 +66,8 @@ class _Context:
 def check(statements: list, schema: Schema, digest: str, sources_text: dict[str, str]) -> CheckedRuleset:
     """Check merged statements; raise RulesetError listing every problem found."""
     ctx = _Context(diagnostics=[])
-    header = _header(statements, ctx)
+    fallback = ast.Span(next(iter(sources_text), "<ruleset>"), 1, 1, 1, 2)
+    header = _header(statements, ctx, fallback)
     _declare(statements, ctx)
     _check_citations(statements, ctx)
     for name in schema.required_vocabularies:
@@ -91,9 +92,9 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
 
 # ----- header and declarations ------------------------------------------------
 
-def _header(statements, ctx) -> dict:
+def _header(statements, ctx, fallback: ast.Span) -> dict:
     found = {"name": None, "version": None, "payer": None, "base": None, "effective": None,
-             "span": ast.NOWHERE}
+             "span": statements[0].span if statements else fallback}
     for node in statements:
         if isinstance(node, ast.RulesetHeader):
             found.update(name=node.name, version=node.version, span=node.span)
@@ -106,8 +107,7 @@ def _header(statements, ctx) -> dict:
                 ctx.error("E-effective", f"effective dates run backwards: {node.start} .. {node.end}", node.span)
             found["effective"] = (node.start, node.end)
     if found["name"] is None:
-        first = statements[0].span if statements else ast.NOWHERE
-        ctx.error("E-header", "a ruleset starts with 'ruleset NAME VERSION'", first)
+        ctx.error("E-header", "a ruleset starts with 'ruleset NAME VERSION'", found["span"])
     if found["effective"] is None:
         ctx.error("E-header", "the ruleset needs 'effective START .. END'", found["span"])
         found["effective"] = ("0001-01-01", "9999-12-31")
@@ -133,7 +133,7 @@ def _declare(statements, ctx):
         symbols = getattr(ctx, table)
         if key in symbols:
             ctx.error("E-duplicate", f"{kind} '{key}' is declared twice", node.span,
-                      f"first declared at line {_node_of(symbols[key]).span.line}")
+                      f"first declared at {_where(_node_of(symbols[key]).span)}")
             continue
         symbols[key] = node if not isinstance(node, ast.ValueSet) else (node, node.field,
                                                                         frozenset(v.text for v in node.values))
@@ -151,6 +151,10 @@ def _declared_name(node) -> str:
         if hasattr(node, attribute):
             return getattr(node, attribute)
     raise AssertionError(node)
+
+
+def _where(span: ast.Span) -> str:
+    return f"{span.file}:{span.line}"
 
 
 def _node_of(entry):
@@ -217,7 +221,15 @@ def _check_stages(statements, ctx, schema, consts, units) -> list:
         for name, field_type in list(fields.items()):
             fields[name] = _bind_vocabulary(name, field_type, ctx)
     stages = []
+    seen: dict = {}
     for node in statements:
+        if isinstance(node, (ast.Table, ast.Merge, ast.Initial, ast.Edit)):
+            key = (type(node).__name__, node.name)
+            if key in seen:
+                ctx.error("E-duplicate", f"{type(node).__name__.lower()} '{node.name}' is declared twice", node.span,
+                          f"first declared at {_where(seen[key])}")
+                continue
+            seen[key] = node.span
         if isinstance(node, ast.Table):
             table = _check_table(node, ctx, schema, available, consts, units)
             if table is not None:
@@ -248,11 +260,16 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
         ctx.error("E-header", "the first column of a table is 'id'", node.inputs[0].span if node.inputs else node.span)
     fields = available[node.scope]
     input_columns = node.inputs[1:]
+    for columns in (input_columns, node.outputs):
+        names = [c.name for c in columns]
+        for column in columns:
+            if names.count(column.name) > 1 and names.index(column.name) != columns.index(column):
+                ctx.error("E-duplicate", f"column '{column.name}' appears twice in table '{node.name}'", column.span)
     input_types = []
     for column in input_columns:
         if column.name not in fields:
             ctx.unknown("column", column.name, column.span, fields)
-        input_types.append(fields.get(column.name, FieldType("text")))
+        input_types.append(fields.get(column.name, _UNKNOWN_TYPE))
     output_kinds = []
     for column in node.outputs:
         kind = schema.outputs.get(column.name)
@@ -267,8 +284,8 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
     for row in node.rows:
         if row.id in seen:
             ctx.error("E-duplicate", f"row id '{row.id}' is used twice in table '{node.name}'", row.span,
-                      f"first used at line {seen[row.id]}")
-        seen[row.id] = row.span.line
+                      f"first used at {_where(seen[row.id])}")
+        seen[row.id] = row.span
         if len(row.inputs) != len(input_columns):
             ctx.error("E-row", f"row '{row.id}' has {len(row.inputs)} input cells; the table has {len(input_columns)} input columns", row.span)
             continue
@@ -305,9 +322,12 @@ def _symbol_text(value) -> str:
     return value.text if isinstance(value, ast.Name) else str(value.value)
 
 
+_UNKNOWN_TYPE = FieldType("unknown")  # an unknown column: its cells are not checked again
+
+
 def _predicate(cell, column: str, field_type: FieldType, ctx, consts) -> Predicate:
     """Turn one input cell into a Predicate, checking it against the column's type."""
-    if cell is None or isinstance(cell, ast.AnyCell):
+    if field_type is _UNKNOWN_TYPE or cell is None or isinstance(cell, ast.AnyCell):
         return ANY
     if isinstance(cell, ast.BlankCell):
         ctx.error("E-cell", f"an input cell cannot be blank ('-'); use '*' for any value", cell.span)
@@ -413,16 +433,24 @@ def _output(cell, column: str, kind, ctx, consts, units):
     return text
 
 
+_MAX_OVERLAPS = 10  # per table: enough to act on, and the check stays fast on huge tables
+
+
 def _check_unique(table: CheckedTable, ctx):
     """Two rows of a `unique` table that can match one input are an error; show that input."""
+    found = 0
     for first, second in itertools.combinations(table.rows, 2):
+        if found == _MAX_OVERLAPS:
+            ctx.error("E-overlap", f"more overlapping rows in unique table '{table.name}' are not listed", table.span)
+            return
         example = []
         for column, field_type, p, q in zip(table.inputs, table.input_types, first.predicates, second.predicates):
             witness = _common_value(p, q, field_type)
             if witness is _NONE:
                 break
-            example.append(f"{column}={_show(witness)}")
+            example.append(f"{column}={_show(witness, field_type)}")
         else:
+            found += 1
             ctx.error("E-overlap", f"rows '{first.id}' and '{second.id}' of unique table '{table.name}' both match "
                       f"{', '.join(example) or 'every input'}", second.span, f"row '{first.id}' is at line {first.span.line}")
 
@@ -449,9 +477,11 @@ def _common_value(p: Predicate, q: Predicate, field_type: FieldType):
     return _NONE
 
 
-def _show(value) -> str:
+def _show(value, field_type: FieldType) -> str:
     if value is None:
         return "missing"
+    if field_type.kind == "duration":
+        return f"{value // 60} min" if value % 60 == 0 else f"{value} s"
     if value == "\x00other":
         return "(any other)"
     return str(value).lower() if isinstance(value, bool) else str(value)
@@ -487,19 +517,20 @@ def _check_initial(node: ast.Initial, ctx, schema, available) -> CheckedInitial:
             ctx.unknown("attribute", node.selector, node.span, fields)
         else:
             selector_values = fields[node.selector].values
+    primary_of = {}
     for ranking in node.rankings:
         if ranking.key is not None and selector_values and ranking.key not in selector_values:
             ctx.error("E-value", f"'{ranking.key}' is not a value of '{node.selector}'", ranking.span,
                       did_you_mean(ranking.key, selector_values))
-        order = []
-        for position, name in enumerate(ranking.order):
-            if name.text == "primary":
-                if position != 0:
-                    ctx.error("E-rank", "'primary' can only come first in a ranking", name.span)
-                order.append("primary")
-                continue
-            order.append(name.text)
+        order = [name.text for name in ranking.order]
+        for value in ranking.primary_of:
+            if value.text not in order:
+                ctx.error("E-rank", f"'primary({value.text})': '{value.text}' is not in this ranking", value.span,
+                          did_you_mean(value.text, order))
+        if ranking.primary_of and "primary" not in order:
+            ctx.error("E-rank", "only 'primary' takes a list of values", ranking.span)
         rankings[ranking.key] = tuple(order)
+        primary_of[ranking.key] = frozenset(v.text for v in ranking.primary_of)
     ranked_values = {v for order in rankings.values() for v in order if v != "primary"}
     ranked_field = _ranked_field(ranked_values, fields, ctx, node)
     for tie in node.ties:
@@ -516,13 +547,13 @@ def _check_initial(node: ast.Initial, ctx, schema, available) -> CheckedInitial:
         fields[attribute] = field_type
         available["line"][attribute] = field_type
     return CheckedInitial(node.name, tuple(r.source for r in node.refs), node.keys, node.selector,
-                          ranked_field, rankings, node.ties,
+                          ranked_field, rankings, primary_of, node.ties,
                           frozenset(n.text for n in node.concurrent), span=node.span)
 
 
 def _ranked_field(values, fields, ctx, node) -> str:
     """The attribute whose values the ranking lists (the one enum holding them all)."""
-    for name, field_type in fields.items():
+    for name, field_type in reversed(fields.items()):  # attributes the rules produced come last: prefer them
         if field_type.kind == "enum" and values and values <= set(field_type.values):
             return name
     for value in sorted(values):

@@ -6,11 +6,15 @@ source line and a caret under the span, and a "did you mean" where a name is clo
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 
 import attrs
 
 from dsl.ast import Span
+
+MAX_RENDERED = 100  # a long list helps nobody; the rest is counted, not shown
+MAX_SHOWN_CHARS = 1000  # of one source line; only a line the parser rejects as too long is longer
 
 
 @attrs.frozen
@@ -52,16 +56,31 @@ def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
     text = sources.get(span.file)
     if text is None or span.line < 1:
         return head + (f"\n  {diagnostic.hint}" if diagnostic.hint else "")
-    lines = text.splitlines() or [""]
+    lines = _lines(text)
     source_line = lines[min(span.line, len(lines)) - 1]
+    if len(source_line) > MAX_SHOWN_CHARS:
+        source_line = source_line[:MAX_SHOWN_CHARS] + " ..."
     width = 1
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
     gutter = " " * len(str(span.line))
-    caret = " " * (span.column - 1) + "^" * width
+    # Tabs are copied so that the caret stands under the span however tabs are shown.
+    caret = "".join(c if c == "\t" else " " for c in source_line[:span.column - 1]) + "^" * width
     tail = f" {diagnostic.hint}" if diagnostic.hint else ""
     return f"{head}\n{gutter} |\n{span.line} | {source_line}\n{gutter} | {caret}{tail}"
 
 
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> list[str]:
+    """The lines as the parser counts them: only `\\n` ends a line (not `\\f` or U+2028,
+    which str.splitlines also splits at); split once per text, not once per diagnostic."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> str:
-    return "\n".join(render(d, sources) for d in diagnostics)
+    """Every diagnostic rendered, up to MAX_RENDERED, then how many more there are."""
+    diagnostics = list(diagnostics)
+    shown = [render(d, sources) for d in diagnostics[:MAX_RENDERED]]
+    if len(diagnostics) > MAX_RENDERED:
+        shown.append(f"... and {len(diagnostics) - MAX_RENDERED} more")
+    return "\n".join(shown)

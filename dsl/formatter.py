@@ -35,12 +35,12 @@ _TOKEN = re.compile(r'''
     (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<comment>\#.*)
   | (?P<space>[ \t]+)
-  | (?P<token>=>|<=|>=|\.\.|[<>|,:\[\]=*-]
+  | (?P<token>=>|<=|>=|\.\.|[<>|,:\[\]()=*-]
       |\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)+|\d+|[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*)
 ''', re.VERBOSE)
 
 _HEADER_KINDS = (ast.RulesetHeader, ast.Extends, ast.PayerDecl, ast.Effective)
-_NO_SPACE_BEFORE = {",", ":", "]"}
+_NO_SPACE_BEFORE = {",", ":", "]", "(", ")"}
 _INDENT = "  "
 
 
@@ -153,10 +153,10 @@ def _gap(gap: list[_Line], previous: _Statement | None, following: _Statement | 
 
 
 def _join(tokens) -> str:
-    """Tokens one space apart, none before `,` `:` `]` nor after `[`."""
+    """Tokens one space apart, none before `,` `:` `]` `(` `)` nor after `[` `(`."""
     text = ""
     for i, token in enumerate(tokens):
-        if i and token not in _NO_SPACE_BEFORE and tokens[i - 1] != "[":
+        if i and token not in _NO_SPACE_BEFORE and tokens[i - 1] not in ("[", "("):
             text += " "
         text += token
     return text

@@ -22,6 +22,7 @@ from dsl.parser import parse
 BASE_FILE = "ruleset.rules"
 VARIANT_DIR = "payers"
 MAX_FILE_BYTES = 2_000_000
+MAX_INCLUDE_DEPTH = 16
 
 
 @attrs.frozen
@@ -44,7 +45,8 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
     diagnostics: list[Diagnostic] = []
     base_statements = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
     variant_files = sorted((directory / VARIANT_DIR).glob("*.rules")) if (directory / VARIANT_DIR).is_dir() else []
-    variant_statements = {path: _read_with_includes(path, texts, diagnostics, ()) for path in variant_files}
+    variant_statements = {path: _read_with_includes(path, texts, diagnostics, (), root=directory.resolve())
+                          for path in variant_files}
     if diagnostics:
         raise RulesetError(diagnostics, texts)
     base = _check(base_statements, schema, texts, diagnostics)
@@ -53,12 +55,13 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
         merged = _apply_variant(base_statements, statements, diagnostics)
         checked = _check(merged, schema, texts, diagnostics)
         if checked is not None and base is not None:
+            first = statements[0].span if statements else ast.Span(_display(path), 1, 1, 1, 1)  # an empty file
             if checked.base != base.name:
-                header = next(s for s in statements if isinstance(s, ast.Extends)) if any(isinstance(s, ast.Extends) for s in statements) else statements[0]
-                diagnostics.append(Diagnostic("E-extends", f"variant must extend '{base.name}'", header.span,
-                                              did_you_mean(checked.base or "", [base.name])))
+                header = next((s.span for s in statements if isinstance(s, ast.Extends)), first)
+                diagnostics.append(Diagnostic("E-extends", f"variant must extend '{base.name}'", header,
+                                              hint=did_you_mean(checked.base or "", [base.name])))
             elif checked.payer is None:
-                diagnostics.append(Diagnostic("E-payer", "a variant names its payer with 'payer NAME'", statements[0].span))
+                diagnostics.append(Diagnostic("E-payer", "a variant names its payer with 'payer NAME'", first))
             else:
                 variants[checked.payer] = checked
     if diagnostics:
@@ -74,7 +77,8 @@ def _check(statements, schema, texts, diagnostics) -> CheckedRuleset | None:
     try:
         return check(statements, schema, "sha256:" + digest.hexdigest(), texts)
     except RulesetError as error:
-        diagnostics.extend(d for d in error.diagnostics if d not in diagnostics)
+        seen = set(diagnostics)
+        diagnostics.extend(d for d in error.diagnostics if d not in seen)
         return None
 
 
@@ -85,11 +89,21 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple) -> list:
-    """The statements of a file with each include replaced by the included file's."""
+def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple,
+                        included: dict | None = None, root: Path | None = None) -> list:
+    """The statements of a file with each include replaced by the included file's.
+
+    `stack` holds the files including this one; `included` maps every file read so far
+    from the same top file to the include that read it, so each is read once and a
+    file including another many times over cannot multiply the work. Only files under
+    `root` (by default the top file's folder) are read: a ruleset must not reach
+    /proc/self/environ or /dev/zero, nor show their lines in a diagnostic.
+    """
+    included = {} if included is None else included
+    root = path.parent.resolve() if root is None else root
     shown = _display(path)
     if path.stat().st_size > MAX_FILE_BYTES:
-        diagnostics.append(Diagnostic("E-file", f"file is larger than {MAX_FILE_BYTES} bytes", ast.Span(shown, 1, 1, 1, 1)))
+        diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes", ast.Span(shown, 1, 1, 1, 1)))
         return []
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,14 +122,24 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
             statements.append(node)
             continue
         target = (path.parent / node.path).resolve()
-        if target in stack or target == path.resolve():
+        if not target.is_relative_to(root):
+            diagnostics.append(Diagnostic("E-include", f"'{node.path}' is outside the ruleset folder", node.span))
+        elif target in stack or target == path.resolve():
             diagnostics.append(Diagnostic("E-include", f"'{node.path}' includes itself", node.span))
+        elif target in included:
+            first = included[target]
+            diagnostics.append(Diagnostic("E-include", f"'{node.path}' is already included", node.span,
+                                          hint=f"first included at {first.file}:{first.line}"))
+        elif len(stack) >= MAX_INCLUDE_DEPTH:
+            diagnostics.append(Diagnostic("E-limit", f"includes nest more than {MAX_INCLUDE_DEPTH} deep",
+                                          node.span))
         elif not target.is_file():
             candidates = [p.name for p in path.parent.glob("*.rules")]
             diagnostics.append(Diagnostic("E-include", f"no file '{node.path}' to include", node.span,
-                                          did_you_mean(node.path, candidates)))
+                                          hint=did_you_mean(node.path, candidates)))
         else:
-            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve())))
+            included[target] = node.span
+            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), included, root))
     return statements
 
 
@@ -139,7 +163,7 @@ def _apply_variant(base: list, variant: list, diagnostics: list) -> list:
             if index is None:
                 tables = [k[1] for k in positions if k[0] == "Table"]
                 diagnostics.append(Diagnostic("E-name", f"unknown table '{node.table}' to amend", node.span,
-                                              did_you_mean(node.table, tables)))
+                                              hint=did_you_mean(node.table, tables)))
                 continue
             merged[index] = _amend(merged[index], node, diagnostics)
             continue
@@ -167,7 +191,7 @@ def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
     ids = [r.id for r in rows]
     if amend.before is not None and amend.before not in ids:
         diagnostics.append(Diagnostic("E-name", f"table '{table.name}' has no row '{amend.before}'", amend.span,
-                                      did_you_mean(amend.before, ids)))
+                                      hint=did_you_mean(amend.before, ids)))
     insert_at = ids.index(amend.before) if amend.before in ids else len(rows)
     for row in amend.rows:
         new = widen(row, amend.inputs, amend.outputs)
@@ -178,4 +202,4 @@ def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
             ids.insert(insert_at, row.id)
             insert_at += 1
     return attrs.evolve(table, inputs=inputs, outputs=outputs, rows=tuple(rows),
-                        refs=table.refs + amend.refs)
+                        refs=table.refs + tuple(r for r in amend.refs if r not in table.refs))

@@ -16,6 +16,14 @@ from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
 
 _UNIT_SECONDS = {"min": 60, "h": 3600}
 
+# Limits on one file, so that a mistaken or hostile file is rejected with a located
+# E-limit diagnostic instead of exhausting time or memory (the loader limits its size).
+MAX_LINE_CHARS = 1000
+MAX_STATEMENTS = 2000
+MAX_ROWS = 5000
+MAX_COLUMNS = 64
+MAX_NUMBER = 1_000_000  # every whole number: a duration's amount, a bound, a limit
+
 _TOKEN_WORDS = {
     "NAME": "a name", "INT": "a whole number", "NUMBER": "a version number", "DATE": "a date (YYYY-MM-DD)",
     "STRING": 'a quoted text', "_NL": "end of line", "$END": "end of file", "ARROW": "'=>'",
@@ -29,18 +37,49 @@ def _lark() -> lark.Lark:
 
 
 def parse(text: str, path: str) -> ast.Module:
-    """Parse one file; raise RulesetError with a located diagnostic on a syntax error."""
+    """Parse one file; raise RulesetError with located diagnostics on a syntax error,
+    an unknown duration unit or a limit passed."""
+    long_lines = _long_lines(text, path)
+    if long_lines:
+        raise RulesetError(long_lines, {path: text})
     try:
         tree = _lark().parse(text if text.endswith("\n") else text + "\n")
     except lark.exceptions.UnexpectedInput as error:
         raise RulesetError([_syntax_diagnostic(error, path)], {path: text}) from None
-    try:
-        statements = _ToAst(path).transform(tree)
-    except lark.exceptions.VisitError as error:
-        if isinstance(error.orig_exc, RulesetError):
-            raise RulesetError(error.orig_exc.diagnostics, {path: text}) from None
-        raise
+    transformer = _ToAst(path)
+    statements = transformer.transform(tree)
+    problems = transformer.problems + _size_limits(statements)
+    if problems:
+        raise RulesetError(problems, {path: text})
     return ast.Module(path=path, text=text, statements=tuple(statements))
+
+
+def _long_lines(text: str, path: str) -> list[Diagnostic]:
+    """Lines past MAX_LINE_CHARS, checked before parsing so no token can grow without bound."""
+    return [Diagnostic("E-limit", f"line is longer than {MAX_LINE_CHARS} characters",
+                       ast.Span(path, number, MAX_LINE_CHARS + 1, number, MAX_LINE_CHARS + 2))
+            for number, line in enumerate(text.split("\n"), 1)
+            if len(line.removesuffix("\r")) > MAX_LINE_CHARS]
+
+
+def _size_limits(statements: list) -> list[Diagnostic]:
+    """Too many statements in the file, rows or columns in a table: each at the first one past the limit."""
+    found = []
+    if len(statements) > MAX_STATEMENTS:
+        found.append(Diagnostic("E-limit", f"more than {MAX_STATEMENTS} statements in one file",
+                                statements[MAX_STATEMENTS].span, hint="split the file and include the parts"))
+    for node in statements:
+        if not isinstance(node, (ast.Table, ast.Amend)):
+            continue
+        name = node.name if isinstance(node, ast.Table) else node.table
+        if len(node.rows) > MAX_ROWS:
+            found.append(Diagnostic("E-limit", f"table '{name}' has more than {MAX_ROWS} rows",
+                                    node.rows[MAX_ROWS].span))
+        columns = (*node.inputs, *node.outputs)
+        if len(columns) > MAX_COLUMNS:
+            found.append(Diagnostic("E-limit", f"table '{name}' has more than {MAX_COLUMNS} columns",
+                                    columns[MAX_COLUMNS].span))
+    return found
 
 
 def _describe(terminal: str) -> str:
@@ -87,6 +126,7 @@ class _ToAst(Transformer):
     def __init__(self, path: str):
         super().__init__()
         self.path = path
+        self.problems: list[Diagnostic] = []  # reported together once the whole file is read
 
     def _span(self, meta) -> ast.Span:
         if getattr(meta, "empty", True):
@@ -116,7 +156,7 @@ class _ToAst(Transformer):
         return ast.Effective(str(c[0]), str(c[1]), span=self._span(meta))
 
     def include_stmt(self, meta, c):
-        return ast.Include(_unquote(c[0]), span=self._span(meta))
+        return ast.Include(_unquote(c[0]), span=self._token_span(c[0]))
 
     def source_stmt(self, meta, c):
         return ast.Source(str(c[0]), _unquote(c[1]), span=self._token_span(c[0]))
@@ -208,15 +248,25 @@ class _ToAst(Transformer):
         return ast.Name(str(c[0]), span=self._token_span(c[0]))
 
     def number(self, meta, c):
-        return ast.Number(int(c[0]), span=self._token_span(c[0]))
+        return ast.Number(self._whole(c[0]), span=self._token_span(c[0]))
 
     def duration(self, meta, c):
         amount, unit = c
         if str(unit) not in _UNIT_SECONDS:
-            span = self._token_span(unit)
             hint = did_you_mean(str(unit), _UNIT_SECONDS) or "write minutes as 'min' and hours as 'h'"
-            raise RulesetError([Diagnostic("E-unit", f"unknown duration unit '{unit}'; expected min or h", span, hint=hint)])
-        return ast.Duration(int(amount) * _UNIT_SECONDS[str(unit)], f"{amount} {unit}", span=self._span(meta))
+            self.problems.append(Diagnostic("E-unit", f"unknown duration unit '{unit}'; expected min or h",
+                                            self._token_span(unit), hint=hint))
+        return ast.Duration(self._whole(amount) * _UNIT_SECONDS.get(str(unit), 0), f"{amount} {unit}",
+                            span=self._span(meta))
+
+    def _whole(self, token: Token) -> int:
+        """The value of an INT token; past MAX_NUMBER an E-limit, read as 0 (never used:
+        the file is rejected), so no later stage sees a number too large for a float."""
+        if len(token.lstrip("0")) > len(str(MAX_NUMBER)) or int(token) > MAX_NUMBER:
+            self.problems.append(Diagnostic("E-limit", f"number is larger than {MAX_NUMBER}",
+                                            self._token_span(token)))
+            return 0
+        return int(token)
 
     # merge, initial, units, edits
     def condition(self, meta, c):
@@ -240,13 +290,23 @@ class _ToAst(Transformer):
         return str(c[0]), tuple(c[1:])
 
     def order_flat(self, meta, c):
-        return None, (ast.Ranking(None, c[0], span=self._span(meta)),)
+        order, primary_of = c[0]
+        return None, (ast.Ranking(None, order, primary_of, span=self._span(meta)),)
 
     def order_line(self, meta, c):
-        return ast.Ranking(str(c[0]), c[1], span=self._span(meta))
+        order, primary_of = c[1]
+        return ast.Ranking(str(c[0]), order, primary_of, span=self._span(meta))
 
     def ranking(self, meta, c):
-        return tuple(ast.Name(str(t), span=self._token_span(t)) for t in c if t.type == "NAME")
+        items = [item for item in c if not isinstance(item, Token)]
+        order = tuple(name for name, _ in items)
+        primary_of = next((values for name, values in items if values), ())
+        return order, primary_of
+
+    def rank_item(self, meta, c):
+        name, values = c
+        span = self._token_span(name)
+        return ast.Name(str(name), span=span), tuple(ast.Name(v, span=span) for v in values or ())
 
     def ties(self, meta, c):
         return tuple(c)
@@ -270,7 +330,7 @@ class _ToAst(Transformer):
         return ast.Require(c[0], c[1], span=self._span(meta))
 
     def limit(self, meta, c):
-        return ast.Limit(c[0], int(c[1]), str(c[2]), span=self._span(meta))
+        return ast.Limit(c[0], self._whole(c[1]), str(c[2]), span=self._span(meta))
 
     def pair(self, meta, c):
         return ast.Pair(c[0], c[1], str(c[2]), str(c[3]), c[4], span=self._span(meta))

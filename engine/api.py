@@ -34,6 +34,7 @@ class Coder:
         self.engine = engine
         self.payer = payer
         self._pipelines: dict = {}
+        self._words: dict = {}
 
     def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
         pipeline = self._pipelines.get(id(ruleset))
@@ -42,12 +43,19 @@ class Coder:
             pipeline = self._pipelines[id(ruleset)] = Pipeline(ruleset, make_decider, unit_offsets)
         return pipeline
 
+    def _vocabularies(self, family) -> dict:
+        """The words an encounter may use, from the family's base ruleset (kept per family)."""
+        words = self._words.get(id(family))
+        if words is None:
+            vocabularies = family.base.vocabularies
+            words = self._words[id(family)] = {k: frozenset(vocabularies[k]) for k in VALIDATED_FIELDS}
+        return words
+
     def code(self, data: object) -> Result:
         """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
         date = data.get("date") if isinstance(data, dict) else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
-        vocabularies = (family or self.registry.latest).base.vocabularies
-        encounter = parse_encounter(data, {k: vocabularies[k] for k in VALIDATED_FIELDS})
+        encounter = parse_encounter(data, self._vocabularies(family or self.registry.latest))
         if family is None:
             spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
             raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")

@@ -141,12 +141,13 @@ class Coverage:
                     self._boundary(variant, where, predicate.high, field_type.kind, predicate.high_inclusive, user)
 
     def _register_initial(self, variant: str, stage: CheckedInitial) -> None:
-        signature = attrs.evolve(stage, refs=(), rankings=tuple(sorted(stage.rankings.items(), key=repr)))
+        signature = attrs.evolve(stage, refs=(), rankings=tuple(sorted(stage.rankings.items(), key=repr)),
+                                 primary_of=tuple(sorted(stage.primary_of.items(), key=repr)))
         roles = ("initial", "sequential", "repeat", *(("concurrent",) if stage.concurrent else ()))
         for role in roles:
             self._item(variant, ("initial", stage.name, role), ("initial", signature, role), "initial",
                        f"initial/{stage.name}: gives role {role}")
-        if any(ranking and ranking[0] == "primary" for ranking in stage.rankings.values()):
+        if any("primary" in ranking for ranking in stage.rankings.values()):
             self._item(variant, ("initial", stage.name, "primary"), ("initial", signature, "primary"), "initial",
                        f"initial/{stage.name}: ranks the documented primary first")
 
@@ -189,7 +190,7 @@ class Coverage:
     def _add_initial(self, variant: str, entry: dict) -> None:
         for role in set(entry["roles"].values()):
             self._hit(variant, ("initial", entry["initial"], role))
-        if any(rank < 0 for _, _, rank in entry["ranked_by"]):
+        if entry["promoted"]:
             self._hit(variant, ("initial", entry["initial"], "primary"))
 
     def _add_edit(self, variant: str, entry: dict) -> None:

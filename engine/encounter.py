@@ -254,6 +254,9 @@ def _objects(
 
 def _flag(record: Mapping, key: str, where: str) -> bool:
     """An optional JSON boolean, false when absent; 0, 1 and "true" are not booleans."""
+    value = record.get(key, _ABSENT)
+    if type(value) is bool:
+        return value
     path = _join(where, key)
     value = _field(record, key, path, False)
     if value is _ABSENT:
@@ -277,6 +280,9 @@ def _text(
     Empty only where `blank` (the schema's free-text fields); one of `words[key]` when the
     ruleset has a vocabulary of that name, so vocabularies live in the ruleset, not here.
     """
+    value = record.get(key, _ABSENT)
+    if type(value) is str and (value or blank) and (key not in words or value in words[key]):
+        return value  # the usual case, without building the path an error would need
     path = _join(where, key)
     value = _field(record, key, path, required)
     if value is _ABSENT:

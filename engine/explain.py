@@ -348,10 +348,12 @@ class _Teller:
         if stage.selector:
             selector = self.values.get(chosen, {}).get(stage.selector, getattr(self.encounter, stage.selector, None))
         order = stage.rankings.get(selector, stage.rankings.get(None))
-        ranking = (f"by {stage.selector} ({value_text(selector, 'enum')}): " if stage.selector else "") + " > ".join(order)
+        eligible = stage.primary_of.get(selector, stage.primary_of.get(None))
+        shown = [f"primary({', '.join(sorted(eligible))})" if item == "primary" and eligible else item for item in order]
+        ranking = (f"by {stage.selector} ({value_text(selector, 'enum')}): " if stage.selector else "") + " > ".join(shown)
         roles = {tuple(ids): role for ids, role in record["roles"].items()}
         story_members = tuple(
-            Member(ids, members[ids][0], "primary" if members[ids][1] < 0 else str(members[ids][1] + 1),
+            Member(ids, members[ids][0], "primary" if order[members[ids][1]] == "primary" else str(members[ids][1] + 1),
                    roles[ids], self._role_reason(ids, roles[ids], chosen, list(members)))
             for ids in ranked)
         group = tuple((key, value_text(value, "text") if value is not None else "(none)")
@@ -361,9 +363,9 @@ class _Teller:
 
     def _choice(self, stage: CheckedInitial, chosen, members: dict, selector) -> str:
         value, rank = members[chosen]
-        if rank < 0:
+        if stage.rankings.get(selector, stage.rankings.get(None))[rank] == "primary":
             return (f"{_ids(chosen)} is the documented primary reason, which the ranking for "
-                    f"{value_text(selector, 'enum')} puts first")
+                    f"{value_text(selector, 'enum')} puts above its {value}")
         tied = [ids for ids, (_, r) in members.items() if r == rank]
         if len(tied) == 1:
             return f"{_ids(chosen)} ({value}) ranks highest"
@@ -691,7 +693,7 @@ def render_text(story: Explanation) -> str:
             seen = ", ".join(f"{k} {v}" for k, v in coding.inputs)
             out.append(f"  {_ids(coding.administrations)}: no code: no row of {d.table} matches {seen}")
         else:
-            out.append(f"  {_ids(coding.administrations)}: {_outputs(d)} by row {d.table}/{d.row} ({d.location})")
+            out.append(f"  {_ids(coding.administrations)}: {_outputs(d) or 'no code'} by row {d.table}/{d.row} ({d.location})")
             if d.conditions:
                 out.append(f"      because {'; '.join(c.text for c in d.conditions)}")
         for units in coding.units:

@@ -8,6 +8,7 @@ the whole claim. The ruleset gives every one of them its meaning.
 from __future__ import annotations
 
 import datetime
+import functools
 
 import attrs
 
@@ -68,57 +69,82 @@ class _Run:
         ids.extend(a for a in administrations if a not in ids)
 
 
+@attrs.frozen
+class _Effect:
+    """What one table row does when it decides, worked out once per ruleset."""
+
+    rule: str
+    attributes: tuple  # (column, value) pairs that set event attributes
+    findings: tuple
+    code: str | None
+    units: str | None
+    addon: str | None
+    addon_units: str | None
+    modifier: str | None
+    report: bool | None
+
+    @classmethod
+    def of(cls, table: CheckedTable, row) -> "_Effect":
+        out = dict(zip(table.outputs, row.outputs))
+        attributes = tuple((c, v) for c, v in out.items() if v is not None and c not in _SPECIAL_OUTPUTS)
+        return cls(f"{table.name}/{row.id}", attributes, out.get("finding") or (), out.get("code"), out.get("units"),
+                   out.get("addon"), out.get("addon_units"), out.get("modifier"), out.get("report"))
+
+
 class Pipeline:
     """Runs a checked ruleset with a given way of deciding tables and counting units."""
 
     def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets):
         self.ruleset = ruleset
         self.unit_offsets = unit_offsets
-        self.deciders = {id(stage): make_decider(stage) for stage in ruleset.stages if isinstance(stage, CheckedTable)}
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
         kinds = ("initial", "addon", "standalone", "em")
         self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
+        self._effects = {}
+        self._steps = []
+        for stage in ruleset.stages:
+            if isinstance(stage, CheckedTable):
+                for row in stage.rows:
+                    self._effects[id(row)] = _Effect.of(stage, row)
+                step = getattr(self, f"_table_per_{stage.scope}")
+                self._steps.append(functools.partial(step, stage, make_decider(stage).decide))
+            elif isinstance(stage, CheckedMerge):
+                self._steps.append(functools.partial(_merge, stage))
+            elif isinstance(stage, CheckedInitial):
+                self._steps.append(functools.partial(_initial, stage))
+            elif isinstance(stage, CheckedEdit):
+                self._steps.append(functools.partial(_edit, _EditPlan.of(stage)))
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it."""
         run = _Run(encounter, _events(encounter), trace=trace)
-        for stage in self.ruleset.stages:
-            if isinstance(stage, CheckedTable):
-                getattr(self, f"_table_per_{stage.scope}")(stage, run)
-            elif isinstance(stage, CheckedMerge):
-                _merge(stage, run)
-            elif isinstance(stage, CheckedInitial):
-                _initial(stage, run)
-            elif isinstance(stage, CheckedEdit):
-                _edit(stage, run)
+        for step in self._steps:
+            step(run)
         return Result(encounter.id, self.header, _final_lines(run.lines, self._claim_rank), self._findings(run))
 
     # ----- tables -----
-    def _table_per_administration(self, table: CheckedTable, run: _Run):
-        decide = self.deciders[id(table)].decide
+    def _table_per_administration(self, table: CheckedTable, decide, run: _Run):
         for event in run.events:
             rows = decide(event.values)
-            run.record(stage="table", table=table.name, scope="administration", subject=event.ids,
-                       inputs={c: event.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            if run.trace is not None:
+                run.record(stage="table", table=table.name, scope="administration", subject=event.ids,
+                           inputs={c: event.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
             for row in rows:
-                self._apply_row(table, row, event, run)
+                self._apply_row(self._effects[id(row)], event, run)
 
-    def _apply_row(self, table, row, event: Event, run: _Run):
-        rule = f"{table.name}/{row.id}"
-        out = dict(zip(table.outputs, row.outputs))
-        for column, value in out.items():
-            if value is not None and column not in _SPECIAL_OUTPUTS:
-                event.values[column] = value
-                event.trail.append(rule)
-        for finding in out.get("finding") or ():
-            run.raise_finding(finding, rule, event.ids)
-        if out.get("code"):
-            base = self._emit(out["code"], out.get("units"), "base", event, rule, run)
-            if out.get("modifier"):
+    def _apply_row(self, effect: _Effect, event: Event, run: _Run):
+        for column, value in effect.attributes:
+            event.values[column] = value
+            event.trail.append(effect.rule)
+        for finding in effect.findings:
+            run.raise_finding(finding, effect.rule, event.ids)
+        if effect.code:
+            base = self._emit(effect.code, effect.units, "base", event, effect.rule, run)
+            if effect.modifier:
                 for line in base:
-                    line.modifiers.append(out["modifier"])
-        if out.get("addon"):
-            self._emit(out["addon"], out.get("addon_units"), "addon", event, rule, run)
+                    line.modifiers.append(effect.modifier)
+        if effect.addon:
+            self._emit(effect.addon, effect.addon_units, "addon", event, effect.rule, run)
 
     def _emit(self, code: str, units_rule: str | None, part: str, event: Event, rule: str, run: _Run) -> list:
         """Lines for one code of an event: one unit, or units from time, each dated."""
@@ -131,8 +157,9 @@ class Pipeline:
             offsets = self.unit_offsets(self.ruleset.units[units_rule], counted)
             dates = [event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
             rules.append(f"units/{units_rule}")
-            run.record(stage="units", rule=units_rule, code=code, subject=event.ids, counted=counted,
-                       units=len(offsets), dates=dates)
+            if run.trace is not None:
+                run.record(stage="units", rule=units_rule, code=code, subject=event.ids, counted=counted,
+                           units=len(offsets), dates=dates)
         made = []
         for date in dict.fromkeys(dates):
             line = WorkLine(code, dates.count(date), date, values, event.ids, list(rules))
@@ -140,25 +167,27 @@ class Pipeline:
             made.append(line)
         return made
 
-    def _table_per_line(self, table: CheckedTable, run: _Run):
-        decide = self.deciders[id(table)].decide
+    def _table_per_line(self, table: CheckedTable, decide, run: _Run):
         for line in run.lines:
             if not line.from_administration:
                 continue
             rows = decide(line.values)
-            run.record(stage="table", table=table.name, scope="line", subject=line.administrations, code=line.code,
-                       inputs={c: line.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            if run.trace is not None:
+                run.record(stage="table", table=table.name, scope="line", subject=line.administrations,
+                           code=line.code, inputs={c: line.values.get(c) for c in table.inputs},
+                           rows=[r.id for r in rows])
             for row in rows:
-                modifier = dict(zip(table.outputs, row.outputs)).get("modifier")
-                if modifier and modifier not in line.modifiers:
-                    line.modifiers.append(modifier)
-                    line.rules.append(f"{table.name}/{row.id}")
-                for finding in dict(zip(table.outputs, row.outputs)).get("finding") or ():
-                    run.raise_finding(finding, f"{table.name}/{row.id}", line.administrations)
+                effect = self._effects[id(row)]
+                if effect.modifier and effect.modifier not in line.modifiers:
+                    line.modifiers.append(effect.modifier)
+                    line.rules.append(effect.rule)
+                for finding in effect.findings:
+                    run.raise_finding(finding, effect.rule, line.administrations)
 
-    def _table_per_em(self, table: CheckedTable, run: _Run):
-        decide = self.deciders[id(table)].decide
+    def _table_per_em(self, table: CheckedTable, decide, run: _Run):
         encounter = run.encounter
+        if not encounter.em:
+            return
         administration_lines = sum(1 for line in run.lines if line.from_administration)
         session = default_session(sorted(encounter.administrations, key=lambda a: a.start_s))
         for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
@@ -167,16 +196,16 @@ class Pipeline:
                       "separately_identifiable": service.separately_identifiable,
                       "administration_lines": administration_lines}
             rows = decide(values)
-            run.record(stage="table", table=table.name, scope="em", subject=(service.code,),
-                       inputs={c: values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+            if run.trace is not None:
+                run.record(stage="table", table=table.name, scope="em", subject=(service.code,),
+                           inputs={c: values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
             for row in rows:
-                rule = f"{table.name}/{row.id}"
-                out = dict(zip(table.outputs, row.outputs))
-                for finding in out.get("finding") or ():
-                    run.raise_finding(finding, rule)
-                if out.get("report"):
-                    modifiers = [out["modifier"]] if out.get("modifier") else []
-                    run.lines.append(WorkLine(service.code, 1, encounter.date.isoformat(), values, (), [rule],
+                effect = self._effects[id(row)]
+                for finding in effect.findings:
+                    run.raise_finding(finding, effect.rule)
+                if effect.report:
+                    modifiers = [effect.modifier] if effect.modifier else []
+                    run.lines.append(WorkLine(service.code, 1, encounter.date.isoformat(), values, (), [effect.rule],
                                               modifiers, from_administration=False))
 
     def _findings(self, run: _Run) -> tuple:
@@ -238,9 +267,10 @@ def _merge(stage: CheckedMerge, run: _Run):
         merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
                        max((m.stop_s for m in members if m.stop_s is not None), default=None),
                        first.wall_start, counted, first.order, [*first.trail, rule])
-        run.record(stage="merge", merge=stage.name, subject=merged.ids, counted=values["duration"],
-                   removed=intervals.total(intervals.union(s for m in members for s in m.intervals)) - intervals.total(counted)
-                   if has_time else 0)
+        if run.trace is not None:
+            run.record(stage="merge", merge=stage.name, subject=merged.ids, counted=values["duration"],
+                       removed=intervals.total(intervals.union(s for m in members for s in m.intervals)) - intervals.total(counted)
+                       if has_time else 0)
         member_ids = {id(m) for m in members}
         run.events = [merged if e is first else e for e in run.events if e is first or id(e) not in member_ids]
 
@@ -257,7 +287,11 @@ def _initial(stage: CheckedInitial, run: _Run):
         value = event.values.get(stage.ranked_field)
         if ranking is None or value not in ranking:
             continue
-        rank = -1 if ranking[0] == "primary" and primary in event.ids else ranking.index(value)
+        rank = ranking.index(value)
+        if primary in event.ids and "primary" in ranking:
+            eligible = stage.primary_of.get(selector, stage.primary_of.get(None))
+            if (not eligible or value in eligible) and ranking.index("primary") < rank:
+                rank = ranking.index("primary")
         groups.setdefault(tuple(event.values.get(k) for k in stage.keys), []).append(
             (rank, _tie_key(stage.ties, event, primary), event))
     ordered_groups = sorted(groups.items(), key=lambda item: min(e.order for _, _, e in item[1]))
@@ -270,17 +304,31 @@ def _initial(stage: CheckedInitial, run: _Run):
             event.values["distinct"] = distinct
             event.values["role"] = "initial" if event is initial else _role(stage, event, initial, events)
             event.trail.append(f"initial/{stage.name}")
-        run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
-                   ranking=[m[2].ids for m in sorted(members, key=lambda m: (m[0], m[1]))],
-                   chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
-                   ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members])
+        if run.trace is not None:
+            run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
+                       ranking=[m[2].ids for m in sorted(members, key=lambda m: (m[0], m[1]))],
+                       chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
+                       ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members],
+                       promoted=[m[2].ids for m in members if m[0] < _own_rank(stage, m[2])])
+
+
+def _own_rank(stage: CheckedInitial, event: Event) -> int:
+    """The place of an event's own value in its ranking, before any primary promotion."""
+    selector = event.values.get(stage.selector) if stage.selector else None
+    return stage.rankings.get(selector, stage.rankings.get(None)).index(event.values.get(stage.ranked_field))
+
+
+_TIE_KEYS = {
+    "primary": lambda event, primary: 0 if primary in event.ids else 1,
+    "earliest start": lambda event, primary: event.start_s,
+    "latest start": lambda event, primary: -event.start_s,
+    "longest duration": lambda event, primary: -(event.values.get("duration") or 0),
+    "shortest duration": lambda event, primary: event.values.get("duration") or 0,
+}
 
 
 def _tie_key(ties, event: Event, primary) -> tuple:
-    duration = event.values.get("duration") or 0
-    parts = {"primary": 0 if primary in event.ids else 1, "earliest start": event.start_s,
-             "latest start": -event.start_s, "longest duration": -duration, "shortest duration": duration}
-    return (*(parts[t] for t in ties), event.order)
+    return (*(_TIE_KEYS[t](event, primary) for t in ties), event.order)
 
 
 def _role(stage: CheckedInitial, event: Event, initial: Event, members: list) -> str:
@@ -299,15 +347,29 @@ def _role(stage: CheckedInitial, event: Event, initial: Event, members: list) ->
 
 # ----- edits ------------------------------------------------------------------
 
-def _edit(stage: CheckedEdit, run: _Run):
-    rule = f"edit/{stage.name}"
-    for clause in stage.clauses:
+@attrs.frozen
+class _EditPlan:
+    """An edit with its clauses sorted by kind once per ruleset."""
+
+    rule: str
+    finding: str
+    ordered: tuple  # limits and pairs, in the order written
+    requires: tuple
+
+    @classmethod
+    def of(cls, stage: CheckedEdit) -> "_EditPlan":
+        return cls(f"edit/{stage.name}", stage.finding,
+                   tuple(c for c in stage.clauses if isinstance(c, (CheckedLimit, CheckedPair))),
+                   tuple(c for c in stage.clauses if isinstance(c, CheckedRequire)))
+
+
+def _edit(plan: _EditPlan, run: _Run):
+    for clause in plan.ordered:
         if isinstance(clause, CheckedLimit):
-            _limit(clause, stage.finding, rule, run)
-        elif isinstance(clause, CheckedPair):
-            _pair(clause, stage.finding, rule, run)
-    requires = [c for c in stage.clauses if isinstance(c, CheckedRequire)]
-    while requires and _require_once(requires, stage.finding, rule, run):
+            _limit(clause, plan.finding, plan.rule, run)
+        else:
+            _pair(clause, plan.finding, plan.rule, run)
+    while plan.requires and _require_once(plan.requires, plan.finding, plan.rule, run):
         pass
 
 

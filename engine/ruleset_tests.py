@@ -181,7 +181,8 @@ def parse_case_text(text: str, file: str) -> tuple[list[Case], list[CaseFileErro
     """The cases of one text case file, and a problem for each case that cannot be read."""
     cases, problems = [], []
     blocks: list[list[tuple[int, str]]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removesuffix("\n").split("\n"), start=1):
+        raw = raw.removesuffix("\r")
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

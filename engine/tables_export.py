@@ -191,7 +191,7 @@ class RulesetSource:
 
 
 def _source_slice(text: str, span: ast.Span) -> str:
-    line = text.splitlines()[span.line - 1]
+    line = text.split("\n")[span.line - 1].removesuffix("\r")
     return line[span.column - 1:span.end_column - 1]
 
 

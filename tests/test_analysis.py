@@ -60,17 +60,15 @@ def analysis_2026():
     return analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT)
 
 
-def test_2026_has_no_unreachable_row_and_one_gap(analysis_2026):
+def test_2026_has_no_unreachable_row_and_no_gap(analysis_2026):
     codes = [d.code for d in analysis_2026.diagnostics]
     assert "W-unreachable" not in codes
-    gaps = [d.message for d in analysis_2026.diagnostics if d.code == "W-gap"]
-    assert len(gaps) == 1 and gaps[0].startswith("no row of table 'coding' matches service=none (any role, claim")
+    assert "W-gap" not in codes
 
 
 def test_a_base_declaration_only_a_variant_uses_is_not_reported(analysis_2026):
     unused = {d.message for d in analysis_2026.diagnostics if d.code == "W-unused"}
-    assert "modifier 'XU' is never attached" in unused
-    assert not {"modifier '59' is never attached", "modifier '76' is never attached"} & unused  # commercial's
+    assert not unused  # 59 and 76 are attached by commercial only, 99211 named by medicare only
     assert not any("99211" in d.message for d in analysis_2026.diagnostics)  # medicare names it
 
 
@@ -105,7 +103,7 @@ def test_json_output_for_ci(capsys, monkeypatch):
 def test_errors_exit_1_in_json_too(capsys, monkeypatch):
     status, out = run_check(["tests/golden/check/broken", "--format", "json"], capsys, monkeypatch)
     report = json.loads(out)
-    assert status == 1 and report["errors"] == 7
+    assert status == 1 and report["errors"] == 6
     assert report["rulesets"] == [{"folder": "tests/golden/check/broken", "loaded": False}]
 
 

@@ -95,7 +95,7 @@ def test_the_story_tells_the_result_it_explains(name, registry, compiled_coder):
 
 def test_why_not_names_the_failed_cell_with_the_constant(registry):
     text = render_text(explain(registry, encounter("11-infusion-15-min-is-push")))
-    assert "why not 96365: duration 15 min is not more than push_limit (15 min) [service/infusion, rulesets/2026/service.rules:21]" in text
+    assert "why not 96365: duration 15 min is not more than push_limit (15 min) [service/infusion, rulesets/2026/service.rules:22]" in text
 
 
 def test_why_not_an_additional_hour_at_ninety_minutes(registry):
@@ -143,7 +143,7 @@ def test_numbers_come_from_the_ruleset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     story = explain(Registry.from_path(Path("2026")), infusion(18))
     text = render_text(story)
-    assert "why not 96365: duration 18 min is not more than push_limit (20 min) [service/infusion, 2026/service.rules:21]" in text
+    assert "why not 96365: duration 18 min is not more than push_limit (20 min) [service/infusion, 2026/service.rules:22]" in text
     assert [line["code"] for line in story.result["lines"]] == ["96374"]
 
 
@@ -164,6 +164,33 @@ def test_the_json_is_the_same_story_with_the_trace(registry):
     assert {"table", "merge", "initial", "units"} <= set(stages)
     initial = next(r for r in decoded["trace"] if r["stage"] == "initial")
     assert initial["roles"] == {"a1": "sequential", "a2": "initial"}
+
+
+def test_the_primary_is_told_first_only_where_the_ranking_promotes_it(registry):
+    """Professional ranking: `primary(infusion, push)` promotes a documented primary push, not hydration."""
+    data = encounter("64-professional-primary-push-wins")
+    story = json.loads(json.dumps(explain(registry, data).as_dict()))
+    (group,) = story["groups"]
+    assert group["ranking"] == ("by claim (professional): chemo_infusion > chemo_push > primary(infusion, push) "
+                                "> infusion > push > hydration")
+    assert group["choice"] == "a2 is the documented primary reason, which the ranking for professional puts above its push"
+    assert [(m["administrations"], m["rank"], m["role"]) for m in group["members"]] == [
+        (["a2"], "primary", "initial"), (["a1"], "4", "sequential")]
+    (initial,) = [r for r in story["trace"] if r["stage"] == "initial"]
+    assert initial["promoted"] == [["a2"]]
+    assert initial["ranked_by"] == [[["a2"], "push", 2], [["a1"], "infusion", 3]]
+
+    data["primary"] = "a1"
+    hydration = next(a for a in data["administrations"] if a["id"] == "a1")
+    hydration.update(category="hydration", stop="2026-04-01T11:05")
+    story = json.loads(json.dumps(explain(registry, data).as_dict()))
+    (group,) = story["groups"]
+    assert group["choice"] == "a2 (push) ranks highest"
+    assert [(m["administrations"], m["rank"], m["role"]) for m in group["members"]] == [
+        (["a2"], "5", "initial"), (["a1"], "6", "sequential")]
+    (initial,) = [r for r in story["trace"] if r["stage"] == "initial"]
+    assert initial["promoted"] == []
+    assert [line["code"] for line in story["result"]["lines"]] == ["96374", "96361"]
 
 
 def test_the_trace_is_the_reference_pipelines(registry):

@@ -57,8 +57,19 @@ def test_the_2026_ruleset_tests_cover_everything_reachable(family):
     assert {o.variant for o in outcomes} == {"base", "commercial", "medicare"}
     uncovered = {item.name for category in ("rows", "units", "merges", "initial", "edits", "findings")
                  for item in coverage.uncovered(category)}
-    # No subcutaneous infusion is coded without its session's 96369, and no edit removes 96369.
-    assert uncovered == {"edit/addon-primaries: require 96370, 96371 with 96369 removes an add-on"}
+    # No valid encounter makes these act. An add-on comes with the initial service of its session
+    # and site, ranked above it, and no edit removes that primary code: 96417 and 96415 follow a
+    # chemotherapy infusion (96413), 96411 a chemotherapy infusion or push (96413, 96409), and
+    # 96361, 96367, 96375 and 96376 any IV initial service (96413, 96409, 96365, 96374, or 96360
+    # for hydration's own hours). No subcutaneous infusion is coded without its session's 96369.
+    assert uncovered == {f"edit/addon-primaries: require {addons} with {primaries} removes an add-on"
+                         for addons, primaries in [
+                             ("96361", "96360, 96365, 96374, 96409, 96413"),
+                             ("96367, 96375, 96376", "96365, 96374, 96409, 96413"),
+                             ("96370, 96371", "96369"),
+                             ("96411", "96409, 96413"),
+                             ("96415", "96413, 96417"),
+                             ("96417", "96413")]}
     # hydration_time drops hydration of 30 minutes or less before any unit is counted.
     missing = [(b.where, b.value, b.below, b.above) for b in coverage.boundary_list() if not b.covered]
     assert missing == [("units/hydration_hours", 1800, None, 3600)]
@@ -221,7 +232,7 @@ def test_a_boundary_needs_a_tested_value_on_each_side():
 def test_the_boundaries_of_the_2026_ruleset(family):
     found = {(b.where, b.value, b.at_or_below) for b in Coverage(family).boundary_list()}
     assert found == {("service.duration", 900, True), ("hydration_time.duration", 1800, True),
-                     ("coding.duration", 28800, True), ("coding.gap", 1800, True),
+                     ("service.duration", 28800, True), ("coding.gap", 1800, True),
                      ("em.administration_lines", 0, True),
                      ("units/additional_hours", 5400, True), ("units/additional_hours", 9000, True),
                      ("units/hydration_hours", 1800, True), ("units/hydration_hours", 5400, True)}

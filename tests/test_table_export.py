@@ -32,8 +32,8 @@ def test_cells_are_shown_as_written_with_constants_and_sets(family):
     service = {row.id: row for row in tables["service"].rows}
     cells = {c.column: c.text for c in service["infusion"].inputs}
     assert cells == {"claim": "*", "pos": "*", "category": "*", "route": "iv", "method": "infusion",
-                     "hormonal": "*", "duration": "> push_limit (15 min)"}
-    assert service["infusion"].location == "rulesets/2026/service.rules:21"
+                     "hormonal": "*", "pump": "*", "duration": "> push_limit (15 min)"}
+    assert service["infusion"].location == "rulesets/2026/service.rules:22"
     assert {c.column: c.text for c in service["setting.professional-facility"].inputs}["pos"] == \
         "facility_pos (19, 21, 22, 23, 24, 26, 51, 52, 61)"
     assert {c.column: c.text for c in service["chemo.hormonal"].inputs}["hormonal"] == "yes"
@@ -44,7 +44,8 @@ def test_cells_are_shown_as_written_with_constants_and_sets(family):
     assert documentation["doc.dose"].inputs[0].text == "missing"
     coding = {row.id: row for row in tables["coding"].rows}
     assert {c.column: c.text for c in coding["push.repeat.too-soon"].inputs}["gap"] == "<= repeat_push_gap (30 min)"
-    assert {c.column: c.text for c in coding["chemo-infusion.prolonged"].inputs}["duration"] == "> prolonged_chemo (8 h)"
+    pump = {c.column: c.text for c in service["chemo.pump"].inputs}
+    assert (pump["pump"], pump["duration"]) == ("yes", "> prolonged_chemo (8 h)")
     assert {c.column: c.text for c in coding["push.repeat.too-soon"].outputs}["code"] == "-"
     assert {c.column: c.text for c in tables["modifiers"].rows[1].outputs}["modifier"] == "separate_site (XS)"
 
@@ -66,7 +67,7 @@ def test_a_payer_variant_shows_its_amended_rows_and_constants(family):
     assert row.location == "rulesets/2026/payers/commercial.rules:17"
     outputs = {c.column: c.text for c in row.outputs}
     assert outputs["code"] == "96374" and outputs["modifier"] == "76"
-    assert {c.column: c.text for c in row.inputs}["pump"] == "*"
+    assert {c.column: c.text for c in row.inputs}["gap"] == "*"
     assert {c.column: c.text for c in commercial["modifiers"].rows[1].outputs}["modifier"] == "separate_site (59)"
     assert ("payer-policy", family.variants["commercial"].sources["payer-policy"]) in commercial["coding"].citations
 
@@ -76,9 +77,10 @@ def test_markdown(family):
     assert text.startswith("# Decision tables of drug-administration 2026.1")
     for table in tables_of(family.base):
         assert f"\n## {table.name}\n" in text
-    assert "| id | claim | pos | category | route | method | hormonal | duration | => service | finding | location |" in text
-    assert ("| infusion | * | * | * | iv | infusion | * | > push_limit (15 min) | infusion |  | "
-            "rulesets/2026/service.rules:21 |") in text
+    assert ("| id | claim | pos | category | route | method | hormonal | pump | duration | => service | finding "
+            "| location |") in text
+    assert ("| infusion | * | * | * | iv | infusion | * | * | > push_limit (15 min) | infusion |  | "
+            "rulesets/2026/service.rules:22 |") in text
     assert "- noridian-hydration: Noridian JE Part A: Hydration," in text
     lines = text.splitlines()
     rows = [line for line in lines if line.startswith("| ")]
@@ -142,7 +144,7 @@ def test_html_is_one_self_contained_page(family):
                    for key, value in attrs.items())
     assert names.count("tr") == sum(len(t.rows) + 1 for t in tables_of(family.base))
     body = "".join(page.text)
-    assert "> push_limit (15 min)" in body and "rulesets/2026/service.rules:21" in body
+    assert "> push_limit (15 min)" in body and "rulesets/2026/service.rules:22" in body
     assert 'id="drug-administration-2026.1-service-infusion"' in text
 
 
