@@ -49,11 +49,11 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
                           for path in variant_files}
     if diagnostics:
         raise RulesetError(diagnostics, texts)
-    base = _check(base_statements, schema, texts, diagnostics)
+    base = _check(base_statements, schema, texts, diagnostics, directory)
     variants = {}
     for path, statements in variant_statements.items():
         merged = _apply_variant(base_statements, statements, diagnostics)
-        checked = _check(merged, schema, texts, diagnostics)
+        checked = _check(merged, schema, texts, diagnostics, directory)
         if checked is not None and base is not None:
             first = statements[0].span if statements else ast.Span(_display(path), 1, 1, 1, 1)  # an empty file
             if checked.base != base.name:
@@ -69,13 +69,21 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
     return RulesetFamily(base, variants)
 
 
-def _check(statements, schema, texts, diagnostics) -> CheckedRuleset | None:
-    files = sorted({s.span.file for s in statements if s.span.file in texts})
+def _digest(statements, texts: dict, directory: Path) -> str:
+    """sha256 of the texts the ruleset is made of, named relative to its folder, so the
+    same ruleset has the same digest wherever it lies and whatever the working folder."""
+    relative = {name: os.path.relpath(os.path.abspath(name), directory).replace(os.sep, "/")
+                for name in {s.span.file for s in statements if s.span.file in texts}}
     digest = hashlib.sha256()
-    for name in files:
-        digest.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    for name in sorted(relative, key=relative.get):
+        digest.update(relative[name].encode() + b"\0" + texts[name].encode() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def _check(statements, schema, texts, diagnostics, directory: Path) -> CheckedRuleset | None:
+    """The checked ruleset, or None with its diagnostics added to `diagnostics`."""
     try:
-        return check(statements, schema, "sha256:" + digest.hexdigest(), texts)
+        return check(statements, schema, _digest(statements, texts, directory), texts)
     except RulesetError as error:
         seen = set(diagnostics)
         diagnostics.extend(d for d in error.diagnostics if d not in seen)

@@ -1,0 +1,441 @@
+"""Batch coding: a stream of encounters in, one output record per input record, in order.
+
+A batch file may hold millions of encounters, so it is read in chunks of lines, the chunks are
+coded in worker processes, and each chunk's records are written as soon as every earlier chunk
+has been. Memory stays constant (a bounded number of chunks in flight, each bounded in lines
+and bytes, and over-long records kept as their length only), and a bad record or a worker
+process that dies costs only the records concerned: every input record yields exactly one
+output record, a result or an error record naming the path.
+
+The pool is a concurrent.futures.ProcessPoolExecutor, not a multiprocessing.Pool, because
+Pool.imap reads its whole input ahead (memory grows with the file) and never answers a task
+whose worker died (the run hangs), while the executor reports that death as BrokenProcessPool.
+
+Example:
+    tally = code_stream(open("big.jsonl", "rb"), False, sys.stdout,
+                        ChunkCoder(engine.load(), "jsonl"), CoderSpec(None), jobs=4)
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import json
+import multiprocessing
+import os
+import signal
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import BinaryIO, TextIO
+
+import attrs
+
+from engine.api import Coder
+from engine.encounter import EncounterError
+from engine.registry import Registry
+from engine.render import format_record
+
+MAX_RECORD_BYTES = 8 * 2**20
+"""A longer record is rejected unread: no encounter comes near it, and memory stays bounded."""
+CHUNK_LINES = 2000
+CHUNK_BYTES = 4 * 2**20
+IN_FLIGHT_PER_JOB = 2
+"""Chunks queued per worker: enough that no worker waits for the next, few enough to bound memory."""
+
+
+@attrs.frozen
+class TooLong:
+    """A record longer than MAX_RECORD_BYTES, kept as its length only."""
+
+    size: int
+
+
+@attrs.frozen
+class Chunk:
+    """Consecutive records of the input; `first` is the number of the first (counting from 1)."""
+
+    first: int
+    records: tuple  # bytes, or TooLong
+    size: int  # bytes read from the input, for progress
+
+
+@attrs.frozen
+class Coded:
+    """A chunk's output: its records as text, each followed by a newline, and their counts."""
+
+    text: str
+    records: int
+    rejected: int
+    size: int
+
+
+@attrs.frozen
+class CoderSpec:
+    """What a worker process needs to build the same Coder as the parent (a loaded registry
+    need not pickle, and with spawn or forkserver a worker starts from nothing)."""
+
+    ruleset: str | None
+    engine: str = "compiled"
+    payer: str | None = None
+
+    def build(self) -> Coder:
+        return Coder(Registry.from_path(self.ruleset), self.engine, self.payer)
+
+
+@attrs.frozen
+class ChunkCoder:
+    """Codes every record of a chunk with `coder` and renders it in `fmt`."""
+
+    coder: Coder
+    fmt: str
+
+    def __call__(self, chunk: Chunk) -> Coded:
+        texts, rejected = [], 0
+        for number, raw in enumerate(chunk.records, start=chunk.first):
+            record = code_record(self.coder, number, raw)
+            rejected += "error" in record
+            texts.append(format_record(record, self.fmt) + "\n")
+        return Coded("".join(texts), len(texts), rejected, chunk.size)
+
+    def lost(self, chunk: Chunk, errors: tuple[BaseException, ...]) -> Coded:
+        """Error records for a chunk no worker could code, naming what went wrong each time."""
+        last = chunk.first + len(chunk.records) - 1
+        message = (f"not coded: the worker coding lines {chunk.first}-{last} failed "
+                   f"({_describe(errors[0])}) and so did a fresh worker retrying them ({_describe(errors[-1])})")
+        texts = [format_record(error_record(number, None, "", message), self.fmt) + "\n"
+                 for number in range(chunk.first, last + 1)]
+        return Coded("".join(texts), len(texts), len(texts), chunk.size)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, BrokenProcessPool):
+        return "its process died"
+    return f"{type(error).__name__}: {error}"
+
+
+def code_record(coder: Coder, number: int, raw: bytes | TooLong) -> dict:
+    """One output record for one input record: a result, or an error naming the path.
+
+    Whatever goes wrong with one record, an internal error included, stays in its record.
+    """
+    if isinstance(raw, TooLong):
+        return error_record(number, None, "", f"record too long: {raw.size:,} bytes (at most {MAX_RECORD_BYTES:,})")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        return error_record(number, None, "", f"not UTF-8 text (byte {error.start})")
+    except RecursionError:
+        return error_record(number, None, "", "the record is nested too deeply")
+    except ValueError as error:
+        return error_record(number, None, "", f"not valid JSON: {error}")
+    encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    try:
+        return coder.code(data).as_dict()
+    except EncounterError as error:
+        return error_record(number, encounter_id, error.path, error.message)
+    except Exception as error:  # a fault in the engine or ruleset must not end the batch
+        return error_record(number, encounter_id, "", f"internal error: {type(error).__name__}: {error}")
+
+
+def error_record(number: int, encounter_id: str | None, path: str, message: str) -> dict:
+    return {"line": number, "encounter": encounter_id, "error": {"path": path, "message": message}}
+
+
+def read_chunks(stream: BinaryIO, single: bool, lines: int = CHUNK_LINES,
+                size: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """The input in chunks of at most `lines` records and about `size` bytes.
+
+    `single`: the whole stream is one record (a .json file); else one record per line, the
+    line end removed, empty lines included (each yields an error record like any bad one).
+    """
+    records = [_whole(stream)] if single else _lines(stream)
+    first, batch, read = 1, [], 0
+    for record, length in records:
+        batch.append(record)
+        read += length
+        if len(batch) >= lines or read >= size:
+            yield Chunk(first, tuple(batch), read)
+            first, batch, read = first + len(batch), [], 0
+    if batch:
+        yield Chunk(first, tuple(batch), read)
+
+
+def _whole(stream: BinaryIO) -> tuple[bytes | TooLong, int]:
+    data = stream.read(MAX_RECORD_BYTES + 1)
+    length = len(data)
+    if length <= MAX_RECORD_BYTES:
+        return data, length
+    while piece := stream.read(2**20):
+        length += len(piece)
+    return TooLong(length), length
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[bytes | TooLong, int]]:
+    """(record, bytes read) per line; a line longer than the limit is read through, not kept."""
+    while line := stream.readline(MAX_RECORD_BYTES + 1):
+        length = len(line)
+        if length <= MAX_RECORD_BYTES or line.endswith(b"\n"):
+            yield line.rstrip(b"\r\n"), length
+            continue
+        while not line.endswith(b"\n") and (line := stream.readline(2**20)):
+            length += len(line)
+        yield TooLong(length - (len(line) - len(line.rstrip(b"\r\n")))), length
+
+
+def ordered_map(work: Callable, items: Iterable, *, jobs: int, lost: Callable,
+                initializer: Callable | None = None, initargs: tuple = ()) -> Iterator:
+    """`work(item)` for each item in `jobs` worker processes, yielded in input order.
+
+    At most IN_FLIGHT_PER_JOB * jobs items are read ahead, so memory does not grow with the
+    input. An item whose work fails (its process dies, or it raises) is retried once, alone, in
+    a fresh process; if that fails too, `lost(item, (first_error, second_error))` stands in
+    for its result. `work`, `initializer` and the items must pickle.
+    """
+    context = multiprocessing.get_context()
+
+    def pool(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(os.getpid(), initializer, initargs))
+
+    def alone(item, first: BaseException) -> _Settled:
+        with pool(1) as fresh:
+            try:
+                return _Settled(fresh.submit(work, item).result())
+            except Exception as error:
+                return _Settled(lost(item, (first, error)))
+
+    def submit(item):
+        try:
+            return executor.submit(work, item)
+        except BrokenProcessPool as error:  # the pool broke since the last look
+            return _Settled(error=error)
+
+    items = iter(items)
+    window: collections.deque = collections.deque()
+    executor = pool(jobs)
+    try:
+        while True:
+            while len(window) < IN_FLIGHT_PER_JOB * jobs and (item := next(items, _END)) is not _END:
+                window.append((item, submit(item)))
+            if not window:
+                return
+            item, pending = window.popleft()
+            try:
+                yield pending.result()
+            except BrokenProcessPool as error:
+                # Every unfinished item of the broken pool is retried alone; one of them killed it.
+                executor.shutdown(wait=True)
+                yield alone(item, error).result()
+                window = collections.deque(
+                    (other, done if _succeeded(done) else alone(other, error)) for other, done in window)
+                executor = pool(jobs)
+            except Exception as error:
+                yield alone(item, error).result()
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+_END = object()
+
+
+@attrs.frozen
+class _Settled:
+    """An outcome already known, read like a finished future."""
+
+    value: object = None
+    error: BaseException | None = None
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _succeeded(pending) -> bool:
+    if isinstance(pending, _Settled):
+        return pending.error is None
+    return pending.done() and not pending.cancelled() and pending.exception() is None
+
+
+def _start_worker(parent: int, initializer: Callable | None, initargs: tuple) -> None:
+    """Ready a worker: Ctrl-C is the parent's to handle, SIGTERM ends it at once (the pool stops
+    workers so, and a handler inherited from the parent would turn it into a task's exception),
+    and a worker whose parent was killed exits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+_worker_coder: ChunkCoder | None = None
+"""The worker process's own ChunkCoder, set by `_start_coder`."""
+
+
+def _start_coder(spec: CoderSpec, fmt: str) -> None:
+    global _worker_coder
+    _worker_coder = ChunkCoder(spec.build(), fmt)
+
+
+def _code_chunk(chunk: Chunk) -> Coded:
+    return _worker_coder(chunk)
+
+
+@attrs.define
+class Tally:
+    """Counts for the summary line and the exit status."""
+
+    records: int = 0
+    rejected: int = 0
+    size: int = 0
+    started: float = attrs.field(factory=time.monotonic)
+
+    def add(self, coded: Coded) -> None:
+        self.records += coded.records
+        self.rejected += coded.rejected
+        self.size += coded.size
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def summary(self) -> str:
+        seconds = self.seconds
+        rate = f", {self.records / seconds:,.0f} records/s" if seconds > 0 else ""
+        return (f"infuse: {self.records:,} records: {self.records - self.rejected:,} coded, "
+                f"{self.rejected:,} rejected, {seconds:.1f} s{rate}")
+
+
+@attrs.define
+class Progress:
+    """A progress line on a terminal, redrawn at most every `every` seconds.
+
+    `total` is the input's size in bytes when known (a regular file), for the ETA.
+    """
+
+    stream: TextIO
+    total: int | None = None
+    every: float = 0.25
+    _drawn: float = attrs.field(init=False, default=float("-inf"))
+
+    def update(self, tally: Tally) -> None:
+        now = time.monotonic()
+        if now - self._drawn < self.every:
+            return
+        self._drawn = now
+        seconds = tally.seconds
+        rate = tally.records / seconds if seconds > 0 else 0.0
+        text = f"{tally.records:,} records, {rate:,.0f}/s"
+        if self.total and tally.size and seconds > 0:
+            remaining = max(self.total - tally.size, 0) * seconds / tally.size
+            text += f", {100 * tally.size / self.total:.0f}%, ETA {_clock(remaining)}"
+        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def input_size(stream: BinaryIO) -> int | None:
+    """The size of a regular file, None for a pipe or terminal."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def code_stream(stream: BinaryIO, single: bool, out: TextIO, coder: ChunkCoder, spec: CoderSpec,
+                jobs: int = 1, progress: Progress | None = None) -> Tally:
+    """Code every record of `stream` into `out`, in order; with `jobs` > 1 in worker processes.
+
+    Input that fits in one chunk is coded here: starting workers would cost more than it saves.
+    `spec` must build the same coder as `coder`; the workers use it.
+    """
+    tally = Tally()
+    chunks = read_chunks(stream, single)
+    head = list(itertools.islice(chunks, 2))
+    chunks = itertools.chain(head, chunks)
+    if jobs > 1 and len(head) > 1:
+        results = ordered_map(_code_chunk, chunks, jobs=jobs, lost=coder.lost,
+                              initializer=_start_coder, initargs=(spec, coder.fmt))
+    else:
+        results = (coder(chunk) for chunk in chunks)
+    try:
+        with contextlib.closing(results):
+            for done in results:
+                out.write(done.text)
+                tally.add(done)
+                if progress:
+                    progress.update(tally)
+    finally:
+        if progress:
+            progress.close()
+    return tally
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A text file that appears at `path` complete or not at all.
+
+    Written to a temporary file in the same folder, then renamed over `path`; on any
+    exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
+    """
+    path = os.path.abspath(path)
+    folder, name = os.path.split(path)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    try:
+        with open(handle, "w", encoding="utf-8", newline="\n") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, _mode_for(path))
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _mode_for(path: str) -> int:
+    """The mode `path` has, or the one a new file gets (mkstemp makes temporary files private)."""
+    with contextlib.suppress(FileNotFoundError):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """While in effect, SIGTERM exits through Python (cleanup runs) instead of ending the process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

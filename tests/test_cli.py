@@ -1,0 +1,199 @@
+"""Tests of `infuse code` as a user meets it: inputs, formats, exit statuses, payers, engines.
+
+Most tests call engine.cli.main in this process (fast); a few run the installed `infuse`
+script, since only a real process shows the entry point, stdin and the working folder at work.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.conftest import CASES, RULESET_2026
+from tests.golden import load_cases
+
+INFUSE = Path(sys.executable).with_name("infuse")
+ENCOUNTERS = [case["encounter"] for _, case in load_cases(CASES)]
+PUSH = next(e for e in ENCOUNTERS if e["id"] == "seed-01")
+SECOND_SITE = next(e for e in ENCOUNTERS if e["id"] == "gc-53")  # a second site: XS, or 59 for commercial
+
+
+def run_cli(argv, capsys):
+    status = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def batch_file(tmp_path):
+    """Every golden encounter, then four broken lines, then the push again."""
+    lines = [json.dumps(e) for e in ENCOUNTERS]
+    broken = [
+        json.dumps(dict(PUSH, id="bad-route", administrations=[dict(PUSH["administrations"][0], route="oral")])),
+        "{not json",
+        json.dumps({k: v for k, v in PUSH.items() if k != "claim"}),
+        "",
+    ]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(lines + broken + [json.dumps(PUSH)]) + "\n")
+    return path
+
+
+def test_a_json_file_is_one_encounter_printed_as_json(tmp_path, capsys, compiled_coder):
+    path = tmp_path / "push.json"
+    path.write_text(json.dumps(PUSH, indent=2))
+    status, out, err = run_cli(["code", path], capsys)
+    assert (status, err) == (0, "")
+    assert json.loads(out) == compiled_coder.code(PUSH).as_dict()
+    assert out.startswith('{\n  "encounter"')
+
+
+def test_a_jsonl_file_gives_one_record_per_line_in_order(batch_file, capsys, compiled_coder):
+    status, out, err = run_cli(["code", batch_file], capsys)
+    assert status == 1 and err == ""
+    records = [json.loads(line) for line in out.splitlines()]
+    count = len(ENCOUNTERS)
+    assert len(records) == count + 5
+    assert records[:count] == [compiled_coder.code(e).as_dict() for e in ENCOUNTERS]
+    assert records[count:count + 4] == [
+        {"line": count + 1, "encounter": "bad-route",
+         "error": {"path": "administrations[0].route",
+                   "message": "expected one of: im, intra_arterial, iv, subq; got 'oral'"}},
+        {"line": count + 2, "encounter": None,
+         "error": {"path": "", "message": records[count + 1]["error"]["message"]}},
+        {"line": count + 3, "encounter": "seed-01", "error": {"path": "claim", "message": "required field is missing"}},
+        {"line": count + 4, "encounter": None,
+         "error": {"path": "", "message": records[count + 3]["error"]["message"]}},
+    ]
+    assert records[count + 1]["error"]["message"].startswith("not valid JSON")
+    assert records[-1]["encounter"] == "seed-01" and "error" not in records[-1]
+
+
+def test_a_dash_reads_stdin(batch_file, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(batch_file.read_bytes())))
+    status, from_stdin, _ = run_cli(["code", "-"], capsys)
+    assert status == 1
+    assert from_stdin == run_cli(["code", batch_file], capsys)[1]
+
+
+def test_every_format_renders_every_record(batch_file, capsys):
+    _, jsonl, _ = run_cli(["code", batch_file, "--format", "jsonl"], capsys)
+    _, pretty, _ = run_cli(["code", batch_file, "--format", "json"], capsys)
+    _, table, _ = run_cli(["code", batch_file, "--format", "table"], capsys)
+    records = [json.loads(line) for line in jsonl.splitlines()]
+    decoder, position, pretty_records = json.JSONDecoder(), 0, []
+    while position < len(pretty):
+        record, position = decoder.raw_decode(pretty, position)
+        pretty_records.append(record)
+        position += 1
+    assert pretty_records == records
+    assert table.count("encounter seed-01  (ruleset drug-administration") == 2
+    assert "96374" in table and "rejected at administrations[0].route: expected one of" in table
+    assert f"line {len(ENCOUNTERS) + 3}: encounter seed-01 rejected at claim: required field is missing" in table
+
+
+def test_the_default_format_is_a_table_on_a_terminal(batch_file, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    status, out, _ = run_cli(["code", batch_file], capsys)
+    assert status == 1
+    assert out.startswith("encounter ") and "\n  code   units  modifiers" in out
+    assert not out.lstrip().startswith("{")
+
+
+def test_all_coded_is_exit_0(tmp_path, capsys):
+    path = tmp_path / "good.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in ENCOUNTERS[:5]) + "\n")
+    status, out, _ = run_cli(["code", path], capsys)
+    assert status == 0 and len(out.splitlines()) == 5
+
+
+def test_a_missing_input_is_unusable(tmp_path, capsys):
+    status, out, err = run_cli(["code", tmp_path / "nowhere.jsonl"], capsys)
+    assert (status, out) == (2, "")
+    assert err == f"infuse: cannot read {tmp_path / 'nowhere.jsonl'}: No such file or directory\n"
+
+
+def test_a_missing_ruleset_folder_is_unusable(batch_file, tmp_path, capsys):
+    status, out, err = run_cli(["code", batch_file, "--ruleset", tmp_path / "nowhere"], capsys)
+    assert (status, out) == (2, "")
+    assert "no ruleset in" in err and "Traceback" not in err
+
+
+def test_a_broken_ruleset_is_unusable_and_located(batch_file, tmp_path, capsys):
+    broken = tmp_path / "2026"
+    shutil.copytree(RULESET_2026, broken)
+    service = broken / "service.rules"
+    assert "push_limit" in service.read_text()
+    service.write_text(service.read_text().replace("push_limit", "push_limt", 1))
+    status, out, err = run_cli(["code", batch_file, "--ruleset", broken], capsys)
+    assert (status, out) == (2, "")
+    assert "service.rules:" in err and "error[E-name]: unknown constant 'push_limt'" in err
+    assert "did you mean 'push_limit'?" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("payer,modifier,ruleset", [
+    ("medicare", "XS", "drug-administration-medicare"),
+    ("commercial", "59", "drug-administration-commercial"),
+])
+def test_payer_overrides_what_the_encounters_say(payer, modifier, ruleset, tmp_path, capsys):
+    path = tmp_path / "second-site.jsonl"
+    path.write_text(json.dumps(dict(SECOND_SITE, payer="commercial" if payer == "medicare" else "medicare")) + "\n")
+    status, out, err = run_cli(["code", path, "--payer", payer], capsys)
+    record = json.loads(out)
+    assert (status, err) == (0, "")
+    assert record["ruleset"]["name"] == ruleset
+    assert sorted(tuple(line["modifiers"]) for line in record["lines"]) == [(), (modifier,)]
+
+
+def test_a_payer_without_a_variant_gets_the_default_policy_and_a_warning(tmp_path, capsys):
+    path = tmp_path / "second-site.jsonl"
+    path.write_text(json.dumps(SECOND_SITE) + "\n")
+    status, out, err = run_cli(["code", path, "--payer", "medicre"], capsys)
+    assert status == 0
+    assert json.loads(out)["ruleset"]["name"] == "drug-administration"
+    assert "payer 'medicre'" in err and "did you mean 'medicare'?" in err
+
+
+def test_both_engines_give_identical_output(batch_file, capsys):
+    compiled = run_cli(["code", batch_file, "--engine", "compiled"], capsys)
+    reference = run_cli(["code", batch_file, "--engine", "reference"], capsys)
+    assert compiled == reference
+    assert len(compiled[1].splitlines()) == len(ENCOUNTERS) + 5
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == "infuse 1.0.0"
+
+
+needs_script = pytest.mark.skipif(not INFUSE.exists(), reason="the infuse script is not installed beside Python")
+
+
+@needs_script
+def test_the_installed_script_reads_stdin_from_any_folder(batch_file, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([INFUSE, "code", "-"], input=batch_file.read_bytes(), capture_output=True,
+                          cwd=elsewhere, timeout=60)
+    assert done.returncode == 1, done.stderr.decode()
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(records) == len(ENCOUNTERS) + 5
+    assert records[0]["ruleset"]["name"].startswith("drug-administration")
+    assert done.stderr == b""
+
+
+@needs_script
+def test_the_installed_script_reports_bad_arguments_without_a_traceback(tmp_path):
+    done = subprocess.run([INFUSE, "code", "missing.json"], capture_output=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == b"infuse: cannot read missing.json: No such file or directory\n"
+    version = subprocess.run([INFUSE, "--version"], capture_output=True, timeout=60)
+    assert (version.returncode, version.stdout) == (0, b"infuse 1.0.0\n")
