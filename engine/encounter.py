@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection, Mapping
 import attrs
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
+_SECOND = datetime.timedelta(seconds=1)
 _ABSENT = object()
 
 
@@ -209,18 +211,24 @@ def _placed(draft: dict, where: str, zone: datetime.tzinfo) -> Administration:
         raise _expected(f"{where}.stop", after, stop.isoformat())
     fields = dict(
         draft,
-        start=start.replace(tzinfo=None),
-        stop=None if stop is None else stop.replace(tzinfo=None),
+        start=_naive(start),
+        stop=None if stop is None else _naive(stop),
         start_s=start_s,
         stop_s=stop_s,
     )
     return Administration(**fields)
 
 
+def _naive(moment: datetime.datetime) -> datetime.datetime:
+    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def _seconds(moment: datetime.datetime, zone: datetime.tzinfo) -> int:
     """Whole seconds since the epoch; a naive `moment` is read in `zone`."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-    return (aware - _EPOCH) // datetime.timedelta(seconds=1)
+    if moment.tzinfo:
+        return (moment - _EPOCH) // _SECOND
+    wall = (moment - _EPOCH_NAIVE) // _SECOND
+    return wall - zone.utcoffset(moment) // _SECOND
 
 
 def _em_service(record: Mapping, where: str, words: Mapping) -> EmService:

@@ -111,7 +111,7 @@ class Pipeline:
             elif isinstance(stage, CheckedMerge):
                 self._steps.append(functools.partial(_merge, stage))
             elif isinstance(stage, CheckedInitial):
-                self._steps.append(functools.partial(_initial, stage))
+                self._steps.append(functools.partial(_initial, stage, _ranked_values(stage)))
             elif isinstance(stage, CheckedEdit):
                 self._steps.append(functools.partial(_edit, _EditPlan.of(stage)))
 
@@ -277,11 +277,17 @@ def _merge(stage: CheckedMerge, run: _Run):
 
 # ----- initial ----------------------------------------------------------------
 
-def _initial(stage: CheckedInitial, run: _Run):
-    """One initial event per group, by rank and ties; roles for the others."""
+def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
+    """One initial event per group, by rank and ties; roles for the others.
+
+    `ranked` holds every value the stage's rankings list (`_ranked_values`), to pass over
+    the other events at once.
+    """
     primary = run.encounter.primary
     groups: dict = {}
     for event in run.events:
+        if event.values.get(stage.ranked_field) not in ranked:
+            continue
         selector = event.values.get(stage.selector) if stage.selector else None
         ranking = stage.rankings.get(selector, stage.rankings.get(None))
         value = event.values.get(stage.ranked_field)
@@ -310,6 +316,11 @@ def _initial(stage: CheckedInitial, run: _Run):
                        chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
                        ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members],
                        promoted=[m[2].ids for m in members if m[0] < _own_rank(stage, m[2])])
+
+
+def _ranked_values(stage: CheckedInitial) -> frozenset:
+    """Every value some ranking of the stage lists: the events the stage looks at."""
+    return frozenset(v for order in stage.rankings.values() for v in order)
 
 
 def _own_rank(stage: CheckedInitial, event: Event) -> int:
