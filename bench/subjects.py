@@ -158,15 +158,8 @@ def wide_rules_folder(folder: Path, rows: int = WIDE_ROWS) -> Path:
 
 @functools.cache
 def wide_coding_table() -> CheckedTable:
-    # The parser caps a table at dsl.parser.MAX_ROWS rows against hostile files; the wide
-    # shape of the benchmark is larger on purpose, so the cap is lifted while it loads.
-    cap = parser.MAX_ROWS
-    parser.MAX_ROWS = max(cap, 2 * WIDE_ROWS)
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            registry = Registry.from_path(wide_rules_folder(Path(folder)))
-    finally:
-        parser.MAX_ROWS = cap
+    with tempfile.TemporaryDirectory() as folder:
+        registry = Registry.from_path(wide_rules_folder(Path(folder)))
     table = next(s for s in registry.families[0].base.stages if isinstance(s, CheckedTable) and s.name == "coding")
     assert len(table.rows) == len(base_table("coding").rows) + WIDE_ROWS
     return table
