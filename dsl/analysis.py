@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import attrs
 
@@ -32,7 +31,7 @@ from dsl import ast
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedRequire, CheckedRuleset, CheckedTable, FieldType, Predicate
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
-from dsl.loader import BASE_FILE, VARIANT_DIR, RulesetFamily, _apply_variant, _read_with_includes
+from dsl.loader import RulesetFamily, apply_variant, read_folder
 
 MAX_POINTS = 1 << 18  # input combinations one table is searched over; a wider table gets a note
 MAX_GAPS = 3  # gaps shown per table
@@ -115,17 +114,12 @@ def read_statements(directory: str | os.PathLike) -> tuple[dict, dict]:
     Reads the folder the way the loader does; call it on a folder that loads without
     errors, since it reports none of its own.
     """
-    directory = Path(directory)
-    texts: dict = {}
-    problems: list = []
-    base = _read_with_includes(directory / BASE_FILE, texts, problems, ())
-    merged = {None: base}
-    variant_dir = directory / VARIANT_DIR
-    for path in sorted(variant_dir.glob("*.rules")) if variant_dir.is_dir() else ():
-        statements = _read_with_includes(path, texts, problems, ())
+    source = read_folder(directory)
+    merged = {None: source.base}
+    for statements in source.variants.values():
         payer = next((s.payer for s in statements if isinstance(s, ast.PayerDecl)), None)
-        merged[payer] = _apply_variant(base, statements, problems)
-    return merged, texts
+        merged[payer] = apply_variant(source.base, statements, [])
+    return merged, source.texts
 
 
 # ----- the family -------------------------------------------------------------

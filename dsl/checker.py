@@ -330,7 +330,7 @@ def _predicate(cell, column: str, field_type: FieldType, ctx, consts) -> Predica
     if field_type is _UNKNOWN_TYPE or cell is None or isinstance(cell, ast.AnyCell):
         return ANY
     if isinstance(cell, ast.BlankCell):
-        ctx.error("E-cell", f"an input cell cannot be blank ('-'); use '*' for any value", cell.span)
+        ctx.error("E-cell", "an input cell cannot be blank ('-'); use '*' for any value", cell.span)
         return ANY
     if isinstance(cell, ast.MissingCell):
         return Predicate("missing")
@@ -350,7 +350,7 @@ def _predicate(cell, column: str, field_type: FieldType, ctx, consts) -> Predica
     low = _scalar(cell.low, column, field_type, ctx, consts)
     high = _scalar(cell.high, column, field_type, ctx, consts)
     if low > high:
-        ctx.error("E-range", f"the range runs backwards", cell.span)
+        ctx.error("E-range", "the range runs backwards", cell.span)
     return Predicate("range", low=low, high=high)
 
 

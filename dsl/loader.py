@@ -36,23 +36,42 @@ class RulesetFamily:
         return self.variants.get(payer, self.base) if payer else self.base
 
 
+@attrs.frozen
+class FolderSource:
+    """A ruleset folder as read: the base's statements (includes followed), each variant
+    file's own statements, the text of every file by its shown path, and read problems."""
+
+    base: list
+    variants: dict  # variant file path -> its statements
+    texts: dict
+    diagnostics: list
+
+
+def read_folder(directory: str | os.PathLike) -> FolderSource:
+    """Read (not check) a ruleset folder the way `load_family` does."""
+    directory = Path(directory)
+    texts: dict[str, str] = {}
+    diagnostics: list[Diagnostic] = []
+    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
+    variant_files = sorted((directory / VARIANT_DIR).glob("*.rules")) if (directory / VARIANT_DIR).is_dir() else []
+    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=directory.resolve())
+                for path in variant_files}
+    return FolderSource(base, variants, texts, diagnostics)
+
+
 def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
     """Load and check a base ruleset and every variant beside it, reporting all errors."""
     directory = Path(directory)
     if not (directory / BASE_FILE).is_file():
         raise RulesetError([Diagnostic("E-file", f"no {BASE_FILE} in {directory}", ast.Span(str(directory), 0, 0, 0, 0))])
-    texts: dict[str, str] = {}
-    diagnostics: list[Diagnostic] = []
-    base_statements = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
-    variant_files = sorted((directory / VARIANT_DIR).glob("*.rules")) if (directory / VARIANT_DIR).is_dir() else []
-    variant_statements = {path: _read_with_includes(path, texts, diagnostics, (), root=directory.resolve())
-                          for path in variant_files}
+    source = read_folder(directory)
+    texts, diagnostics, base_statements = source.texts, source.diagnostics, source.base
     if diagnostics:
         raise RulesetError(diagnostics, texts)
     base = _check(base_statements, schema, texts, diagnostics, directory)
     variants = {}
-    for path, statements in variant_statements.items():
-        merged = _apply_variant(base_statements, statements, diagnostics)
+    for path, statements in source.variants.items():
+        merged = apply_variant(base_statements, statements, diagnostics)
         checked = _check(merged, schema, texts, diagnostics, directory)
         if checked is not None and base is not None:
             first = statements[0].span if statements else ast.Span(_display(path), 1, 1, 1, 1)  # an empty file
@@ -161,7 +180,7 @@ def _key(node):
     return (type(node).__name__, name)
 
 
-def _apply_variant(base: list, variant: list, diagnostics: list) -> list:
+def apply_variant(base: list, variant: list, diagnostics: list) -> list:
     """The base statements with the variant's replacing those of the same kind and name."""
     merged = list(base)
     positions = {_key(node): i for i, node in enumerate(merged)}

@@ -316,7 +316,7 @@ def render_html(documents) -> str:
                        + "".join(f'<th class="out">{_e(c)}</th>' for c in table.outputs)
                        + "<th>location</th></tr></thead><tbody>")
             for row in table.rows:
-                cells = "".join(f'<td class="any">*</td>' if c.text == "*" else f"<td>{_e(c.text)}</td>"
+                cells = "".join('<td class="any">*</td>' if c.text == "*" else f"<td>{_e(c.text)}</td>"
                                 for c in row.inputs)
                 cells += "".join(f'<td class="out">{_e(c.text)}</td>' for c in row.outputs)
                 out.append(f'<tr id="{_e(_anchor(*prefix, table.name, row.id))}"><td class="id">{_e(row.id)}</td>'

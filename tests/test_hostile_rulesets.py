@@ -322,7 +322,7 @@ def _hostile_folder(folder: Path, mark: Path) -> Path:
         f'  "{strings["doc"]}"',
         f'code 96365 initial "{strings["code"]}" [s2]',
         f'code 96374 initial "{strings["template"]}" [s2]',
-        f'finding __globals__ warning [__class__, s2]',
+        'finding __globals__ warning [__class__, s2]',
         f'  "{strings["finding"]}"',
         "table __init__ first per administration [__class__]",
         f'  "{strings["doc"]}"',

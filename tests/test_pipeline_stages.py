@@ -1,6 +1,5 @@
 """The pipeline's generic stages on a small made-up ruleset: the engine knows events,
 durations, groups, ranks, roles, units and edits, and nothing of drug administration."""
-import textwrap
 
 import pytest
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import jsonschema
-import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
