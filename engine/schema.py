@@ -40,3 +40,8 @@ SCHEMA = Schema(
 )
 
 VALIDATED_FIELDS = ("claim", "category", "route", "method")
+
+# Attributes the engine always fills, so no input lacks them: the encounter's required
+# fields, the flags that default to false, and what the pipeline computes itself.
+ALWAYS_PRESENT = frozenset({*VALIDATED_FIELDS, "drug", "hormonal", "pump", "separately_identifiable",
+                            "administration_lines", "code", "part"})

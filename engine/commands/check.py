@@ -15,13 +15,7 @@ from dsl.analysis import analyse_family, read_statements
 from dsl.diagnostics import Diagnostic, RulesetError, render
 from dsl.loader import BASE_FILE, load_family
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, fail
-from engine.schema import SCHEMA, VALIDATED_FIELDS
-
-# Attributes the engine always fills, so no input lacks them: the encounter's required
-# fields, the flags that default to false, and what the pipeline computes itself.
-ALWAYS_PRESENT = frozenset({*VALIDATED_FIELDS, "drug", "hormonal", "pump", "separately_identifiable",
-                            "administration_lines", "code", "part"})
-
+from engine.schema import ALWAYS_PRESENT, SCHEMA
 
 def register(subparsers):
     parser = subparsers.add_parser(
