@@ -8,7 +8,9 @@ can be repeated on another:
   every vocabulary, places of service inside and outside the facility set, every payer
   variant and an unknown payer, durations on both sides of every threshold of the 2026
   ruleset, repeats of a drug around 30 minutes apart, overlaps, missing stop times,
-  midnight crossings, offsets and second-precision times.
+  midnight crossings, offsets and second-precision times; one encounter in five is drawn
+  around a single access instead (`_access_encounter`): drugs given again, sites documented
+  on some administrations only, hydration beside a chemotherapy pump.
 - `typical_day`: a day of an emergency department, a hospital infusion suite and an
   office, one to four administrations each, the mix the throughput targets are about.
 - `oncology`: long chemotherapy chair days, 10 to 16 administrations each.
@@ -45,7 +47,8 @@ GAP_MINUTES = (0, 1, 29, 30, 31, 32, 45, 60)
 def domain(count: int, seed: int = 0) -> list[dict]:
     """Encounters spread over the whole input domain (see the module docstring)."""
     rng = random.Random(seed)
-    return [_domain_encounter(rng, f"dom-{seed}-{n}") for n in range(count)]
+    return [(_access_encounter if rng.random() < 0.2 else _domain_encounter)(rng, f"dom-{seed}-{n}")
+            for n in range(count)]
 
 
 def typical_day(count: int, seed: int = 0) -> list[dict]:
@@ -118,6 +121,43 @@ def _domain_encounter(rng: random.Random, ident: str) -> dict:
         em.append(service)
     if em:
         encounter["em"] = em
+    return encounter
+
+
+def _access_encounter(rng: random.Random, ident: str) -> dict:
+    """Two to six administrations through one access, where roles, repeats and sites decide:
+    two drugs pushed and infused again at gaps around 30 minutes, hydration beside them and
+    beside a chemotherapy pump (its stop time sometimes missing), an injection, and a site
+    documented on some administrations only."""
+    opening = _opening(rng, hour=rng.choice((8, 13, 23)))
+    drugs = rng.sample(DRUGS, 2)
+    minute = 0
+    administrations = []
+    for i in range(rng.randint(2, 6)):
+        kind = rng.choice(("push", "push", "infusion", "hydration", "pump", "injection"))
+        start = max(0, minute - rng.choice((0, 0, 10, 30)))  # now and then beside the one before
+        drug, category, route, method = {
+            "push": (rng.choice(drugs), "therapeutic", "iv", "push"),
+            "infusion": (rng.choice(drugs), "therapeutic", "iv", "infusion"),
+            "hydration": ("normal saline", "hydration", "iv", "infusion"),
+            "pump": ("fluorouracil", "chemotherapy", "iv", "infusion"),
+            "injection": ("ketorolac", "therapeutic", rng.choice(("im", "subq")), "injection"),
+        }[kind]
+        length = {"push": 2, "infusion": rng.choice((16, 45, 61, 91)), "hydration": rng.choice((31, 45, 75, 120)),
+                  "pump": rng.choice((None, 8 * 60, 46 * 60)), "injection": None}[kind]
+        item = _administration(f"a{i + 1}", drug, category, route, method, opening, start,
+                               None if length is None else start + length, site=rng.choice((None, None, *SITES[:2])))
+        if kind == "pump":
+            item["pump"] = True
+        administrations.append(item)
+        # The next one follows this one (a pump runs on: the next follows its start).
+        minute = start + (2 if length is None or kind == "pump" else length) + rng.choice(GAP_MINUTES)
+    claim = rng.choice(("facility", "professional"))
+    pos = rng.choice(("19", "22", "23")) if claim == "facility" else rng.choice(OTHER_POS)
+    encounter = _encounter(ident, opening, claim, pos, administrations,
+                           payer=rng.choice((None, "medicare", "commercial", "commercial")))
+    if rng.random() < 0.3:
+        encounter["primary"] = rng.choice(administrations)["id"]
     return encounter
 
 

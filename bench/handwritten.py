@@ -58,6 +58,7 @@ SEVERITY = {
     "concurrent-not-reported": "info", "addon-without-primary": "error", "injection-bundled": "warning",
     "em-not-separately-identifiable": "info", "outside-scope": "warning", "missing-dose": "warning",
     "missing-indication": "warning", "missing-response": "warning", "em-99211-with-administration": "info",
+    "second-access-site": "warning",
 }
 # Hierarchy for the initial service through one access site (a lower rank wins). On a
 # professional claim the documented primary takes PRIMARY_RANK when it is one of PRIMARY_SERVICES:
@@ -66,11 +67,13 @@ IV_RANK = {"chemo_infusion": 0, "chemo_push": 1, "infusion": 3, "push": 4, "hydr
 PRIMARY_RANK = 2
 PRIMARY_SERVICES = frozenset({"infusion", "push"})
 CONCURRENT_SERVICES = frozenset({"chemo_infusion", "infusion"})
-TIMED_SERVICES = frozenset({"infusion", "chemo_infusion", "subq_infusion"})
+# Services whose minutes are taken out of the hydration running beside them.
+TIMED_SERVICES = frozenset({"infusion", "chemo_infusion", "chemo_pump", "subq_infusion"})
 
 
 class PayerPolicy:
-    """What a payer variant changes: the X modifiers or 59, and a practitioner's repeat push."""
+    """What a payer variant changes: the X modifiers or 59, and a practitioner's repeat push
+    (with 76, when the push it repeats was the initial service)."""
 
     __slots__ = ("separate_session", "separate_site", "repeat_push_76", "no_99211_with_administration")
 
@@ -104,7 +107,7 @@ def service(claim, pos, category, route, method, hormonal, pump, duration):
             return ("hormonal_injection" if hormonal else "chemo_injection"), ()
         if method == "infusion":
             if duration is None:
-                return "chemo_push", ("missing-stop-time",)
+                return ("chemo_pump" if pump else "chemo_push"), ("missing-stop-time",)
             if pump and duration > PROLONGED_CHEMO:
                 return "chemo_pump", ()
             if duration > PUSH_LIMIT:
@@ -136,9 +139,10 @@ def service(claim, pos, category, route, method, hormonal, pump, duration):
     return "injection", ()
 
 
-def coding(service, role, claim, gap, repeat_push_76=False):
+def coding(service, role, claim, gap, repeats=None, repeat_push_76=False):
     """The codes of one administration: (code, units, addon, addon units, findings, modifier),
-    the services in the order the ruleset's coding table lists them.
+    the services in the order the ruleset's coding table lists them. `repeats` is the role of
+    the latest earlier administration of the same drug through the same access.
 
     `units` and `addon units` name how units come from time: None for one unit,
     "additional" (one per hour after the first, a final part-hour over 30 minutes counted)
@@ -182,7 +186,7 @@ def coding(service, role, claim, gap, repeat_push_76=False):
                 return None, None, None, None, ("repeat-push-too-soon",), None
             if claim == "facility":
                 return "96376", None, None, None, (), None
-            if claim == "professional" and repeat_push_76:
+            if claim == "professional" and repeat_push_76 and repeats == "initial":
                 return "96374", None, None, None, (), "76"
             if claim == "professional":
                 return None, None, None, None, ("repeat-push-not-reported",), None
@@ -223,7 +227,7 @@ class Event:
 
     __slots__ = ("ids", "drug", "category", "route", "method", "hormonal", "pump", "site", "session",
                  "start_s", "stop_s", "wall_start", "duration", "gap", "intervals", "order", "service",
-                 "role", "distinct")
+                 "role", "distinct", "repeats")
 
     def wall_date(self, instant: int) -> str:
         return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
@@ -301,7 +305,7 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
     lines = []
     for event in events:
         code, units, addon, addon_units, raised, modifier = coding(
-            event.service, event.role, claim, event.gap, policy.repeat_push_76)
+            event.service, event.role, claim, event.gap, event.repeats, policy.repeat_push_76)
         for finding in raised:
             found(finding, event.ids)
         if code:
@@ -317,6 +321,8 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
                       else policy.separate_site if line.distinct == "site" else None)
             if wanted and wanted not in line.modifiers:
                 line.modifiers.append(wanted)
+            if line.distinct == "site":
+                found("second-access-site", line.ids)
 
     lines = _edits(lines, policy, found)
     administration_lines = len(lines)
@@ -391,7 +397,7 @@ def _events(administrations: list, found) -> list:
             if event.duration < 0:
                 raise ValueError(f"{ident}: stop before start")
             event.intervals = [(event.start_s, event.stop_s)] if event.duration else []
-        event.role = event.distinct = None
+        event.role = event.distinct = event.repeats = None
         if "dose" not in item:
             found("missing-dose", event.ids)
         if "indication" not in item:
@@ -420,11 +426,16 @@ def _time_order(event: Event) -> tuple:
 
 def _merge_hydration(events: list) -> list:
     """Hydration of one session and site becomes one event whose time is the union of its
-    bags, less any minute another infusion of the session runs."""
+    bags, less any minute another infusion of the session runs. A bag with no documented site
+    is at the first site documented for hydration in its session."""
     groups: dict = {}
-    for event in events:
-        if event.service == "hydration":
-            groups.setdefault((event.session, event.site), []).append(event)
+    hydration = [event for event in events if event.service == "hydration"]
+    for event in hydration:
+        site = event.site
+        if site is None:
+            site = next((other.site for other in hydration
+                         if other.site is not None and other.session == event.session), None)
+        groups.setdefault((event.session, site), []).append(event)
     if not groups:
         return events
     replaced = {}
@@ -481,8 +492,12 @@ def _subtract(spans: list, removed: list) -> list:
 def _initial_iv(events: list, claim: str, primary):
     """One initial service per session and access site: by hierarchy (a professional claim
     puts the documented primary, when an IV infusion or push, after chemotherapy and before the
-    other infusions and pushes), then primary, earliest start, longest duration."""
-    groups: dict = {}
+    other infusions and pushes), then primary, earliest start, longest duration.
+
+    An IV service with no documented site is at the first site documented in its session: the
+    access already in use, not a second one.
+    """
+    ranked = []
     for event in events:
         rank = IV_RANK.get(event.service)
         if rank is None:
@@ -490,8 +505,14 @@ def _initial_iv(events: list, claim: str, primary):
         is_primary = primary in event.ids
         if claim == "professional" and is_primary and event.service in PRIMARY_SERVICES:
             rank = PRIMARY_RANK
-        key = (rank, 0 if is_primary else 1, event.start_s, -(event.duration or 0), event.order)
-        groups.setdefault((event.session, event.site), []).append((key, event))
+        ranked.append(((rank, 0 if is_primary else 1, event.start_s, -(event.duration or 0), event.order), event))
+    groups: dict = {}
+    for key, event in ranked:
+        site = event.site
+        if site is None:
+            site = next((other.site for _, other in ranked
+                         if other.site is not None and other.session == event.session), None)
+        groups.setdefault((event.session, site), []).append((key, event))
     _assign_roles(groups, ("session", "site"), CONCURRENT_SERVICES)
 
 
@@ -516,6 +537,8 @@ def _assign_roles(groups: dict, key_names: tuple, concurrent: frozenset):
         for event in group:
             event.distinct = distinct
             event.role = "initial" if event is initial else _role(event, initial, group, concurrent)
+            event.repeats = next((other.role for other in reversed(group) if other.order < event.order
+                                  and other.drug == event.drug and other.service == event.service), None)
 
 
 def _role(event: Event, initial: Event, group: list, concurrent: frozenset) -> str:
@@ -557,7 +580,8 @@ def _instant_at(intervals: list, offset: int) -> int:
 
 def _edits(lines: list, policy: PayerPolicy, found) -> list:
     """One concurrent infusion per encounter; an injection bundles into an IV service of its
-    session unless at another site; add-ons need a primary code on the claim."""
+    session unless at a documented site of its own that none of them shares; add-ons need a
+    primary code on the claim."""
     concurrent_seen = False
     kept = []
     for line in lines:
@@ -573,7 +597,7 @@ def _edits(lines: list, policy: PayerPolicy, found) -> list:
         for line in lines:
             if line.code == "96372":
                 partners = [p for p in lines if p.code in IV_CODES and p.session == line.session]
-                if partners and any(p.site == line.site for p in partners):
+                if partners and (line.site is None or any(p.site == line.site for p in partners)):
                     found("injection-bundled", line.ids)
                     continue
                 if partners and policy.separate_site not in line.modifiers:

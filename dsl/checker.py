@@ -9,6 +9,7 @@ have a meaning of their own.
 """
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import attrs
@@ -103,6 +104,11 @@ def _header(statements, ctx, fallback: ast.Span) -> dict:
         elif isinstance(node, ast.Extends):
             found["base"] = node.base
         elif isinstance(node, ast.Effective):
+            for text in (node.start, node.end):
+                try:
+                    datetime.date.fromisoformat(text)
+                except ValueError:
+                    ctx.error("E-effective", f"'{text}' is not a real date", node.span)
             if node.start > node.end:
                 ctx.error("E-effective", f"effective dates run backwards: {node.start} .. {node.end}", node.span)
             found["effective"] = (node.start, node.end)
@@ -239,7 +245,7 @@ def _check_stages(statements, ctx, schema, consts, units) -> list:
         elif isinstance(node, ast.Initial):
             stages.append(_check_initial(node, ctx, schema, available))
         elif isinstance(node, ast.Edit):
-            stages.append(_check_edit(node, ctx, consts))
+            stages.append(_check_edit(node, ctx, consts, available["line"]))
     return stages
 
 
@@ -262,8 +268,8 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
     input_columns = node.inputs[1:]
     for columns in (input_columns, node.outputs):
         names = [c.name for c in columns]
-        for column in columns:
-            if names.count(column.name) > 1 and names.index(column.name) != columns.index(column):
+        for i, column in enumerate(columns):
+            if column.name in names[:i]:
                 ctx.error("E-duplicate", f"column '{column.name}' appears twice in table '{node.name}'", column.span)
     input_types = []
     for column in input_columns:
@@ -399,6 +405,10 @@ def _output(cell, column: str, kind, ctx, consts, units):
     if not isinstance(cell, ast.Alternatives):
         ctx.error("E-cell", f"output column '{column}' takes a value, not a condition", cell.span)
         return None
+    durations = [v for v in cell.values if isinstance(v, ast.Duration)]
+    if durations:
+        ctx.error("E-type", f"output column '{column}' takes a name, not a duration", durations[0].span)
+        return None
     if kind == "finding":
         for value in cell.values:
             if _symbol_text(value) not in ctx.findings:
@@ -529,6 +539,8 @@ def _check_initial(node: ast.Initial, ctx, schema, available) -> CheckedInitial:
                           did_you_mean(value.text, order))
         if ranking.primary_of and "primary" not in order:
             ctx.error("E-rank", "only 'primary' takes a list of values", ranking.span)
+        if ranking.key in rankings:
+            ctx.error("E-duplicate", f"a second ranking for '{ranking.key}'", ranking.span)
         rankings[ranking.key] = tuple(order)
         primary_of[ranking.key] = frozenset(v.text for v in ranking.primary_of)
     ranked_values = {v for order in rankings.values() for v in order if v != "primary"}
@@ -563,7 +575,7 @@ def _ranked_field(values, fields, ctx, node) -> str:
     return "service"
 
 
-def _check_edit(node: ast.Edit, ctx, consts) -> CheckedEdit:
+def _check_edit(node: ast.Edit, ctx, consts, line_fields: dict) -> CheckedEdit:
     clauses = []
     for clause in node.clauses:
         if isinstance(clause, ast.Require):
@@ -573,6 +585,9 @@ def _check_edit(node: ast.Edit, ctx, consts) -> CheckedEdit:
                 ctx.error("E-edit", f"limits count per encounter; got per '{clause.per}'", clause.span)
             clauses.append(CheckedLimit(next(iter(_codes((clause.code,), ctx)), ""), clause.units, clause.per))
         else:
+            for attribute in (clause.per, clause.distinct_by):
+                if attribute not in line_fields:
+                    ctx.unknown("attribute of a line", attribute, clause.span, line_fields)
             modifier = _output(ast.Alternatives((clause.modifier,)), "modifier", "modifier", ctx, consts, {})
             clauses.append(CheckedPair(_codes(clause.column1, ctx), _codes(clause.column2, ctx), clause.per,
                                        clause.distinct_by, modifier))

@@ -53,7 +53,8 @@ def read_folder(directory: str | os.PathLike) -> FolderSource:
     texts: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
     base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
-    variant_files = sorted((directory / VARIANT_DIR).glob("*.rules")) if (directory / VARIANT_DIR).is_dir() else []
+    variant_files = sorted(p for p in (directory / VARIANT_DIR).glob("*.rules") if p.is_file()) \
+        if (directory / VARIANT_DIR).is_dir() else []
     variants = {path: _read_with_includes(path, texts, diagnostics, (), root=directory.resolve())
                 for path in variant_files}
     return FolderSource(base, variants, texts, diagnostics)
@@ -129,13 +130,17 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
     included = {} if included is None else included
     root = path.parent.resolve() if root is None else root
     shown = _display(path)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes", ast.Span(shown, 1, 1, 1, 1)))
-        return []
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes",
+                                          ast.Span(shown, 1, 1, 1, 1)))
+            return []
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         diagnostics.append(Diagnostic("E-file", f"file is not UTF-8 ({error.reason})", ast.Span(shown, 1, 1, 1, 1)))
+        return []
+    except OSError as error:
+        diagnostics.append(Diagnostic("E-file", f"cannot read the file ({error.strerror})", ast.Span(shown, 1, 1, 1, 1)))
         return []
     texts[shown] = text
     try:
@@ -204,15 +209,23 @@ def apply_variant(base: list, variant: list, diagnostics: list) -> list:
 
 
 def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
-    """Replace rows by id, insert new ones before `amend.before` (or at the end)."""
+    """Replace rows by id, insert new ones before `amend.before` (or at the end).
+
+    A replacing row changes only the columns its amend lists; the base row's other cells
+    stay. A new row takes `*` (inputs) and blank (outputs) in the columns it does not list.
+    """
     inputs = table.inputs + tuple(c for c in amend.inputs[1:] if c.name not in {x.name for x in table.inputs})
     outputs = table.outputs + tuple(c for c in amend.outputs if c.name not in {x.name for x in table.outputs})
 
-    def widen(row: ast.Row, row_inputs, row_outputs) -> ast.Row:
+    def widen(row: ast.Row, row_inputs, row_outputs, under: ast.Row | None = None) -> ast.Row:
         by_input = {c.name: cell for c, cell in zip(row_inputs[1:], row.inputs)}
         by_output = {c.name: cell for c, cell in zip(row_outputs, row.outputs)}
-        return ast.Row(row.id, tuple(by_input.get(c.name) for c in inputs[1:]),
-                       tuple(by_output.get(c.name) for c in outputs), span=row.span)
+        kept_inputs = under.inputs if under else (None,) * (len(inputs) - 1)
+        kept_outputs = under.outputs if under else (None,) * len(outputs)
+        return ast.Row(row.id,
+                       tuple(by_input.get(c.name, kept) for c, kept in zip(inputs[1:], kept_inputs)),
+                       tuple(by_output.get(c.name, kept) for c, kept in zip(outputs, kept_outputs)),
+                       span=row.span)
 
     rows = [widen(r, table.inputs, table.outputs) for r in table.rows]
     ids = [r.id for r in rows]
@@ -221,11 +234,11 @@ def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
                                       hint=did_you_mean(amend.before, ids)))
     insert_at = ids.index(amend.before) if amend.before in ids else len(rows)
     for row in amend.rows:
-        new = widen(row, amend.inputs, amend.outputs)
         if row.id in ids:
-            rows[ids.index(row.id)] = new
+            index = ids.index(row.id)
+            rows[index] = widen(row, amend.inputs, amend.outputs, under=rows[index])
         else:
-            rows.insert(insert_at, new)
+            rows.insert(insert_at, widen(row, amend.inputs, amend.outputs))
             ids.insert(insert_at, row.id)
             insert_at += 1
     return attrs.evolve(table, inputs=inputs, outputs=outputs, rows=tuple(rows),

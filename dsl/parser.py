@@ -299,6 +299,10 @@ class _ToAst(Transformer):
 
     def ranking(self, meta, c):
         items = [item for item in c if not isinstance(item, Token)]
+        for name, values in items:
+            if values and name.text != "primary":
+                self.problems.append(Diagnostic("E-rank", f"only 'primary' takes a list of values, not '{name.text}'",
+                                                name.span))
         order = tuple(name for name, _ in items)
         primary_of = next((values for name, values in items if values), ())
         return order, primary_of

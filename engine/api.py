@@ -11,7 +11,7 @@ import os
 
 from dsl.checked import CheckedRuleset
 from engine.compiled import CompiledTable, compiled_unit_offsets
-from engine.encounter import EncounterError, parse_encounter
+from engine.encounter import Encounter, EncounterError, parse_encounter
 from engine.pipeline import Pipeline
 from engine.reference import ReferenceTable, reference_unit_offsets
 from engine.registry import Registry
@@ -43,23 +43,29 @@ class Coder:
             pipeline = self._pipelines[id(ruleset)] = Pipeline(ruleset, make_decider, unit_offsets)
         return pipeline
 
-    def _vocabularies(self, family) -> dict:
-        """The words an encounter may use, from the family's base ruleset (kept per family)."""
-        words = self._words.get(id(family))
+    def _vocabularies(self, ruleset: CheckedRuleset) -> dict:
+        """The words an encounter may use, from the ruleset that will code it (kept per ruleset)."""
+        words = self._words.get(id(ruleset))
         if words is None:
-            vocabularies = family.base.vocabularies
-            words = self._words[id(family)] = {k: frozenset(vocabularies[k]) for k in VALIDATED_FIELDS}
+            words = self._words[id(ruleset)] = {k: frozenset(ruleset.vocabularies[k]) for k in VALIDATED_FIELDS}
         return words
 
-    def code(self, data: object) -> Result:
-        """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
+    def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
+        """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,
+        validated against that ruleset's vocabularies; raise EncounterError naming the bad field."""
         date = data.get("date") if isinstance(data, dict) else None
+        payer = data.get("payer") if isinstance(data, dict) else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
-        encounter = parse_encounter(data, self._vocabularies(family or self.registry.latest))
+        ruleset = (family or self.registry.latest).for_payer(self.payer or (payer if isinstance(payer, str) else None))
+        encounter = parse_encounter(data, self._vocabularies(ruleset))
         if family is None:
             spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
             raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
-        ruleset = family.for_payer(self.payer or encounter.payer)
+        return ruleset, encounter
+
+    def code(self, data: object) -> Result:
+        """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
+        ruleset, encounter = self.select(data)
         return self.pipeline(ruleset).run(encounter)
 
 

@@ -1,9 +1,10 @@
 """Batch coding: a stream of encounters in, one output record per input record, in order.
 
-A batch file may hold millions of encounters, so it is read in chunks of lines, the chunks are
-coded in worker processes, and each chunk's records are written as soon as every earlier chunk
-has been. Memory stays constant (a bounded number of chunks in flight, each bounded in lines
-and bytes, and over-long records kept as their length only), and a bad record or a worker
+A batch file may hold millions of encounters, so it is read in chunks of records (lines of
+JSONL here, row batches of Parquet in engine.parquet_io), the chunks are coded in worker
+processes, and each chunk's records are written as soon as every earlier chunk has been.
+Memory stays constant (a bounded number of chunks in flight, each bounded in records and
+bytes, and over-long records kept as their length only), and a bad record or a worker
 process that dies costs only the records concerned: every input record yields exactly one
 output record, a result or an error record naming the path.
 
@@ -12,8 +13,9 @@ Pool.imap reads its whole input ahead (memory grows with the file) and never ans
 whose worker died (the run hangs), while the executor reports that death as BrokenProcessPool.
 
 Example:
-    tally = code_stream(open("big.jsonl", "rb"), False, sys.stdout,
-                        ChunkCoder(engine.load(), "jsonl"), CoderSpec(None), jobs=4)
+    with open_source("big.jsonl") as source:
+        tally = code_chunks(source.chunks, sys.stdout, ChunkCoder(engine.load(), "jsonl"),
+                            CoderSpec(None), jobs=4)
 """
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ import multiprocessing
 import os
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import BinaryIO, TextIO
@@ -56,19 +59,37 @@ class TooLong:
 
 
 @attrs.frozen
+class Unreadable:
+    """A record the input holds but cannot hand over (a Parquet row with a value Python cannot
+    hold), kept as the reason."""
+
+    reason: str
+
+
+class InputError(Exception):
+    """An input that cannot be opened or breaks off mid-way; the message is for the user."""
+
+
+@attrs.frozen
 class Chunk:
-    """Consecutive records of the input; `first` is the number of the first (counting from 1)."""
+    """Consecutive records of the input; `first` is the number of the first (counting from 1).
+
+    A record is JSON text (bytes), TooLong, Unreadable, or an already decoded value (a
+    Parquet row); `records` is a tuple of them, or anything with a length that yields them
+    when iterated in the worker (so a Parquet batch travels as Arrow data, not as dicts).
+    """
 
     first: int
-    records: tuple  # bytes, or TooLong
-    size: int  # bytes read from the input, for progress
+    records: Collection
+    size: int  # bytes read from the input (rows for Parquet), for progress
 
 
 @attrs.frozen
 class Coded:
-    """A chunk's output: its records as text, each followed by a newline, and their counts."""
+    """A chunk's output and its counts. The output is text for the text formats (each record
+    followed by a newline), a pyarrow RecordBatch for "parquet"."""
 
-    text: str
+    output: object
     records: int
     rejected: int
     size: int
@@ -89,27 +110,31 @@ class CoderSpec:
 
 @attrs.frozen
 class ChunkCoder:
-    """Codes every record of a chunk with `coder` and renders it in `fmt`."""
+    """Codes every record of a chunk with `coder` and renders it in `fmt` (one of
+    engine.render.FORMATS, or "parquet" for a record batch of parquet_io.RESULT_SCHEMA)."""
 
     coder: Coder
     fmt: str
 
     def __call__(self, chunk: Chunk) -> Coded:
-        texts, rejected = [], 0
-        for number, raw in enumerate(chunk.records, start=chunk.first):
-            record = code_record(self.coder, number, raw)
-            rejected += "error" in record
-            texts.append(format_record(record, self.fmt) + "\n")
-        return Coded("".join(texts), len(texts), rejected, chunk.size)
+        records = [code_record(self.coder, number, raw) for number, raw in enumerate(chunk.records, start=chunk.first)]
+        return self._coded(records, chunk.size)
 
     def lost(self, chunk: Chunk, errors: tuple[BaseException, ...]) -> Coded:
         """Error records for a chunk no worker could code, naming what went wrong each time."""
         last = chunk.first + len(chunk.records) - 1
         message = (f"not coded: the worker coding lines {chunk.first}-{last} failed "
                    f"({_describe(errors[0])}) and so did a fresh worker retrying them ({_describe(errors[-1])})")
-        texts = [format_record(error_record(number, None, "", message), self.fmt) + "\n"
-                 for number in range(chunk.first, last + 1)]
-        return Coded("".join(texts), len(texts), len(texts), chunk.size)
+        return self._coded([error_record(number, None, "", message) for number in range(chunk.first, last + 1)],
+                           chunk.size)
+
+    def _coded(self, records: list[dict], size: int) -> Coded:
+        rejected = sum("error" in record for record in records)
+        if self.fmt == "parquet":
+            from engine import parquet_io  # only here: pyarrow is the optional extra infuse[parquet]
+            return Coded(parquet_io.record_batch(records), len(records), rejected, size)
+        return Coded("".join(format_record(record, self.fmt) + "\n" for record in records),
+                     len(records), rejected, size)
 
 
 def _describe(error: BaseException) -> str:
@@ -118,21 +143,26 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def code_record(coder: Coder, number: int, raw: bytes | TooLong) -> dict:
+def code_record(coder: Coder, number: int, raw: object) -> dict:
     """One output record for one input record: a result, or an error naming the path.
 
-    Whatever goes wrong with one record, an internal error included, stays in its record.
+    `raw` is JSON text (bytes), TooLong, Unreadable, or a value already decoded (a Parquet
+    row). Whatever goes wrong with one record, an internal error included, stays in its record.
     """
     if isinstance(raw, TooLong):
         return error_record(number, None, "", f"record too long: {raw.size:,} bytes (at most {MAX_RECORD_BYTES:,})")
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        return error_record(number, None, "", f"not UTF-8 text (byte {error.start})")
-    except RecursionError:
-        return error_record(number, None, "", "the record is nested too deeply")
-    except ValueError as error:
-        return error_record(number, None, "", f"not valid JSON: {error}")
+    if isinstance(raw, Unreadable):
+        return error_record(number, None, "", raw.reason)
+    data = raw
+    if isinstance(raw, bytes):
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as error:
+            return error_record(number, None, "", f"not UTF-8 text (byte {error.start})")
+        except RecursionError:
+            return error_record(number, None, "", "the record is nested too deeply")
+        except ValueError as error:
+            return error_record(number, None, "", f"not valid JSON: {error}")
     encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     try:
         return coder.code(data).as_dict()
@@ -144,6 +174,35 @@ def code_record(coder: Coder, number: int, raw: bytes | TooLong) -> dict:
 
 def error_record(number: int, encounter_id: str | None, path: str, message: str) -> dict:
     return {"line": number, "encounter": encounter_id, "error": {"path": path, "message": message}}
+
+
+@attrs.frozen
+class Source:
+    """An open input: its chunks, its size in the unit of Chunk.size when known (for the ETA),
+    and the file to close when done (`with source:`)."""
+
+    chunks: Iterator[Chunk]
+    total: int | None
+    file: contextlib.AbstractContextManager
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.file.__exit__(*exc_info)
+
+
+def open_source(path: str) -> Source:
+    """A .json file (one record), any other file (one record per line) or "-" (standard input).
+
+    Raises:
+        InputError: the file cannot be opened.
+    """
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror}") from None
+    return Source(read_chunks(stream, path.endswith(".json")), input_size(stream), stream)
 
 
 def read_chunks(stream: BinaryIO, single: bool, lines: int = CHUNK_LINES,
@@ -321,7 +380,7 @@ class Tally:
 class Progress:
     """A progress line on a terminal, redrawn at most every `every` seconds.
 
-    `total` is the input's size in bytes when known (a regular file), for the ETA.
+    `total` is the input's size when known (Source.total), for the ETA.
     """
 
     stream: TextIO
@@ -363,15 +422,16 @@ def input_size(stream: BinaryIO) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
-def code_stream(stream: BinaryIO, single: bool, out: TextIO, coder: ChunkCoder, spec: CoderSpec,
+def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec,
                 jobs: int = 1, progress: Progress | None = None) -> Tally:
-    """Code every record of `stream` into `out`, in order; with `jobs` > 1 in worker processes.
+    """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes.
 
-    Input that fits in one chunk is coded here: starting workers would cost more than it saves.
-    `spec` must build the same coder as `coder`; the workers use it.
+    `out.write` takes each chunk's output (Coded.output): a text stream for the text formats,
+    a parquet_io.ResultWriter for "parquet". Input that fits in one chunk is coded here:
+    starting workers would cost more than it saves. `spec` must build the same coder as
+    `coder`; the workers use it.
     """
     tally = Tally()
-    chunks = read_chunks(stream, single)
     head = list(itertools.islice(chunks, 2))
     chunks = itertools.chain(head, chunks)
     if jobs > 1 and len(head) > 1:
@@ -382,7 +442,7 @@ def code_stream(stream: BinaryIO, single: bool, out: TextIO, coder: ChunkCoder, 
     try:
         with contextlib.closing(results):
             for done in results:
-                out.write(done.text)
+                out.write(done.output)
                 tally.add(done)
                 if progress:
                     progress.update(tally)
@@ -393,8 +453,8 @@ def code_stream(stream: BinaryIO, single: bool, out: TextIO, coder: ChunkCoder, 
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
-    """A text file that appears at `path` complete or not at all.
+def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[TextIO | BinaryIO]:
+    """A file, text or `binary`, that appears at `path` complete or not at all.
 
     Written to a temporary file in the same folder, then renamed over `path`; on any
     exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
@@ -403,7 +463,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
     folder, name = os.path.split(path)
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
-        with open(handle, "w", encoding="utf-8", newline="\n") as out:
+        with (open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="\n")) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())

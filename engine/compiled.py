@@ -21,6 +21,7 @@ large keeps the index-and-memo decider the tree is built from.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import linecache
 
 import attrs
@@ -39,7 +40,7 @@ class _DiscreteIndex:
     __slots__ = ("masks", "other", "missing")
 
     def __init__(self, predicates: list[Predicate]):
-        named = {value for p in predicates for value in p.values}
+        named = sorted({value for p in predicates for value in p.values}, key=repr)  # same source every run
         self.masks = {value: _mask(predicates, value) for value in named}
         self.other = _mask(predicates, _OTHER)
         self.missing = _mask(predicates, None)
@@ -306,7 +307,7 @@ def _generated(table: CheckedTable, indexes_of) -> tuple | None:
     except _TooLarge:
         generated = None
     else:
-        filename = f"<infuse table {table.name}>"
+        filename = f"<infuse table {table.name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         generated = (compile(source, filename, "exec"), source, writer.names)
     if len(_GENERATED) >= _MAX_GENERATED:

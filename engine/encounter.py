@@ -19,6 +19,10 @@ import attrs
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
 _SECOND = datetime.timedelta(seconds=1)
+_SECONDS_PER_DAY = 86400
+# The longest administration taken: a month-long pump infusion fits; a stop years after its
+# start is a typing error, and would cost a line per unit of time.
+MAX_SPAN_DAYS = 31
 _ABSENT = object()
 
 
@@ -198,7 +202,7 @@ def _local_zone(drafts: list[dict]) -> datetime.tzinfo:
              if draft[key] is not None and draft[key].tzinfo]
     if not aware:
         return datetime.timezone.utc
-    return min(aware, key=lambda t: (t.astimezone(datetime.timezone.utc), t.utcoffset())).tzinfo
+    return min(aware, key=lambda t: (t - _EPOCH, t.utcoffset())).tzinfo  # no astimezone: it overflows near year 1
 
 
 def _placed(draft: dict, where: str, zone: datetime.tzinfo) -> Administration:
@@ -209,6 +213,9 @@ def _placed(draft: dict, where: str, zone: datetime.tzinfo) -> Administration:
     if stop_s is not None and stop_s < start_s:
         after = f"a time at or after start {start.isoformat()}"
         raise _expected(f"{where}.stop", after, stop.isoformat())
+    if stop_s is not None and stop_s - start_s > MAX_SPAN_DAYS * _SECONDS_PER_DAY:
+        within = f"a time within {MAX_SPAN_DAYS} days of start {start.isoformat()}"
+        raise _expected(f"{where}.stop", within, stop.isoformat())
     fields = dict(
         draft,
         start=_naive(start),

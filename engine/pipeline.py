@@ -7,6 +7,7 @@ the whole claim. The ruleset gives every one of them its meaning.
 """
 from __future__ import annotations
 
+import collections
 import datetime
 import functools
 
@@ -161,8 +162,8 @@ class Pipeline:
                 run.record(stage="units", rule=units_rule, code=code, subject=event.ids, counted=counted,
                            units=len(offsets), dates=dates)
         made = []
-        for date in dict.fromkeys(dates):
-            line = WorkLine(code, dates.count(date), date, values, event.ids, list(rules))
+        for date, units in collections.Counter(dates).items():
+            line = WorkLine(code, units, date, values, event.ids, list(rules))
             run.lines.append(line)
             made.append(line)
         return made
@@ -189,7 +190,7 @@ class Pipeline:
         if not encounter.em:
             return
         administration_lines = sum(1 for line in run.lines if line.from_administration)
-        session = default_session(sorted(encounter.administrations, key=lambda a: a.start_s))
+        session = default_session(_canonical(encounter.administrations))
         for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
             values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
                       "code": service.code, "session": service.session or session,
@@ -217,10 +218,14 @@ class Pipeline:
         return tuple(found)
 
 
+def _canonical(administrations) -> list:
+    """Administrations by (start, stop, id): the order every stage sees, whatever the input's."""
+    return sorted(administrations, key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
+
+
 def _events(encounter: Encounter) -> list:
-    """Events in a canonical order (start, stop, id), so input order never matters."""
-    ordered = sorted(encounter.administrations,
-                     key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
+    """Events in the canonical order, so input order never matters."""
+    ordered = _canonical(encounter.administrations)
     session = default_session(ordered)
     last_end: dict = {}
     events = []
@@ -250,9 +255,9 @@ def default_session(ordered_administrations) -> str | None:
 def _merge(stage: CheckedMerge, run: _Run):
     """Combine matching events per key; their counted time is the union less the overlaps."""
     groups: dict = {}
-    for event in run.events:
-        if event.values.get(stage.field) in stage.values:
-            groups.setdefault(tuple(event.values.get(k) for k in stage.keys), []).append(event)
+    matching = [event for event in run.events if event.values.get(stage.field) in stage.values]
+    for event in matching:
+        groups.setdefault(_group_key(stage.keys, event, matching), []).append(event)
     rule = f"merge/{stage.name}"
     for members in groups.values():
         first = members[0]
@@ -285,6 +290,7 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
     """
     primary = run.encounter.primary
     groups: dict = {}
+    candidates: list = []
     for event in run.events:
         if event.values.get(stage.ranked_field) not in ranked:
             continue
@@ -298,8 +304,10 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
             eligible = stage.primary_of.get(selector, stage.primary_of.get(None))
             if (not eligible or value in eligible) and ranking.index("primary") < rank:
                 rank = ranking.index("primary")
-        groups.setdefault(tuple(event.values.get(k) for k in stage.keys), []).append(
-            (rank, _tie_key(stage.ties, event, primary), event))
+        candidates.append((rank, _tie_key(stage.ties, event, primary), event))
+    members = [event for _, _, event in candidates]
+    for rank, tie, event in candidates:
+        groups.setdefault(_group_key(stage.keys, event, members), []).append((rank, tie, event))
     ordered_groups = sorted(groups.items(), key=lambda item: min(e.order for _, _, e in item[1]))
     first_key = ordered_groups[0][0] if ordered_groups else None
     for key, members in ordered_groups:
@@ -309,6 +317,10 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
         for event in events:
             event.values["distinct"] = distinct
             event.values["role"] = "initial" if event is initial else _role(stage, event, initial, events)
+            event.values["repeats"] = next((o.values["role"] for o in reversed(events) if o.order < event.order
+                                            and o.values["drug"] == event.values["drug"]
+                                            and o.values.get(stage.ranked_field) == event.values.get(stage.ranked_field)),
+                                           None)
             event.trail.append(f"initial/{stage.name}")
         if run.trace is not None:
             run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
@@ -316,6 +328,21 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
                        chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
                        ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members],
                        promoted=[m[2].ids for m in members if m[0] < _own_rank(stage, m[2])])
+
+
+def _group_key(keys: tuple, event: Event, candidates: list) -> tuple:
+    """The event's group: its key values, a missing one taking the first documented value
+    among the candidate events that agree on the keys before it (an administration with no
+    documented site is at the access already in use, not at a second one)."""
+    key = []
+    for i, name in enumerate(keys):
+        value = event.values.get(name)
+        if value is None:
+            value = next((other.values.get(name) for other in candidates
+                          if other.values.get(name) is not None
+                          and all(other.values.get(k) == v for k, v in zip(keys[:i], key))), None)
+        key.append(value)
+    return tuple(key)
 
 
 def _ranked_values(stage: CheckedInitial) -> frozenset:
@@ -401,13 +428,16 @@ def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
 
 
 def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
+    partners_by_key: dict = {}
+    for partner in run.lines:
+        if partner.code in clause.column1:
+            partners_by_key.setdefault(partner.values.get(clause.per), []).append(partner)
     kept = []
     for line in run.lines:
-        partners = [p for p in run.lines if p.code in clause.column1
-                    and p.values.get(clause.per) == line.values.get(clause.per)]
+        partners = partners_by_key.get(line.values.get(clause.per), [])
         if line.code not in clause.column2 or not partners:
             kept.append(line)
-        elif all(p.values.get(clause.distinct_by) != line.values.get(clause.distinct_by) for p in partners):
+        elif _distinct(line, partners, clause.distinct_by):
             if clause.modifier not in line.modifiers:
                 line.modifiers.append(clause.modifier)
             run.record(stage="edit", edit=rule, action="modifier", code=line.code, subject=line.administrations,
@@ -418,6 +448,12 @@ def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
             run.raise_finding(finding, rule, line.administrations)
             run.record(stage="edit", edit=rule, action="remove", code=line.code, subject=line.administrations)
     run.lines = kept
+
+
+def _distinct(line: WorkLine, partners: list, attribute: str) -> bool:
+    """Distinct when the line's own value is documented and no partner shares it."""
+    value = line.values.get(attribute)
+    return value is not None and all(p.values.get(attribute) != value for p in partners)
 
 
 def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:

@@ -22,6 +22,10 @@ def bundled_root() -> Path:
     return Path(str(resources.files("rulesets")))
 
 
+class OverlappingRulesets(ValueError):
+    """Two rulesets are effective on the same date, so a date of service could not pick one."""
+
+
 @attrs.frozen
 class Registry:
     families: tuple  # RulesetFamily, ordered by effective start
@@ -36,8 +40,13 @@ class Registry:
             folders = sorted(p for p in root.iterdir() if (p / BASE_FILE).is_file()) if root.is_dir() else []
         if not folders:
             raise FileNotFoundError(f"no ruleset in {root} (expected {BASE_FILE} there or in its subfolders)")
-        families = [load_family(folder, SCHEMA) for folder in folders]
-        return cls(tuple(sorted(families, key=lambda f: f.base.effective)))
+        families = sorted((load_family(folder, SCHEMA) for folder in folders), key=lambda f: f.base.effective)
+        for earlier, later in zip(families, families[1:]):
+            if later.base.effective[0] <= earlier.base.effective[1]:
+                raise OverlappingRulesets(f"rulesets {earlier.base.name} {earlier.base.version} and {later.base.name} "
+                                 f"{later.base.version} are both effective on {later.base.effective[0]}: "
+                                 "one date of service must pick one ruleset")
+        return cls(tuple(families))
 
     def family_for(self, date: str) -> RulesetFamily | None:
         for family in self.families:

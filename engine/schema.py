@@ -33,7 +33,8 @@ SCHEMA = Schema(
         "em": {**_ENCOUNTER, "code": TEXT, "session": TEXT, "separately_identifiable": BOOL,
                "administration_lines": NUMBER},
     },
-    initial_writes={"role": FieldType("enum", ROLES), "distinct": FieldType("enum", ("none",))},
+    initial_writes={"role": FieldType("enum", ROLES), "distinct": FieldType("enum", ("none",)),
+                    "repeats": FieldType("enum", ROLES)},  # role of the earlier same-drug, same-service event
     outputs={"code": "code", "addon": "code", "units": "units", "addon_units": "units",
              "modifier": "modifier", "finding": "finding", "report": "bool"},
     required_vocabularies=("claim", "category", "route", "method"),

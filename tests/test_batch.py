@@ -217,7 +217,7 @@ def test_lost_records_become_error_records_naming_the_failure():
     chunk = batch.Chunk(first=41, records=(b"{}", b"{}", b"{}"), size=6)
     coder = batch.ChunkCoder(coder=None, fmt="jsonl")
     coded = coder.lost(chunk, (BrokenProcessPool("gone"), BrokenProcessPool("gone")))
-    records = [json.loads(line) for line in coded.text.splitlines()]
+    records = [json.loads(line) for line in coded.output.splitlines()]
     assert (coded.records, coded.rejected) == (3, 3)
     assert [r["line"] for r in records] == [41, 42, 43]
     assert all(r["error"]["path"] == "" and "lines 41-43" in r["error"]["message"]
@@ -272,7 +272,7 @@ def test_a_batch_stopped_by_sigterm_leaves_no_output(many, tmp_path, monkeypatch
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as stopped, batch.terminate_as_exit(), batch.atomic_output(target) as out:
         with open(many, "rb") as stream:
-            batch.code_stream(stream, False, out, code_then_terminate, batch.CoderSpec(None), jobs=1)
+            batch.code_chunks(batch.read_chunks(stream, False), out, code_then_terminate, batch.CoderSpec(None), jobs=1)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert len(calls) == 2
     assert list(tmp_path.iterdir()) == []

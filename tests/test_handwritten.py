@@ -3,6 +3,8 @@ same lines (code, units, modifiers, date, administrations, in claim order) and t
 finding ids, on a generated corpus over the whole domain and on every golden case."""
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from bench import corpus, handwritten
@@ -59,9 +61,10 @@ def test_handwritten_codes_each_golden_case_as_infuse_does(encounter, compiled_c
 
 def test_the_table_functions_answer_as_the_tables_do(compiled_coder):
     """service() and coding() against the ruleset's own tables (rows tried in order, as the
-    language defines them), on every event of the corpus."""
-    ruleset = compiled_coder.registry.families[0].base
-    stages = {stage.name: stage for stage in ruleset.stages if hasattr(stage, "rows")}
+    language defines them), on every event of the corpus; coding() with the commercial
+    policy against the commercial variant's amended table, on its encounters."""
+    family = compiled_coder.registry.families[0]
+    stages = {stage.name: stage for stage in family.base.stages if hasattr(stage, "rows")}
     service_table, coding_table = ReferenceTable(stages["service"]), ReferenceTable(stages["coding"])
     for inputs in corpus.table_inputs(compiled_coder, DOMAIN[:500], "service"):
         row, = service_table.decide(inputs)
@@ -70,6 +73,16 @@ def test_the_table_functions_answer_as_the_tables_do(compiled_coder):
         rows = coding_table.decide(inputs)
         got = handwritten.coding(*(inputs[c] for c in stages["coding"].inputs))
         assert got[:5] == _coding_outputs(rows), inputs
+    amended = next(stage for stage in family.variants["commercial"].stages if getattr(stage, "name", None) == "coding")
+    amended_table = ReferenceTable(amended)
+    commercial = [encounter for encounter in DOMAIN if encounter.get("payer") == "commercial"]
+    decided = collections.Counter()
+    for inputs in corpus.table_inputs(compiled_coder, commercial, "coding"):
+        rows = amended_table.decide(inputs)
+        got = handwritten.coding(*(inputs[c] for c in amended.inputs), repeat_push_76=True)
+        assert got == (*_coding_outputs(rows), rows[0].outputs[-1] if rows else None), inputs
+        decided.update(row.id for row in rows)
+    assert decided["push.repeat.professional"] and decided["push.repeat.professional.add-on"]
 
 
 def _service_outputs(row) -> tuple:
@@ -80,6 +93,6 @@ def _service_outputs(row) -> tuple:
 def _coding_outputs(rows) -> tuple:
     if not rows:
         return None, None, None, None, ()
-    code, units, addon, addon_units, findings = rows[0].outputs
+    code, units, addon, addon_units, findings = rows[0].outputs[:5]  # a variant may add `modifier`
     names = {None: None, "additional_hours": "additional", "hydration_hours": "hydration"}
     return code, names[units], addon, names[addon_units], findings or ()

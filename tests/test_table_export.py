@@ -33,7 +33,7 @@ def test_cells_are_shown_as_written_with_constants_and_sets(family):
     cells = {c.column: c.text for c in service["infusion"].inputs}
     assert cells == {"claim": "*", "pos": "*", "category": "*", "route": "iv", "method": "infusion",
                      "hormonal": "*", "pump": "*", "duration": "> push_limit (15 min)"}
-    assert service["infusion"].location == "rulesets/2026/service.rules:22"
+    assert service["infusion"].location == "rulesets/2026/service.rules:23"
     assert {c.column: c.text for c in service["setting.professional-facility"].inputs}["pos"] == \
         "facility_pos (19, 21, 22, 23, 24, 26, 51, 52, 61)"
     assert {c.column: c.text for c in service["chemo.hormonal"].inputs}["hormonal"] == "yes"
@@ -47,7 +47,8 @@ def test_cells_are_shown_as_written_with_constants_and_sets(family):
     pump = {c.column: c.text for c in service["chemo.pump"].inputs}
     assert (pump["pump"], pump["duration"]) == ("yes", "> prolonged_chemo (8 h)")
     assert {c.column: c.text for c in coding["push.repeat.too-soon"].outputs}["code"] == "-"
-    assert {c.column: c.text for c in tables["modifiers"].rows[1].outputs}["modifier"] == "separate_site (XS)"
+    site = {c.column: c.text for c in tables["modifiers"].rows[1].outputs}
+    assert (site["modifier"], site["finding"]) == ("separate_site (XS)", "second-access-site")
 
 
 def test_every_table_and_row_is_exported_with_its_citations(family):
@@ -64,10 +65,11 @@ def test_every_table_and_row_is_exported_with_its_citations(family):
 def test_a_payer_variant_shows_its_amended_rows_and_constants(family):
     commercial = {t.name: t for t in written_tables(family.variants["commercial"])}
     row = next(r for r in commercial["coding"].rows if r.id == "push.repeat.professional")
-    assert row.location == "rulesets/2026/payers/commercial.rules:17"
+    assert row.location == "rulesets/2026/payers/commercial.rules:19"
     outputs = {c.column: c.text for c in row.outputs}
     assert outputs["code"] == "96374" and outputs["modifier"] == "76"
-    assert {c.column: c.text for c in row.inputs}["gap"] == "*"
+    inputs = {c.column: c.text for c in row.inputs}
+    assert (inputs["gap"], inputs["repeats"]) == ("*", "initial")
     assert {c.column: c.text for c in commercial["modifiers"].rows[1].outputs}["modifier"] == "separate_site (59)"
     assert ("payer-policy", family.variants["commercial"].sources["payer-policy"]) in commercial["coding"].citations
 
@@ -80,7 +82,7 @@ def test_markdown(family):
     assert ("| id | claim | pos | category | route | method | hormonal | pump | duration | => service | finding "
             "| location |") in text
     assert ("| infusion | * | * | * | iv | infusion | * | * | > push_limit (15 min) | infusion |  | "
-            "rulesets/2026/service.rules:22 |") in text
+            "rulesets/2026/service.rules:23 |") in text
     assert "- noridian-hydration: Noridian JE Part A: Hydration," in text
     lines = text.splitlines()
     rows = [line for line in lines if line.startswith("| ")]

@@ -1,12 +1,14 @@
 """`infuse code PATH|-`: code encounters; one output record per input record, in order.
 
 This module reads the arguments and picks the defaults; engine.batch does the streaming,
-the worker processes and the atomic output.
+the worker processes and the atomic output, engine.parquet_io the reading and writing of
+.parquet files (only imported for them: pyarrow is the optional extra infuse[parquet]).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 
@@ -18,17 +20,19 @@ from engine.render import FORMATS
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("code", help="code encounters: a .json file (one), a .jsonl file (one per line) or - (stdin)")
+    parser = subparsers.add_parser("code", help="code encounters: a .json file (one), a .jsonl file (one per line), "
+                                                "a .parquet file (one per row) or - (stdin)")
     parser.add_argument("path")
     parser.add_argument("--ruleset", help="a ruleset folder, or a folder of year folders (default: the bundled rulesets)")
     parser.add_argument("--payer", help="apply this payer's variant whatever the encounters say")
     parser.add_argument("--format", choices=FORMATS,
-                        help="default: table on a terminal, else json (jsonl for .jsonl input)")
+                        help="default: table on a terminal, else json (jsonl for .jsonl and .parquet input); "
+                             "-o FILE.parquet writes Parquet")
     parser.add_argument("--engine", choices=tuple(ENGINES), default="compiled")
     parser.add_argument("--jobs", "-j", type=_positive, metavar="N",
                         help="worker processes for a batch (default: the number of CPUs)")
     parser.add_argument("--output", "-o", metavar="FILE",
-                        help="write the records to FILE, which appears only once complete")
+                        help="write the records to FILE, which appears only once complete (Parquet if FILE ends in .parquet)")
     parser.set_defaults(run=run)
 
 
@@ -51,34 +55,57 @@ def _warn_unknown_payer(coder: Coder, payer: str) -> None:
               + (f" ({hint})" if hint else ""), file=sys.stderr)
 
 
-def run(args) -> int:
+def _parquet_io():
+    """engine.parquet_io, or Unusable saying how to install pyarrow."""
     try:
+        return importlib.import_module("engine.parquet_io")
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.partition(".")[0] != "pyarrow":
+            raise
+        raise Unusable("reading or writing .parquet files needs pyarrow; "
+                       "install it with: pip install 'infuse[parquet]'") from None
+
+
+def run(args) -> int:
+    parquet_in = args.path.endswith(".parquet")
+    parquet_out = args.output is not None and args.output.endswith(".parquet")
+    try:
+        if parquet_out and args.format:
+            raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
+        parquet = _parquet_io() if parquet_in or parquet_out else None
         coder = Coder(load_registry(args.ruleset), args.engine, args.payer)
     except Unusable as error:
         return fail(str(error))
     if args.payer:
         _warn_unknown_payer(coder, args.payer)
     try:
-        stream = sys.stdin.buffer if args.path == "-" else open(args.path, "rb")
-    except OSError as error:
-        return fail(f"cannot read {args.path}: {error.strerror}")
-    single = args.path.endswith(".json")
+        source = parquet.open_source(args.path) if parquet_in else batch.open_source(args.path)
+    except batch.InputError as error:
+        return fail(str(error))
     terminal = args.output is None and sys.stdout.isatty()
-    fmt = args.format or ("table" if terminal else "json" if single else "jsonl")
+    single = args.path.endswith(".json")
+    fmt = "parquet" if parquet_out else args.format or ("table" if terminal else "json" if single else "jsonl")
     ruleset = None if args.ruleset is None else os.path.abspath(args.ruleset)
     spec = batch.CoderSpec(ruleset, args.engine, args.payer)
     # Records printed on the terminal are their own progress; a progress line would cut into them.
     shows_progress = sys.stderr.isatty() and not terminal
-    progress = batch.Progress(sys.stderr, batch.input_size(stream)) if shows_progress else None
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(stream)
-        stack.enter_context(batch.terminate_as_exit())
-        try:
-            out = stack.enter_context(batch.atomic_output(args.output)) if args.output else sys.stdout
-        except OSError as error:
-            return fail(f"cannot write {args.output}: {error.strerror}")
-        tally = batch.code_stream(stream, single, out, batch.ChunkCoder(coder, fmt), spec,
-                                  args.jobs or os.cpu_count() or 1, progress)
+    progress = batch.Progress(sys.stderr, source.total) if shows_progress else None
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(source)
+            stack.enter_context(batch.terminate_as_exit())
+            try:
+                if args.output is None:
+                    out = sys.stdout
+                else:
+                    out = stack.enter_context(parquet.atomic_output(args.output) if parquet_out
+                                              else batch.atomic_output(args.output))
+            except OSError as error:
+                return fail(f"cannot write {args.output}: {error.strerror}")
+            tally = batch.code_chunks(source.chunks, out, batch.ChunkCoder(coder, fmt), spec,
+                                      args.jobs or os.cpu_count() or 1, progress)
+    except batch.InputError as error:  # the output, if any, was not written
+        return fail(str(error))
     if args.jobs or args.output or sys.stderr.isatty():
         print(tally.summary(), file=sys.stderr)
     return EXIT_REJECTED if tally.rejected else EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from dsl.diagnostics import RulesetError, render_all
-from engine.registry import Registry
+from engine.registry import OverlappingRulesets, Registry
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -19,11 +19,12 @@ def load_registry(path) -> Registry:
         return Registry.from_path(path)
     except RulesetError as error:
         raise Unusable(render_all(error.diagnostics, error.sources)) from None
-    except (FileNotFoundError, NotADirectoryError) as error:
+    except (FileNotFoundError, NotADirectoryError, OverlappingRulesets) as error:
         raise Unusable(str(error)) from None
 
 
 def fail(message: str) -> int:
-    print(message if message.startswith(("infuse:", "rulesets", "/")) or "\n" in message else f"infuse: {message}",
-          file=sys.stderr)
+    """Print why the command cannot go on (one line gets the program's name; rendered
+    diagnostics, several lines, stand as they are) and give the exit status for it."""
+    print(message if "\n" in message or message.startswith("infuse:") else f"infuse: {message}", file=sys.stderr)
     return EXIT_UNUSABLE

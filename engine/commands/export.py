@@ -40,15 +40,15 @@ def run(args) -> int:
     except Unusable as error:
         return fail(str(error))
     out = Path(args.output)
+    written = []
     try:
         for family in registry.families:
             for ruleset in (family.base, *family.variants.values()):
-                for path, count in write_ruleset(ruleset, out):
-                    print(f"{path}: {count} row{'' if count == 1 else 's'}")
-    except BrokenPipeError:
-        raise
+                written += write_ruleset(ruleset, out)
     except OSError as error:
         return fail(f"cannot write {error.filename or args.output}: {error.strerror}")
+    for path, count in written:  # reported once every file is written, so a closed pipe loses no file
+        print(f"{path}: {count} row{'' if count == 1 else 's'}")
     return EXIT_OK
 
 

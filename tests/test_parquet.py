@@ -1,0 +1,255 @@
+"""Tests of Parquet in and out of `infuse code` (engine.parquet_io): the same results as JSONL,
+error records in place for bad rows, order across worker processes, atomic output, and a clear
+message without pyarrow. Skipped when pyarrow (the extra infuse[parquet]) is not installed."""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import sys
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from engine import batch, parquet_io  # noqa: E402  (after the skip: parquet_io needs pyarrow)
+from engine.cli import main  # noqa: E402
+from tests.conftest import CASES  # noqa: E402
+from tests.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
+
+
+def run_cli(argv, capsys):
+    status = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def write_parquet(path, rows, schema=parquet_io.ENCOUNTER_SCHEMA, **options) -> None:
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, **options)
+
+
+def read_records(path) -> list[dict]:
+    """The output records of a Parquet result file, as `infuse code` writes them in JSON."""
+    records = []
+    for row in pq.read_table(path).to_pylist():
+        if row["error"] is None:
+            records.append({key: row[key] for key in ("encounter", "ruleset", "lines", "findings")})
+        else:
+            records.append({key: row[key] for key in ("line", "encounter", "error")})
+    return records
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def golden():
+    """The encounters of the golden cases, in file order."""
+    return [json.loads(path.read_text())["encounter"] for path in sorted(CASES.glob("*.json"))]
+
+
+def test_the_encounter_schema_holds_every_field_of_the_golden_cases(golden):
+    columns = {field.name: field.type for field in parquet_io.ENCOUNTER_SCHEMA}
+    administration = {field.name for field in columns["administrations"].value_type}
+    em = {field.name for field in columns["em"].value_type}
+    assert {key for e in golden for key in e} <= set(columns)
+    assert {key for e in golden for a in e["administrations"] for key in a} <= administration
+    assert {key for e in golden for item in e.get("em", ()) for key in item} <= em
+
+
+def test_parquet_input_codes_like_jsonl(golden, tmp_path, capsys):
+    write_jsonl(tmp_path / "cases.jsonl", golden)
+    write_parquet(tmp_path / "cases.parquet", golden)
+    status, direct, _ = run_cli(["code", tmp_path / "cases.jsonl"], capsys)
+    assert run_cli(["code", tmp_path / "cases.parquet"], capsys) == (status, direct, "")
+    assert run_cli(["code", tmp_path / "cases.parquet", "-o", tmp_path / "out.jsonl"], capsys)[0] == status
+    assert (tmp_path / "out.jsonl").read_text() == direct
+    assert [r["encounter"] for r in jsonl(direct)] == [e["id"] for e in golden]
+
+
+def test_parquet_output_holds_the_json_records(golden, tmp_path, capsys):
+    lines = [json.dumps(e) for e in golden[:20]]
+    lines[3] = lines[3].replace('"claim": "', '"claim": "x', 1)
+    lines[7] = "not json"
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    status, direct, _ = run_cli(["code", tmp_path / "in.jsonl"], capsys)
+    assert status == 1
+    assert run_cli(["code", tmp_path / "in.jsonl", "-o", tmp_path / "out.parquet"], capsys)[:2] == (1, "")
+    assert pq.read_schema(tmp_path / "out.parquet").equals(parquet_io.RESULT_SCHEMA)
+    records = read_records(tmp_path / "out.parquet")
+    assert records == jsonl(direct)
+    assert [r["line"] for r in records if "error" in r] == [4, 8]
+    assert records[7] == {"line": 8, "encounter": None, "error": records[7]["error"]}
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert rows[0]["line"] is None and rows[0]["error"] is None
+    assert rows[3]["ruleset"] is None and rows[3]["lines"] is None and rows[3]["error"]["path"] == "claim"
+
+
+def test_parquet_to_parquet_equals_jsonl_to_jsonl(golden, tmp_path, capsys):
+    write_jsonl(tmp_path / "cases.jsonl", golden)
+    write_parquet(tmp_path / "cases.parquet", golden)
+    _, direct, _ = run_cli(["code", tmp_path / "cases.jsonl"], capsys)
+    run_cli(["code", tmp_path / "cases.parquet", "-o", tmp_path / "out.parquet"], capsys)
+    assert read_records(tmp_path / "out.parquet") == jsonl(direct)
+
+
+def _good(ident: str) -> dict:
+    return {"id": ident, "date": "2026-03-14", "claim": "facility", "pos": "23",
+            "administrations": [{"id": "a1", "drug": "furosemide", "dose": "40 mg", "category": "therapeutic",
+                                 "route": "iv", "method": "push", "start": "2026-03-14T10:00",
+                                 "stop": "2026-03-14T10:02", "indication": "edema", "response": "tolerated"}]}
+
+
+def test_bad_rows_give_error_records_in_place(tmp_path, capsys):
+    administration = pa.struct([("id", pa.string()), ("drug", pa.string()), ("dose", pa.string()),
+                                ("category", pa.string()), ("hormonal", pa.string()), ("route", pa.string()),
+                                ("method", pa.string()), ("start", pa.string()), ("stop", pa.string()),
+                                ("indication", pa.string()), ("response", pa.string())])
+    schema = pa.schema([("id", pa.string()), ("date", pa.string()), ("claim", pa.string()), ("pos", pa.int32()),
+                        ("administrations", pa.list_(administration))])
+
+    def changed(ident, change):
+        row = {**_good(ident), "pos": None}
+        change(row)
+        return row
+
+    rows = [
+        changed("r1", lambda r: None),
+        changed("r2", lambda r: r.update(pos=23)),
+        changed("r3", lambda r: r.update(claim=None)),
+        changed("r4", lambda r: r.update(administrations=None)),
+        changed("r5", lambda r: r.update(administrations=[None])),
+        changed("r6", lambda r: r["administrations"][0].update(start=None)),
+        changed("r7", lambda r: r["administrations"][0].update(hormonal="yes")),
+        changed("r8", lambda r: r.update(id=None)),
+        changed("r9", lambda r: None),
+    ]
+    write_parquet(tmp_path / "bad.parquet", rows, schema)
+    status, out, _ = run_cli(["code", tmp_path / "bad.parquet"], capsys)
+    records = jsonl(out)
+    assert status == 1
+    assert [r.get("encounter") for r in records] == [f"r{n}" for n in range(1, 8)] + [None, "r9"]
+    assert [(r["line"], r["error"]["path"], r["error"]["message"]) for r in records if "error" in r] == [
+        (2, "pos", "expected a string; got 23"),
+        (3, "claim", "required field is missing"),
+        (4, "administrations", "required field is missing"),
+        (5, "administrations[0]", "expected an object; got None"),
+        (6, "administrations[0].start", "required field is missing"),
+        (7, "administrations[0].hormonal", "expected true or false; got 'yes'"),
+        (8, "id", "required field is missing"),
+    ]
+    assert records[0]["lines"] == records[-1]["lines"] == [
+        {"code": "96374", "units": 1, "modifiers": [], "date": "2026-03-14", "administrations": ["a1"],
+         "rules": records[0]["lines"][0]["rules"]}]
+
+
+def test_date_and_timestamp_columns_read_as_iso_text(tmp_path, capsys):
+    administration = pa.struct([("id", pa.string()), ("drug", pa.string()), ("category", pa.string()),
+                                ("route", pa.string()), ("method", pa.string()),
+                                ("start", pa.timestamp("us")), ("stop", pa.timestamp("ns", tz="-05:00"))])
+    schema = pa.schema([("id", pa.string()), ("date", pa.date32()), ("claim", pa.string()),
+                        ("administrations", pa.list_(administration))])
+
+    def typed(stop):
+        return {"id": "t1", "date": datetime.date(2026, 3, 14), "claim": "facility",
+                "administrations": [{"id": "a1", "drug": "ceftriaxone", "category": "therapeutic", "route": "iv",
+                                     "method": "infusion", "start": datetime.datetime(2026, 3, 14, 10, 0),
+                                     "stop": stop}]}
+
+    stop = datetime.datetime(2026, 3, 14, 11, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
+    nanoseconds = 1_773_505_800_000_000_001  # no datetime holds it, so its row alone is rejected
+    write_parquet(tmp_path / "typed.parquet", [typed(stop), typed(nanoseconds), typed(stop)], schema)
+    as_text = {"id": "t1", "date": "2026-03-14", "claim": "facility",
+               "administrations": [{"id": "a1", "drug": "ceftriaxone", "category": "therapeutic", "route": "iv",
+                                    "method": "infusion", "start": "2026-03-14T10:00:00",
+                                    "stop": "2026-03-14T11:30:00-05:00"}]}
+    write_jsonl(tmp_path / "text.jsonl", [as_text])
+    _, expected, _ = run_cli(["code", tmp_path / "text.jsonl"], capsys)
+    status, out, _ = run_cli(["code", tmp_path / "typed.parquet"], capsys)
+    first, unreadable, third = jsonl(out)
+    assert status == 1
+    assert first == third == json.loads(expected)
+    assert first["lines"][0]["code"] == "96365"
+    assert unreadable["line"] == 2 and unreadable["encounter"] is None
+    if importlib.util.find_spec("pandas") is None:  # with pandas, pyarrow gives a Timestamp instead
+        assert unreadable["error"]["message"].startswith("the row cannot be read: Nanosecond resolution")
+
+
+def test_two_jobs_give_the_same_output_as_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 400)
+    monkeypatch.setattr(parquet_io, "ROW_GROUP_BYTES", 2**20)
+    rows = list(typical_encounters(3000, seed=4))
+    for index in range(0, len(rows), 101):
+        rows[index]["claim"] = "dental"
+    write_parquet(tmp_path / "many.parquet", rows, row_group_size=700)
+    assert parquet_io.open_source(str(tmp_path / "many.parquet")).total == 3000
+    status1, one, _ = run_cli(["code", tmp_path / "many.parquet", "--jobs", "1"], capsys)
+    status2, two, err = run_cli(["code", tmp_path / "many.parquet", "--jobs", "2"], capsys)
+    assert (status1, status2) == (1, 1) and two == one
+    assert "3,000 records: 2,970 coded, 30 rejected" in err
+    run_cli(["code", tmp_path / "many.parquet", "--jobs", "2", "-o", tmp_path / "two.parquet"], capsys)
+    assert read_records(tmp_path / "two.parquet") == jsonl(one)
+    assert pq.ParquetFile(tmp_path / "two.parquet").metadata.num_row_groups > 1
+    assert [r["line"] for r in jsonl(one) if "error" in r] == list(range(1, 3001, 101))
+
+
+def test_a_lone_surrogate_in_an_id_is_written_escaped(tmp_path, capsys):
+    (tmp_path / "in.jsonl").write_text(json.dumps(_good("ed-\ud800")) + "\n" + json.dumps(_good("plain")) + "\n")
+    status, _, _ = run_cli(["code", tmp_path / "in.jsonl", "-o", tmp_path / "out.parquet"], capsys)
+    assert status == 0
+    assert [r["encounter"] for r in read_records(tmp_path / "out.parquet")] == ["ed-\\ud800", "plain"]
+
+
+def test_a_file_that_breaks_off_leaves_the_output_untouched(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 100)
+    write_parquet(tmp_path / "in.parquet", list(typical_encounters(400)), row_group_size=200, compression="none")
+    column = pq.ParquetFile(tmp_path / "in.parquet").metadata.row_group(1).column(0)
+    offset = column.dictionary_page_offset or column.data_page_offset
+    data = bytearray((tmp_path / "in.parquet").read_bytes())
+    data[offset:offset + 20] = b"\xff" * 20  # the page header of the second row group
+    (tmp_path / "in.parquet").write_bytes(bytes(data))
+    (tmp_path / "out.parquet").write_text("previous run")
+    status, out, err = run_cli(["code", tmp_path / "in.parquet", "--jobs", "1", "-o", tmp_path / "out.parquet"],
+                               capsys)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"infuse: cannot read {tmp_path / 'in.parquet'}: ") and err.count("\n") == 1
+    assert (tmp_path / "out.parquet").read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.parquet"]
+
+
+def test_unusable_parquet_arguments(tmp_path, capsys):
+    (tmp_path / "text.parquet").write_text('{"id": "not parquet"}\n')
+    write_jsonl(tmp_path / "in.jsonl", [_good("e1")])
+    status, _, err = run_cli(["code", tmp_path / "text.parquet"], capsys)
+    assert status == 2 and "cannot read" in err and "Parquet" in err
+    status, _, err = run_cli(["code", tmp_path / "missing.parquet"], capsys)
+    assert status == 2 and "cannot read" in err
+    status, _, err = run_cli(["code", tmp_path / "in.jsonl", "--format", "jsonl", "-o", tmp_path / "o.parquet"],
+                             capsys)
+    assert status == 2 and "writes Parquet" in err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_without_pyarrow_a_parquet_path_says_what_to_install(tmp_path, capsys, monkeypatch):
+    write_jsonl(tmp_path / "in.jsonl", [_good("e1")])
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    monkeypatch.delitem(sys.modules, "engine.parquet_io")  # so that it is imported anew
+    for argv in (["code", tmp_path / "in.parquet"], ["code", tmp_path / "in.jsonl", "-o", tmp_path / "out.parquet"]):
+        status, out, err = run_cli(argv, capsys)
+        assert (status, out) == (2, "")
+        assert err == ("infuse: reading or writing .parquet files needs pyarrow; "
+                       "install it with: pip install 'infuse[parquet]'\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_progress_counts_rows_toward_the_file_total(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 100)
+    write_parquet(tmp_path / "in.parquet", list(typical_encounters(300)))
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert main(["code", str(tmp_path / "in.parquet"), "--jobs", "1", "-o", str(tmp_path / "out.parquet")]) == 0
+    shown = screen.getvalue()
+    assert "100 records" in shown and ", 33%, ETA 0:00:" in shown  # after the first of three chunks
