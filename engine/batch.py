@@ -162,6 +162,8 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
         except RecursionError:
             return error_record(number, None, "", "the record is nested too deeply")
         except ValueError as error:
+            if not raw.strip():
+                return error_record(number, None, "", "an empty line; expected an encounter (a JSON object)")
             return error_record(number, None, "", f"not valid JSON: {error}")
     encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     try:
@@ -372,7 +374,7 @@ class Tally:
     def summary(self) -> str:
         seconds = self.seconds
         rate = f", {self.records / seconds:,.0f} records/s" if seconds > 0 else ""
-        return (f"infuse: {self.records:,} records: {self.records - self.rejected:,} coded, "
+        return (f"infuse: {self.records:,} record{'' if self.records == 1 else 's'}: {self.records - self.rejected:,} coded, "
                 f"{self.rejected:,} rejected, {seconds:.1f} s{rate}")
 
 

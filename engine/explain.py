@@ -27,12 +27,12 @@ from dsl.checked import (CheckedEdit, CheckedInitial, CheckedMerge, CheckedRules
                          CheckedUnits)
 from engine import intervals
 from engine.api import Coder
-from engine.encounter import Encounter, EncounterError, parse_encounter
+from engine.encounter import Encounter
 from engine.pipeline import Pipeline
 from engine.reference import ReferenceTable, apply_policy, reference_unit_offsets
 from engine.registry import Registry
 from engine.result import Result
-from engine.schema import SCHEMA, VALIDATED_FIELDS
+from engine.schema import SCHEMA
 from engine.tables_export import (RulesetSource, WrittenCell, duration_text, location, minutes_text,
                                   value_text)
 
@@ -196,21 +196,10 @@ def explain(registry: Registry, data: object, payer: str | None = None) -> Expla
     Raises EncounterError, naming the field, for an encounter that breaks the contract.
     """
     coder = Coder(registry, "reference", payer)
-    ruleset, encounter = _select(coder, data)
+    ruleset, encounter = coder.select(data)
     trace: list = []
     result = coder.pipeline(ruleset).run(encounter, trace=trace)
     return _Teller(ruleset, encounter, trace, result).tell()
-
-
-def _select(coder: Coder, data) -> tuple[CheckedRuleset, Encounter]:
-    """The ruleset and validated encounter exactly as `Coder.code` picks them."""
-    date = data.get("date") if isinstance(data, dict) else None
-    family = coder.registry.family_for(date) if isinstance(date, str) else None
-    vocabularies = (family or coder.registry.latest).base.vocabularies
-    encounter = parse_encounter(data, {k: vocabularies[k] for k in VALIDATED_FIELDS})
-    if family is None:
-        raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()}")
-    return family.for_payer(coder.payer or encounter.payer), encounter
 
 
 class _Forced:

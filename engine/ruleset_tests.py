@@ -43,11 +43,10 @@ import attrs
 
 from dsl.diagnostics import did_you_mean
 from dsl.loader import RulesetFamily
+from engine.api import Coder
 from engine.coverage import Coverage
-from engine.encounter import EncounterError, parse_encounter
-from engine.pipeline import Pipeline
-from engine.reference import ReferenceTable, reference_unit_offsets
-from engine.schema import VALIDATED_FIELDS
+from engine.encounter import EncounterError
+from engine.registry import Registry
 
 TESTS_DIR = "tests"
 TEXT_SUFFIX = ".cases"
@@ -327,25 +326,16 @@ def _expected_lines(number: int, value: str) -> tuple[dict, ...]:
 
 def run_cases(family: RulesetFamily, cases: list[Case], coverage: Coverage | None = None) -> list[Outcome]:
     """Code every case on the reference semantics; feed each decision trace to `coverage`."""
-    pipelines: dict = {}
+    coder = Coder(Registry((family,)), engine="reference")  # picks the ruleset and validates as `infuse code` does
     outcomes = []
-    vocabularies = {k: family.base.vocabularies[k] for k in VALIDATED_FIELDS}
     for case in cases:
         try:
-            encounter = parse_encounter(case.encounter, vocabularies)
+            ruleset, encounter = coder.select(case.encounter)
         except EncounterError as error:
             outcomes.append(Outcome(case, "base", error=_rejected(case, error)))
             continue
-        start, end = family.base.effective
-        ruleset = family.for_payer(encounter.payer)
         variant = ruleset.payer or "base"
-        date = encounter.date.isoformat()
-        if not start <= date <= end:
-            outcomes.append(Outcome(case, variant, error=f"the date {date} is outside the ruleset's {start} .. {end}"))
-            continue
-        pipeline = pipelines.get(variant)
-        if pipeline is None:
-            pipeline = pipelines[variant] = Pipeline(ruleset, ReferenceTable, reference_unit_offsets)
+        pipeline = coder.pipeline(ruleset)
         trace: list = []
         result = pipeline.run(encounter, trace=trace)
         if coverage is not None:

@@ -1,6 +1,5 @@
 """Edges found in review: each a ruleset or encounter that once crashed, was silently
 accepted, or coded differently than it should; now a located error or the right result."""
-import json
 import os
 import subprocess
 import sys

@@ -77,6 +77,8 @@ def render_text(reports: list, diagnostics: list, texts: dict, counts: dict) -> 
             parts.append(f"{summary['folder']}: does not load")
             continue
         for payer, listed in report["thresholds"].items():
+            if not listed:
+                continue
             title = f"thresholds of {summary['name']} {summary['version']}"
             title += f", payer {payer} (where they differ from the base)" if payer else ""
             parts.append("\n".join([title + ":", *(f"  {t.label}: {', '.join(t.uses)}" for t in listed)]))
