@@ -579,9 +579,10 @@ def _instant_at(intervals: list, offset: int) -> int:
 
 
 def _edits(lines: list, policy: PayerPolicy, found) -> list:
-    """One concurrent infusion per encounter; an injection bundles into an IV service of its
-    session unless at a documented site of its own that none of them shares; add-ons need a
-    primary code on the claim."""
+    """One concurrent infusion per encounter; an injection bundles into the claim's IV services
+    unless in a session none of them is in (separate-session modifier) or at a documented site
+    of its own that none of them shares (separate-site modifier); add-ons need a primary code
+    on the claim."""
     concurrent_seen = False
     kept = []
     for line in lines:
@@ -596,12 +597,17 @@ def _edits(lines: list, policy: PayerPolicy, found) -> list:
         kept = []
         for line in lines:
             if line.code == "96372":
-                partners = [p for p in lines if p.code in IV_CODES and p.session == line.session]
-                if partners and (line.site is None or any(p.site == line.site for p in partners)):
-                    found("injection-bundled", line.ids)
-                    continue
-                if partners and policy.separate_site not in line.modifiers:
-                    line.modifiers.append(policy.separate_site)
+                partners = [p for p in lines if p.code in IV_CODES]
+                if partners:
+                    if line.session is not None and all(p.session != line.session for p in partners):
+                        modifier = policy.separate_session
+                    elif line.site is not None and all(p.site != line.site for p in partners):
+                        modifier = policy.separate_site
+                    else:
+                        found("injection-bundled", line.ids)
+                        continue
+                    if modifier not in line.modifiers:
+                        line.modifiers.append(modifier)
             kept.append(line)
         lines = kept
     while True:

@@ -539,8 +539,7 @@ class _Usage:
                                       getattr(clause, "column1", ()), getattr(clause, "column2", ()))
                     if getattr(clause, "code", None):
                         edit_codes.add(clause.code)
-                    if getattr(clause, "modifier", None):
-                        edit_modifiers.add(clause.modifier)
+                    edit_modifiers.update(modifier for _, modifier in getattr(clause, "distinctions", ()))
             else:
                 named.setdefault(stage.field, set()).update(stage.values)
                 if stage.minus_field:
@@ -576,7 +575,7 @@ def _names_in(node) -> set:
     elif isinstance(node, ast.Edit):
         for clause in node.clauses:
             if isinstance(clause, ast.Pair):
-                values.append(clause.modifier)
+                values.extend(d.modifier for d in clause.distinctions)
     for value in values:
         if isinstance(value, ast.Name):
             found.add(value.text)

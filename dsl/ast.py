@@ -341,12 +341,23 @@ class Limit:
 
 
 @attrs.frozen
+class Distinction:
+    """`distinct by site: separate_site`: a line distinct by this attribute gets the modifier."""
+
+    attribute: str
+    modifier: Value
+    span: Span = _span()
+
+
+@attrs.frozen
 class Pair:
+    """Column 2 codes bundle into column 1 codes sharing `per` (or the whole encounter),
+    unless distinct by one of `distinctions`, tried in order."""
+
     column1: tuple[Name, ...]
     column2: tuple[Name, ...]
     per: str
-    distinct_by: str
-    modifier: Value
+    distinctions: tuple[Distinction, ...]
     span: Span = _span()
 
 

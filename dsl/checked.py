@@ -131,9 +131,8 @@ class CheckedLimit:
 class CheckedPair:
     column1: frozenset
     column2: frozenset
-    per: str
-    distinct_by: str
-    modifier: str
+    per: str  # a line attribute, or "encounter" for every line of the claim
+    distinctions: tuple  # (attribute, modifier) pairs, tried in order
 
 
 @attrs.frozen

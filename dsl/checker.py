@@ -585,12 +585,16 @@ def _check_edit(node: ast.Edit, ctx, consts, line_fields: dict) -> CheckedEdit:
                 ctx.error("E-edit", f"limits count per encounter; got per '{clause.per}'", clause.span)
             clauses.append(CheckedLimit(next(iter(_codes((clause.code,), ctx)), ""), clause.units, clause.per))
         else:
-            for attribute in (clause.per, clause.distinct_by):
-                if attribute not in line_fields:
-                    ctx.unknown("attribute of a line", attribute, clause.span, line_fields)
-            modifier = _output(ast.Alternatives((clause.modifier,)), "modifier", "modifier", ctx, consts, {})
+            if clause.per != "encounter" and clause.per not in line_fields:
+                ctx.unknown("attribute of a line", clause.per, clause.span, [*line_fields, "encounter"])
+            distinctions = []
+            for distinction in clause.distinctions:
+                if distinction.attribute not in line_fields:
+                    ctx.unknown("attribute of a line", distinction.attribute, distinction.span, line_fields)
+                modifier = _output(ast.Alternatives((distinction.modifier,)), "modifier", "modifier", ctx, consts, {})
+                distinctions.append((distinction.attribute, modifier))
             clauses.append(CheckedPair(_codes(clause.column1, ctx), _codes(clause.column2, ctx), clause.per,
-                                       clause.distinct_by, modifier))
+                                       tuple(distinctions)))
     if node.finding not in ctx.findings:
         ctx.unknown("finding", node.finding, node.finding_span, ctx.findings)
     ctx.used_findings.add(node.finding)

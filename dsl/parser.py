@@ -337,4 +337,7 @@ class _ToAst(Transformer):
         return ast.Limit(c[0], self._whole(c[1]), str(c[2]), span=self._span(meta))
 
     def pair(self, meta, c):
-        return ast.Pair(c[0], c[1], str(c[2]), str(c[3]), c[4], span=self._span(meta))
+        return ast.Pair(c[0], c[1], str(c[2]), tuple(c[3:]), span=self._span(meta))
+
+    def distinction(self, meta, c):
+        return ast.Distinction(str(c[0]), c[1], span=self._span(meta))

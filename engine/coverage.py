@@ -198,7 +198,7 @@ class Coverage:
         name = entry["edit"].removeprefix("edit/")
         stage = next(s for s in self._rulesets[variant].stages if isinstance(s, CheckedEdit) and s.name == name)
         for index, clause in enumerate(stage.clauses):
-            outcome = _acted(clause, entry["action"], entry["code"])
+            outcome = _acted(clause, entry["action"], entry["code"], entry.get("modifier"))
             if outcome:
                 self._hit(variant, ("edit", name, index, outcome))
                 return
@@ -245,14 +245,15 @@ def _clause_outcomes(clause) -> list[tuple[str, str]]:
         return [("require", f"require {_codes(clause.addons)} with {_codes(clause.primaries)} removes an add-on")]
     pair = f"pair {_codes(clause.column2)} with column 1 codes per {clause.per}"
     return [("bundled", f"{pair} bundles it"),
-            ("distinct", f"{pair} keeps it at a distinct {clause.distinct_by} with {clause.modifier}")]
+            *((f"distinct:{modifier}", f"{pair} keeps it at a distinct {attribute} with {modifier}")
+              for attribute, modifier in clause.distinctions)]
 
 
-def _acted(clause, action: str, code: str) -> str | None:
+def _acted(clause, action: str, code: str, modifier: str | None) -> str | None:
     if isinstance(clause, CheckedLimit) and action == "limit" and code == clause.code:
         return "limit"
     if isinstance(clause, CheckedPair) and code in clause.column2:
-        return {"remove": "bundled", "modifier": "distinct"}.get(action)
+        return {"remove": "bundled", "modifier": f"distinct:{modifier}"}.get(action)
     if isinstance(clause, CheckedRequire) and action == "remove" and code in clause.addons:
         return "require"
     return None

@@ -317,8 +317,8 @@ def _clause_text(clause) -> str:
         return f"require {', '.join(sorted(clause.addons))} with {', '.join(sorted(clause.primaries))}"
     if isinstance(clause, CheckedLimit):
         return f"limit {clause.code} to {clause.units} per {clause.per}"
-    return (f"pair {', '.join(sorted(clause.column1))} with {', '.join(sorted(clause.column2))} per {clause.per}, "
-            f"distinct by {clause.distinct_by}: {clause.modifier}")
+    distinct = "; ".join(f"distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
+    return f"pair {', '.join(sorted(clause.column1))} with {', '.join(sorted(clause.column2))} per {clause.per}, {distinct}"
 
 
 def _table_changes(old: CheckedTable, new: CheckedTable) -> list[RuleChange]:

@@ -528,10 +528,14 @@ class _Teller:
             kept = record["kept"]
             text = f"{owner} cut to {kept} unit{'s' if kept != 1 else ''}" if kept else f"{owner} not reported: the limit is reached"
         elif action == "modifier":
-            text = (f"{owner} shares its {clause.per} with a code it bundles into but not its {clause.distinct_by}: "
-                    f"modifier {self.source.value_text(clause.modifier, 'modifier')}")
+            distinction = next((d for d in clause.distinctions
+                                if self.source.value_text(d.modifier, "modifier").startswith(record["modifier"])),
+                               clause.distinctions[0])
+            text = (f"{owner} is beside a code it bundles into, but not in its {distinction.attribute}: "
+                    f"modifier {self.source.value_text(distinction.modifier, 'modifier')}")
         elif isinstance(clause, ast.Pair):
-            text = f"{owner} removed: it shares its {clause.per} and {clause.distinct_by} with a code it bundles into"
+            shared = " or ".join(d.attribute for d in clause.distinctions)
+            text = f"{owner} removed: it shares its {shared} with a code it bundles into"
         else:
             text = f"{owner} removed: none of its primary codes is on the claim"
         return EditStory(stage.name, location(stage.span), action, code, ids, clause_text, text)
@@ -543,8 +547,9 @@ class _Teller:
             return f"require {codes(clause.addons)} with {codes(clause.primaries)}"
         if isinstance(clause, ast.Limit):
             return f"limit {codes((clause.code,))} to {clause.units} per {clause.per}"
-        return (f"pair {codes(clause.column1)} with {codes(clause.column2)} per {clause.per}, "
-                f"distinct by {clause.distinct_by}: {self.source.value_text(clause.modifier, 'modifier')}")
+        distinct = "; ".join(f"distinct by {d.attribute}: {self.source.value_text(d.modifier, 'modifier')}"
+                             for d in clause.distinctions)
+        return f"pair {codes(clause.column1)} with {codes(clause.column2)} per {clause.per}, {distinct}"
 
     def _findings(self) -> tuple[FindingStory, ...]:
         return tuple(FindingStory(f.id, f.severity, f.administrations, f.message, f.rule, self.rules.get(f.rule),

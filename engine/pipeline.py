@@ -428,20 +428,27 @@ def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
 
 
 def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
+    """Column 2 lines beside a column 1 line sharing `per`: the first distinction that holds
+    adds its modifier; with none, the line bundles (is removed)."""
+    def key(line: WorkLine):
+        return None if clause.per == "encounter" else line.values.get(clause.per)
+
     partners_by_key: dict = {}
     for partner in run.lines:
         if partner.code in clause.column1:
-            partners_by_key.setdefault(partner.values.get(clause.per), []).append(partner)
+            partners_by_key.setdefault(key(partner), []).append(partner)
     kept = []
     for line in run.lines:
-        partners = partners_by_key.get(line.values.get(clause.per), [])
+        partners = partners_by_key.get(key(line), [])
         if line.code not in clause.column2 or not partners:
             kept.append(line)
-        elif _distinct(line, partners, clause.distinct_by):
-            if clause.modifier not in line.modifiers:
-                line.modifiers.append(clause.modifier)
+            continue
+        modifier = next((m for attribute, m in clause.distinctions if _distinct(line, partners, attribute)), None)
+        if modifier is not None:
+            if modifier not in line.modifiers:
+                line.modifiers.append(modifier)
             run.record(stage="edit", edit=rule, action="modifier", code=line.code, subject=line.administrations,
-                       modifier=clause.modifier)
+                       modifier=modifier)
             line.rules.append(rule)
             kept.append(line)
         else:

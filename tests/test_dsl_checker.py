@@ -196,7 +196,7 @@ def test_edits_resolve_codes_and_the_modifier_constant():
     assert edit == CheckedEdit("e", ("cpt",), (
         CheckedRequire(frozenset({"96361"}), frozenset({"96360", "96365"})),
         CheckedLimit("96372", 1, "encounter"),
-        CheckedPair(frozenset({"96365"}), frozenset({"96372"}), "session", "site", "XE")), "late")
+        CheckedPair(frozenset({"96365"}), frozenset({"96372"}), "session", (("site", "XE"),))), "late")
 
 
 # ----- errors the goldens do not show -----------------------------------------

@@ -225,7 +225,7 @@ def test_edit_with_each_clause_kind():
     assert node == ast.Edit("e1", CPT, None, (
         ast.Require((N("96361"),), (N("96360"), N("96365"))),
         ast.Limit(N("96368"), 1, "encounter"),
-        ast.Pair((N("96360"),), (N("96372"),), "session", "site", N("XS"))), "late")
+        ast.Pair((N("96360"),), (N("96372"),), "session", (ast.Distinction("site", N("XS")),))), "late")
     assert at(node.span) == (1, 6, 1, 8)
     assert at(node.finding_span) == (6, 11, 6, 15)
 
