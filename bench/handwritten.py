@@ -56,6 +56,7 @@ SEVERITY = {
     "missing-stop-time": "warning", "not-reportable-in-facility-setting": "info",
     "hydration-not-reportable": "info", "repeat-push-too-soon": "info", "repeat-push-not-reported": "info",
     "concurrent-not-reported": "info", "addon-without-primary": "error", "injection-bundled": "warning",
+    "subq-site-already-set-up": "info",
     "em-not-separately-identifiable": "info", "outside-scope": "warning", "missing-dose": "warning",
     "missing-indication": "warning", "missing-response": "warning", "em-99211-with-administration": "info",
     "second-access-site": "warning",
@@ -139,7 +140,7 @@ def service(claim, pos, category, route, method, hormonal, pump, duration):
     return "injection", ()
 
 
-def coding(service, role, claim, gap, repeats=None, repeat_push_76=False):
+def coding(service, role, claim, distinct, gap, repeats=None, repeat_push_76=False):
     """The codes of one administration: (code, units, addon, addon units, findings, modifier),
     the services in the order the ruleset's coding table lists them. `repeats` is the role of
     the latest earlier administration of the same drug through the same access.
@@ -199,9 +200,11 @@ def coding(service, role, claim, gap, repeats=None, repeat_push_76=False):
             return "96360", None, "96361", "additional", (), None
         return "96361", "hydration", None, None, (), None
     if service == "subq_infusion":
+        if role == "initial" and distinct == "site":
+            return "96371", None, None, None, (), None
         if role == "initial":
             return "96369", None, "96370", "additional", (), None
-        return "96371", None, None, None, (), None
+        return None, None, None, None, ("subq-site-already-set-up",), None
     if service == "injection":
         return "96372", None, None, None, (), None
     if service == "intra_arterial":
@@ -234,12 +237,13 @@ class Event:
 
 
 class Line:
-    __slots__ = ("code", "units", "date", "ids", "modifiers", "session", "site", "role", "distinct", "part")
+    __slots__ = ("code", "units", "date", "ids", "modifiers", "session", "site", "role", "distinct", "part", "service")
 
     def __init__(self, code, units, date, event, modifiers, part):
         self.code, self.units, self.date, self.ids, self.modifiers, self.part = (
             code, units, date, event.ids, modifiers, part)
         self.session, self.site, self.role, self.distinct = event.session, event.site, event.role, event.distinct
+        self.service = event.service
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -299,13 +303,14 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
         if event.service == "hydration" and event.duration <= HYDRATION_MINIMUM:
             event.service = None
             found("hydration-not-reportable", event.ids)
+    events = _merge_subq_sites(events)
     _initial_iv(events, claim, primary)
     _initial_subq(events)
 
     lines = []
     for event in events:
         code, units, addon, addon_units, raised, modifier = coding(
-            event.service, event.role, claim, event.gap, event.repeats, policy.repeat_push_76)
+            event.service, event.role, claim, event.distinct, event.gap, event.repeats, policy.repeat_push_76)
         for finding in raised:
             found(finding, event.ids)
         if code:
@@ -317,11 +322,12 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
             _emit(lines, addon, addon_units, event, "addon")
     for line in lines:
         if line.role == "initial" and line.part == "base":
+            subq = line.service == "subq_infusion"  # a new subcutaneous site has its own code
             wanted = (policy.separate_session if line.distinct == "session"
-                      else policy.separate_site if line.distinct == "site" else None)
+                      else policy.separate_site if line.distinct == "site" and not subq else None)
             if wanted and wanted not in line.modifiers:
                 line.modifiers.append(wanted)
-            if line.distinct == "site":
+            if line.distinct == "site" and not subq:
                 found("second-access-site", line.ids)
 
     lines = _edits(lines, policy, found)
@@ -517,13 +523,45 @@ def _initial_iv(events: list, claim: str, primary):
 
 
 def _initial_subq(events: list):
-    """The first subcutaneous infusion of a session is the initial one (earliest, longest)."""
+    """The first subcutaneous infusion of a session and site is the initial one (earliest,
+    longest); a site with no label is the first documented one of its session."""
+    subq = [event for event in events if event.service == "subq_infusion"]
     groups: dict = {}
-    for event in events:
-        if event.service == "subq_infusion":
-            key = (event.start_s, -(event.duration or 0), event.order)
-            groups.setdefault((event.session,), []).append((key, event))
-    _assign_roles(groups, ("session",), frozenset())
+    for event in subq:
+        key = (event.start_s, -(event.duration or 0), event.order)
+        groups.setdefault((event.session, _site_in_use(event, subq)), []).append((key, event))
+    _assign_roles(groups, ("session", "site"), frozenset())
+
+
+def _site_in_use(event: Event, others: list):
+    if event.site is not None:
+        return event.site
+    return next((o.site for o in others if o.site is not None and o.session == event.session), None)
+
+
+def _merge_subq_sites(events: list) -> list:
+    """Subcutaneous infusions of one drug through one site in a session become one event."""
+    subq = [event for event in events if event.service == "subq_infusion"]
+    groups: dict = {}
+    for event in subq:
+        groups.setdefault((event.session, _site_in_use(event, subq), event.drug), []).append(event)
+    replaced = {}
+    for members in groups.values():
+        if len(members) == 1:
+            continue
+        first = members[0]
+        merged = Event()
+        for slot in Event.__slots__:
+            setattr(merged, slot, getattr(first, slot))
+        counted = _union([span for m in members for span in m.intervals])
+        merged.ids = tuple(i for m in members for i in m.ids)
+        merged.intervals = counted
+        merged.duration = sum(end - start for start, end in counted)
+        merged.stop_s = max((m.stop_s for m in members if m.stop_s is not None), default=None)
+        replaced[id(first)] = merged
+        for member in members[1:]:
+            replaced[id(member)] = None
+    return [replaced.get(id(e), e) for e in events if replaced.get(id(e), e) is not None]
 
 
 def _assign_roles(groups: dict, key_names: tuple, concurrent: frozenset):

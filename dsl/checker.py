@@ -42,6 +42,7 @@ class Schema:
     initial_writes: dict
     outputs: dict
     required_vocabularies: tuple[str, ...] = ()
+    inherits: dict = attrs.Factory(dict)  # scope -> the scope whose produced attributes it also reads
 
 
 @attrs.define
@@ -305,7 +306,11 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
         rows.append(CheckedRow(row.id, predicates, outputs, span=row.span))
     for column, kind in zip(node.outputs, output_kinds):
         if kind == "attribute":
-            fields[column.name] = FieldType("enum", tuple(v.text for v in ctx.vocabularies[column.name].values))
+            produced = FieldType("enum", tuple(v.text for v in ctx.vocabularies[column.name].values))
+            fields[column.name] = produced
+            for heir, parent in schema.inherits.items():
+                if parent == node.scope:
+                    available[heir][column.name] = produced
     table = CheckedTable(node.name, node.policy, node.scope, tuple(r.source for r in node.refs), node.doc,
                          tuple(c.name for c in input_columns), tuple(input_types),
                          tuple(c.name for c in node.outputs), tuple(rows),

@@ -38,6 +38,7 @@ SCHEMA = Schema(
     outputs={"code": "code", "addon": "code", "units": "units", "addon_units": "units",
              "modifier": "modifier", "finding": "finding", "report": "bool"},
     required_vocabularies=("claim", "category", "route", "method"),
+    inherits={"line": "administration"},  # a line reads the attributes of the administration behind it
 )
 
 VALIDATED_FIELDS = ("claim", "category", "route", "method")

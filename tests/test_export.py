@@ -76,7 +76,7 @@ def test_the_command_writes_every_table_of_every_variant(tmp_path, capsys):
     medicare_em = json.loads((tmp_path / "drug-administration-medicare@2026.1" / "em.json").read_text())
     rules = medicare_em["nodes"][1]["content"]["rules"]
     assert rules[0]["_id"] == "em.99211"
-    assert "coding.json: 27 rows" in capsys.readouterr().out
+    assert "coding.json: 28 rows" in capsys.readouterr().out
 
 
 def test_the_command_needs_an_output_folder(capsys):

@@ -62,7 +62,10 @@ def test_the_2026_ruleset_tests_cover_everything_reachable(family):
     # chemotherapy infusion (96413), 96411 a chemotherapy infusion or push (96413, 96409), and
     # 96361, 96367, 96375 and 96376 any IV initial service (96413, 96409, 96365, 96374, or 96360
     # for hydration's own hours). No subcutaneous infusion is coded without its session's 96369.
-    assert uncovered == {f"edit/addon-primaries: require {addons} with {primaries} removes an add-on"
+    # A subcutaneous infusion never repeats within its group: one drug through one site in a
+    # session is merged into one infusion (merge subq_site), another site is another group.
+    assert uncovered == {"initial/subq_pump: gives role repeat"} | {
+                         f"edit/addon-primaries: require {addons} with {primaries} removes an add-on"
                          for addons, primaries in [
                              ("96361", "96360, 96365, 96374, 96409, 96413"),
                              ("96367, 96375, 96376", "96365, 96374, 96409, 96413"),
