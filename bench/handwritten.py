@@ -437,11 +437,7 @@ def _merge_hydration(events: list) -> list:
     groups: dict = {}
     hydration = [event for event in events if event.service == "hydration"]
     for event in hydration:
-        site = event.site
-        if site is None:
-            site = next((other.site for other in hydration
-                         if other.site is not None and other.session == event.session), None)
-        groups.setdefault((event.session, site), []).append(event)
+        groups.setdefault((event.session, _site_in_use(event, hydration)), []).append(event)
     if not groups:
         return events
     replaced = {}
@@ -450,18 +446,23 @@ def _merge_hydration(events: list) -> list:
         removed = _union([span for other in events
                           if other.service in TIMED_SERVICES and other.session == first.session
                           for span in other.intervals])
-        counted = _subtract(_union([span for m in members for span in m.intervals]), removed)
-        merged = Event()
-        for slot in Event.__slots__:
-            setattr(merged, slot, getattr(first, slot))
-        merged.ids = tuple(i for m in members for i in m.ids)
-        merged.intervals = counted
-        merged.duration = sum(end - start for start, end in counted)
-        merged.stop_s = max((m.stop_s for m in members if m.stop_s is not None), default=None)
-        replaced[id(first)] = merged
-        for member in members[1:]:
-            replaced[id(member)] = None
+        _replace(replaced, members, _subtract(_union([span for m in members for span in m.intervals]), removed))
     return [replaced.get(id(e), e) for e in events if replaced.get(id(e), e) is not None]
+
+
+def _replace(replaced: dict, members: list, counted: list):
+    """Record in `replaced` one event for `members` (the first's fields, their time `counted`)."""
+    first = members[0]
+    merged = Event()
+    for slot in Event.__slots__:
+        setattr(merged, slot, getattr(first, slot))
+    merged.ids = tuple(i for m in members for i in m.ids)
+    merged.intervals = counted
+    merged.duration = sum(end - start for start, end in counted)
+    merged.stop_s = max((m.stop_s for m in members if m.stop_s is not None), default=None)
+    replaced[id(first)] = merged
+    for member in members[1:]:
+        replaced[id(member)] = None
 
 
 def _union(spans: list) -> list:
@@ -513,12 +514,9 @@ def _initial_iv(events: list, claim: str, primary):
             rank = PRIMARY_RANK
         ranked.append(((rank, 0 if is_primary else 1, event.start_s, -(event.duration or 0), event.order), event))
     groups: dict = {}
+    candidates = [event for _, event in ranked]
     for key, event in ranked:
-        site = event.site
-        if site is None:
-            site = next((other.site for _, other in ranked
-                         if other.site is not None and other.session == event.session), None)
-        groups.setdefault((event.session, site), []).append((key, event))
+        groups.setdefault((event.session, _site_in_use(event, candidates)), []).append((key, event))
     _assign_roles(groups, ("session", "site"), CONCURRENT_SERVICES)
 
 
@@ -547,20 +545,8 @@ def _merge_subq_sites(events: list) -> list:
         groups.setdefault((event.session, _site_in_use(event, subq), event.drug), []).append(event)
     replaced = {}
     for members in groups.values():
-        if len(members) == 1:
-            continue
-        first = members[0]
-        merged = Event()
-        for slot in Event.__slots__:
-            setattr(merged, slot, getattr(first, slot))
-        counted = _union([span for m in members for span in m.intervals])
-        merged.ids = tuple(i for m in members for i in m.ids)
-        merged.intervals = counted
-        merged.duration = sum(end - start for start, end in counted)
-        merged.stop_s = max((m.stop_s for m in members if m.stop_s is not None), default=None)
-        replaced[id(first)] = merged
-        for member in members[1:]:
-            replaced[id(member)] = None
+        if len(members) > 1:
+            _replace(replaced, members, _union([span for m in members for span in m.intervals]))
     return [replaced.get(id(e), e) for e in events if replaced.get(id(e), e) is not None]
 
 
