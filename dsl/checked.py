@@ -168,6 +168,9 @@ class CheckedRuleset:
     consts: dict  # name -> resolved value (seconds for durations)
     units: dict  # name -> CheckedUnits
     stages: tuple  # CheckedTable | CheckedMerge | CheckedInitial | CheckedEdit, in run order
+    # The text of each file the ruleset was checked from, by the name its spans use: tools
+    # that quote the rules read it here, never the files again (they may have changed).
+    texts: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     def reference(self, refs: tuple[str, ...]) -> str:
         """The citation text of a rule, for findings."""

@@ -89,7 +89,8 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
         codes={k: (v.kind, v.text) for k, v in ctx.codes.items()},
         modifiers={k: v.text for k, v in ctx.modifiers.items()},
         findings={k: FindingInfo(k, v.severity, v.message, tuple(r.source for r in v.refs)) for k, v in ctx.findings.items()},
-        consts=consts, units=units, stages=tuple(stages))
+        consts=consts, units=units, stages=tuple(stages),
+        texts={s.span.file: sources_text[s.span.file] for s in statements if s.span.file in sources_text})
 
 
 # ----- header and declarations ------------------------------------------------

@@ -16,13 +16,11 @@ import csv
 import html
 import io
 import re
-from pathlib import Path
 
 import attrs
 
 from dsl import ast
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, Predicate
-from dsl.diagnostics import RulesetError
 from dsl.parser import parse
 
 FORMATS = ("markdown", "csv", "html")
@@ -100,11 +98,8 @@ class WrittenTable:
 
 
 class RulesetSource:
-    """The rule text behind a checked ruleset, parsed again and indexed by position.
-
-    Spans name files as the loader displayed them, so this must run in the directory
-    the ruleset was loaded from (as every command does).
-    """
+    """The rule text behind a checked ruleset (the texts it was checked from, kept with it),
+    parsed again and indexed by position."""
 
     def __init__(self, ruleset: CheckedRuleset):
         self.ruleset = ruleset
@@ -113,10 +108,9 @@ class RulesetSource:
     def _index(self, file: str) -> dict:
         """(line, column) -> node for every statement and table row of one file."""
         if file not in self._files:
-            try:
-                module = parse(Path(file).read_text(encoding="utf-8"), file)
-            except (OSError, UnicodeDecodeError, RulesetError) as error:
-                raise SourceChanged(f"cannot read the rule text of {file} again: {error}") from None
+            if file not in self.ruleset.texts:
+                raise SourceChanged(f"the ruleset keeps no text for {file}")
+            module = parse(self.ruleset.texts[file], file)
             index = {}
             for node in module.statements:
                 index[(node.span.line, node.span.column)] = node
