@@ -43,6 +43,9 @@ class Schema:
     outputs: dict
     required_vocabularies: tuple[str, ...] = ()
     inherits: dict = attrs.Factory(dict)  # scope -> the scope whose produced attributes it also reads
+    event_scope: str = "event"  # the scope `merge` and `initial` stages act on
+    line_scope: str = "line"  # the scope `edit` stages act on
+    key_attribute: str = "distinct"  # the attribute an `initial` stage fills with its key names
 
 
 @attrs.define
@@ -243,11 +246,11 @@ def _check_stages(statements, ctx, schema, consts, units) -> list:
             if table is not None:
                 stages.append(table)
         elif isinstance(node, ast.Merge):
-            stages.append(_check_merge(node, ctx, available["administration"]))
+            stages.append(_check_merge(node, ctx, available[schema.event_scope]))
         elif isinstance(node, ast.Initial):
             stages.append(_check_initial(node, ctx, schema, available))
         elif isinstance(node, ast.Edit):
-            stages.append(_check_edit(node, ctx, consts, available["line"]))
+            stages.append(_check_edit(node, ctx, consts, available[schema.line_scope]))
     return stages
 
 
@@ -522,7 +525,7 @@ def _condition_values(condition: ast.Condition, ctx, fields) -> frozenset:
 
 
 def _check_initial(node: ast.Initial, ctx, schema, available) -> CheckedInitial:
-    fields = available["administration"]
+    fields = available[schema.event_scope]
     for key in node.keys:
         if key not in fields:
             ctx.unknown("grouping key", key, node.span, fields)
@@ -559,11 +562,13 @@ def _check_initial(node: ast.Initial, ctx, schema, available) -> CheckedInitial:
             ctx.error("E-value", f"concurrent value '{name.text}' is not ranked in '{node.name}'", name.span,
                       did_you_mean(name.text, ranked_values))
     for attribute, field_type in schema.initial_writes.items():
-        if attribute == "distinct":
+        if attribute == schema.key_attribute:
             known = fields[attribute].values if attribute in fields else field_type.values
             field_type = FieldType("enum", tuple(dict.fromkeys((*known, *node.keys))))
         fields[attribute] = field_type
-        available["line"][attribute] = field_type
+        for heir, parent in schema.inherits.items():
+            if parent == schema.event_scope:
+                available[heir][attribute] = field_type
     return CheckedInitial(node.name, tuple(r.source for r in node.refs), node.keys, node.selector,
                           ranked_field, rankings, primary_of, node.ties,
                           frozenset(n.text for n in node.concurrent), span=node.span)
@@ -578,7 +583,7 @@ def _ranked_field(values, fields, ctx, node) -> str:
         ctx.error("E-value", f"ranked value '{value}' is not a value of any attribute", node.span,
                   did_you_mean(value, [v for t in fields.values() if t.kind == "enum" for v in t.values]))
         break
-    return "service"
+    return ""
 
 
 def _check_edit(node: ast.Edit, ctx, consts, line_fields: dict) -> CheckedEdit:

@@ -39,6 +39,9 @@ SCHEMA = Schema(
              "modifier": "modifier", "finding": "finding", "report": "bool"},
     required_vocabularies=("claim", "category", "route", "method"),
     inherits={"line": "administration"},  # a line reads the attributes of the administration behind it
+    event_scope="administration",
+    line_scope="line",
+    key_attribute="distinct",
 )
 
 VALIDATED_FIELDS = ("claim", "category", "route", "method")
