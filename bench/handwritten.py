@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import collections
 import datetime
 
 PUSH_LIMIT = 15 * 60  # seconds
@@ -290,6 +291,7 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
         listed.extend(i for i in ids if i not in listed)
 
     events = _events(data["administrations"], found)
+    first_session = next((e.session for e in events if e.session), None)
     if primary is not None and not any(primary in e.ids for e in events):
         raise ValueError(f"primary {primary!r} is no administration")
 
@@ -331,12 +333,13 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
                 found("second-access-site", line.ids)
 
     lines = _edits(lines, policy, found)
-    administration_lines = len(lines)
+    lines_by_session = collections.Counter(line.session for line in lines)
     em_lines = []
     # E/M services in a canonical order, so the order they are listed in never matters.
     for service_record in sorted(data.get("em", ()), key=lambda s: (s["code"], s.get("session") or "",
                                                                       s.get("separately_identifiable", False))):
         em_code = service_record["code"]
+        administration_lines = lines_by_session[service_record.get("session") or first_session]
         if (policy.no_99211_with_administration and claim == "professional" and em_code == "99211"
                 and administration_lines > 0):
             found("em-99211-with-administration")

@@ -189,13 +189,15 @@ class Pipeline:
         encounter = run.encounter
         if not encounter.em:
             return
-        administration_lines = sum(1 for line in run.lines if line.from_administration)
+        lines_by_session = collections.Counter(line.values.get("session") for line in run.lines
+                                               if line.from_administration)
         session = default_session(_canonical(encounter.administrations))
         for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
+            own_session = service.session or session
             values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
-                      "code": service.code, "session": service.session or session,
+                      "code": service.code, "session": own_session,
                       "separately_identifiable": service.separately_identifiable,
-                      "administration_lines": administration_lines}
+                      "administration_lines": lines_by_session[own_session]}  # in the E/M's own session
             rows = decide(values)
             if run.trace is not None:
                 run.record(stage="table", table=table.name, scope="em", subject=(service.code,),

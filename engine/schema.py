@@ -31,7 +31,7 @@ SCHEMA = Schema(
         "administration": _ADMINISTRATION,
         "line": {**_ADMINISTRATION, "code": TEXT, "part": FieldType("enum", LINE_PARTS)},
         "em": {**_ENCOUNTER, "code": TEXT, "session": TEXT, "separately_identifiable": BOOL,
-               "administration_lines": NUMBER},
+               "administration_lines": NUMBER},  # drug administration lines in the E/M's session
     },
     initial_writes={"role": FieldType("enum", ROLES), "distinct": FieldType("enum", ("none",)),
                     "repeats": FieldType("enum", ROLES)},  # role of the earlier same-drug, same-service event
