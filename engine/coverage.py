@@ -194,14 +194,13 @@ class Coverage:
             self._hit(variant, ("initial", entry["initial"], "primary"))
 
     def _add_edit(self, variant: str, entry: dict) -> None:
-        """The clause behind an edit's action: the first of the edit whose kind and codes fit it."""
+        """The clause behind an edit's action, as the trace names it."""
         name = entry["edit"].removeprefix("edit/")
         stage = next(s for s in self._rulesets[variant].stages if isinstance(s, CheckedEdit) and s.name == name)
-        for index, clause in enumerate(stage.clauses):
-            outcome = _acted(clause, entry["action"], entry["code"], entry.get("modifier"))
-            if outcome:
-                self._hit(variant, ("edit", name, index, outcome))
-                return
+        index = entry["clause"]
+        outcome = _acted(stage.clauses[index], entry["action"], entry["code"], entry.get("modifier"))
+        if outcome:
+            self._hit(variant, ("edit", name, index, outcome))
 
     # ----- the figures -----
     def summary(self) -> dict[str, tuple[int, int]]:

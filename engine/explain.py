@@ -521,7 +521,7 @@ class _Teller:
         stage: CheckedEdit = self.stages[(CheckedEdit, record["edit"].split("/", 1)[1])]
         written: ast.Edit = self.source.statement(stage.span)
         code, ids, action = record["code"], tuple(record["subject"]), record["action"]
-        clause = next(c for c in written.clauses if _clause_applies(c, action, code))
+        clause = written.clauses[record["clause"]]
         clause_text = self._clause_text(clause)
         owner = f"{code} for {_ids(ids)}" if ids else code
         if action == "limit":
@@ -558,16 +558,6 @@ class _Teller:
 
 def _makes_codes(table: CheckedTable) -> bool:
     return any(SCHEMA.outputs.get(column) == "code" for column in table.outputs)
-
-
-def _clause_applies(clause, action: str, code: str) -> bool:
-    def names(values):
-        return {v.text if isinstance(v, ast.Name) else str(v.value) for v in values}
-    if action == "limit":
-        return isinstance(clause, ast.Limit) and names((clause.code,)) == {code}
-    if isinstance(clause, ast.Pair):
-        return code in names(clause.column2)
-    return action == "remove" and isinstance(clause, ast.Require) and code in names(clause.addons)
 
 
 def _phrase(cell: WrittenCell, kind: str, value, holds: bool) -> str:

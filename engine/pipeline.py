@@ -393,27 +393,30 @@ class _EditPlan:
 
     rule: str
     finding: str
-    ordered: tuple  # limits and pairs, in the order written
-    requires: tuple
+    ordered: tuple  # (index, clause) of the limits and pairs, in the order written
+    requires: tuple  # (index, clause) of the requires
 
     @classmethod
     def of(cls, stage: CheckedEdit) -> "_EditPlan":
+        numbered = tuple(enumerate(stage.clauses))
         return cls(f"edit/{stage.name}", stage.finding,
-                   tuple(c for c in stage.clauses if isinstance(c, (CheckedLimit, CheckedPair))),
-                   tuple(c for c in stage.clauses if isinstance(c, CheckedRequire)))
+                   tuple((i, c) for i, c in numbered if isinstance(c, (CheckedLimit, CheckedPair))),
+                   tuple((i, c) for i, c in numbered if isinstance(c, CheckedRequire)))
 
 
 def _edit(plan: _EditPlan, run: _Run):
-    for clause in plan.ordered:
+    """Limits and pairs in the order written, then requires until no add-on is left alone.
+    Trace records name the clause (its index in the edit) that acted."""
+    for index, clause in plan.ordered:
         if isinstance(clause, CheckedLimit):
-            _limit(clause, plan.finding, plan.rule, run)
+            _limit(clause, index, plan.finding, plan.rule, run)
         else:
-            _pair(clause, plan.finding, plan.rule, run)
+            _pair(clause, index, plan.finding, plan.rule, run)
     while plan.requires and _require_once(plan.requires, plan.finding, plan.rule, run):
         pass
 
 
-def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
+def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: _Run):
     used = 0
     for line in run.lines:
         if line.code != clause.code:
@@ -421,7 +424,7 @@ def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
         allowed = max(0, clause.units - used)
         if line.units > allowed:
             run.raise_finding(finding, rule, line.administrations)
-            run.record(stage="edit", edit=rule, action="limit", code=line.code, subject=line.administrations,
+            run.record(stage="edit", edit=rule, clause=index, action="limit", code=line.code, subject=line.administrations,
                        kept=allowed)
             line.units = allowed
             line.rules.append(rule)
@@ -429,7 +432,7 @@ def _limit(clause: CheckedLimit, finding: str, rule: str, run: _Run):
     run.lines = [line for line in run.lines if line.units > 0]
 
 
-def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
+def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: _Run):
     """Column 2 lines beside a column 1 line sharing `per`: the first distinction that holds
     adds its modifier; with none, the line bundles (is removed)."""
     def key(line: WorkLine):
@@ -449,13 +452,15 @@ def _pair(clause: CheckedPair, finding: str, rule: str, run: _Run):
         if modifier is not None:
             if modifier not in line.modifiers:
                 line.modifiers.append(modifier)
-            run.record(stage="edit", edit=rule, action="modifier", code=line.code, subject=line.administrations,
+            run.record(stage="edit", edit=rule, clause=index, action="modifier", code=line.code,
+                       subject=line.administrations,
                        modifier=modifier)
             line.rules.append(rule)
             kept.append(line)
         else:
             run.raise_finding(finding, rule, line.administrations)
-            run.record(stage="edit", edit=rule, action="remove", code=line.code, subject=line.administrations)
+            run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
+                       subject=line.administrations)
     run.lines = kept
 
 
@@ -466,12 +471,14 @@ def _distinct(line: WorkLine, partners: list, attribute: str) -> bool:
 
 
 def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:
+    """Remove one add-on line none of whose primary codes is on the claim; True if one went."""
     codes = {line.code for line in run.lines}
     for line in run.lines:
-        for clause in clauses:
+        for index, clause in clauses:
             if line.code in clause.addons and not codes & clause.primaries:
                 run.raise_finding(finding, rule, line.administrations)
-                run.record(stage="edit", edit=rule, action="remove", code=line.code, subject=line.administrations)
+                run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
+                           subject=line.administrations)
                 run.lines = [other for other in run.lines if other is not line]
                 return True
     return False
