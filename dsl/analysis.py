@@ -31,6 +31,7 @@ from dsl import ast
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedRequire, CheckedRuleset, CheckedTable, FieldType, Predicate
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
+from dsl.durations import duration_text
 from dsl.loader import RulesetFamily, apply_variant, read_folder
 
 MAX_POINTS = 1 << 18  # input combinations one table is searched over; a wider table gets a note
@@ -95,15 +96,6 @@ class FamilyAnalysis:
 
     diagnostics: tuple[Diagnostic, ...]
     thresholds: dict
-
-
-def duration_text(seconds: int) -> str:
-    """A duration as the rule language writes it: `8 h`, `15 min`, else seconds."""
-    if seconds and seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
 
 
 # ----- reading ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from dsl.checked import (ANY, CheckedEdit, CheckedInitial, CheckedLimit, Checked
                          CheckedRequire, CheckedRow, CheckedRuleset, CheckedTable, CheckedUnits,
                          FieldType, FindingInfo, Predicate)
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
+from dsl.durations import duration_text
 
 POLICIES = ("first", "unique", "collect", "priority")
 SEVERITIES = ("error", "warning", "info")
@@ -500,7 +501,7 @@ def _show(value, field_type: FieldType) -> str:
     if value is None:
         return "missing"
     if field_type.kind == "duration":
-        return f"{value // 60} min" if value % 60 == 0 else f"{value} s"
+        return duration_text(value)
     if value == "\x00other":
         return "(any other)"
     return str(value).lower() if isinstance(value, bool) else str(value)

@@ -25,6 +25,7 @@ import attrs
 from dsl import ast
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable,
                          CheckedUnits)
+from dsl.durations import duration_text
 from engine import intervals
 from engine.api import Coder
 from engine.encounter import Encounter
@@ -33,7 +34,7 @@ from engine.reference import ReferenceTable, apply_policy, reference_unit_offset
 from engine.registry import Registry
 from engine.result import Result
 from engine.schema import SCHEMA
-from engine.tables_export import (RulesetSource, WrittenCell, duration_text, location, minutes_text,
+from engine.tables_export import (RulesetSource, WrittenCell, location, minutes_text,
                                   value_text)
 
 _COMPARISONS = {">": ("is more than", "is not more than"), ">=": ("is at least", "is less than"),

@@ -21,11 +21,10 @@ import attrs
 
 from dsl import ast
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, Predicate
+from dsl.durations import SECONDS_PER_MINUTE, duration_text
 from dsl.parser import parse
 
 FORMATS = ("markdown", "csv", "html")
-SECONDS_PER_MINUTE = 60
-SECONDS_PER_HOUR = 60 * SECONDS_PER_MINUTE
 
 
 class SourceChanged(Exception):
@@ -35,13 +34,6 @@ class SourceChanged(Exception):
 def location(span: ast.Span) -> str:
     """`file:line` of a rule, as a person opens it."""
     return f"{span.file}:{span.line}"
-
-
-def duration_text(seconds: int) -> str:
-    """A duration the way the rule language writes it: whole hours in `h`, else in `min`."""
-    if seconds and seconds % SECONDS_PER_HOUR == 0:
-        return f"{seconds // SECONDS_PER_HOUR} h"
-    return minutes_text(seconds)
 
 
 def minutes_text(seconds: int) -> str:

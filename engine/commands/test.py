@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dsl.durations import duration_text
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.coverage import CATEGORIES, Boundary, Coverage
 from engine.ruleset_tests import TESTS_DIR, CaseFileError, Outcome, load_cases, run_cases
@@ -124,13 +125,8 @@ def _side(boundary: Boundary, below: bool) -> str:
 
 
 def _amount(value: int, kind: str) -> str:
-    """A duration as people write it (minutes, or hours when whole); a number as is."""
-    if kind != "duration":
-        return str(value)
-    if value % 60:
-        return f"{value} s"
-    minutes = value // 60
-    return f"{minutes // 60} h" if minutes >= 120 and minutes % 60 == 0 else f"{minutes} min"
+    """A duration as the rule language writes it; a number as is."""
+    return duration_text(value) if kind == "duration" else str(value)
 
 
 # ----- json -----

@@ -1,0 +1,12 @@
+"""Durations as the rule language writes them, for every message and report that shows one."""
+
+SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
+
+
+def duration_text(seconds: int) -> str:
+    """`8 h` for whole hours, `15 min` for whole minutes, else `15 min 30 s`."""
+    if seconds and seconds % SECONDS_PER_HOUR == 0:
+        return f"{seconds // SECONDS_PER_HOUR} h"
+    minutes, rest = divmod(seconds, SECONDS_PER_MINUTE)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
