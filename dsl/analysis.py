@@ -592,6 +592,15 @@ def _warn(code: str, message: str, span, hint: str | None = None, severity: str 
     return Diagnostic(code, message, span, severity, hint)
 
 
+def _unused_output(usage, kind: str, name: str, used_by_edits, message: str, span) -> list:
+    """W-unused for a declaration no table output (nor edit) names, hinting at rows that do but
+    are never reached."""
+    if name in usage.outputs(kind) or name in used_by_edits:
+        return []
+    hint = usage.only_unreachable(kind, name)
+    return [_warn("W-unused", message, span, _unreachable_hint(hint) if hint else None)]
+
+
 def _unreachable_hint(rules: list) -> str:
     return f"only unreachable rows name it: {', '.join(rules)}"
 
@@ -617,22 +626,16 @@ def _unused(ruleset: CheckedRuleset, statements: list, usage: _Usage, schema: Sc
                 found.append(_warn("W-unused", f"set '{node.name}' is never used", node.span))
         elif isinstance(node, ast.Units):
             declared.add(node.span)
-            if node.name not in usage.outputs("units"):
-                hint = usage.only_unreachable("units", node.name)
-                found.append(_warn("W-unused", f"units rule '{node.name}' is never used", node.span,
-                                   _unreachable_hint(hint) if hint else None))
+            found.extend(_unused_output(usage, "units", node.name, (),
+                                        f"units rule '{node.name}' is never used", node.span))
         elif isinstance(node, ast.FindingDecl):
             declared.add(node.span)
-            if node.id not in usage.outputs("finding") and node.id not in usage.edit_findings:
-                hint = usage.only_unreachable("finding", node.id)
-                found.append(_warn("W-unused", f"finding '{node.id}' is never raised", node.span,
-                                   _unreachable_hint(hint) if hint else None))
+            found.extend(_unused_output(usage, "finding", node.id, usage.edit_findings,
+                                        f"finding '{node.id}' is never raised", node.span))
         elif isinstance(node, ast.ModifierDecl):
             declared.add(node.span)
-            if node.code not in usage.outputs("modifier") and node.code not in usage.edit_modifiers:
-                hint = usage.only_unreachable("modifier", node.code)
-                found.append(_warn("W-unused", f"modifier '{node.code}' is never attached", node.span,
-                                   _unreachable_hint(hint) if hint else None))
+            found.extend(_unused_output(usage, "modifier", node.code, usage.edit_modifiers,
+                                        f"modifier '{node.code}' is never attached", node.span))
         elif isinstance(node, ast.CodeDecl):
             declared.add(node.span)
             found.extend(_unused_code(node, usage))

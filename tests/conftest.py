@@ -1,4 +1,5 @@
 """Shared fixtures: the bundled 2026 ruleset loaded once per engine."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,3 +19,15 @@ def compiled_coder():
 @pytest.fixture(scope="session")
 def reference_coder():
     return engine.load(RULESET_2026, engine="reference")
+
+
+def ruleset_with_range_row(tmp_path):
+    """A copy of the 2026 ruleset whose `em` table starts with a row using the cell kinds it
+    does not use yet (`a .. b`, `not a`); returns the copy's folder."""
+    folder = tmp_path / "2026"
+    shutil.copytree(RULESET_2026, folder)
+    em = folder / "em.rules"
+    em.write_text(em.read_text().replace(
+        "  em.alone    |", "  em.range    | 1 .. 3               | not yes                 => yes    | 25       |\n"
+                          "  em.alone    |"))
+    return folder

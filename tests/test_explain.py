@@ -20,7 +20,7 @@ import engine
 from engine.cli import main
 from engine.explain import explain, render_text
 from engine.registry import Registry
-from tests.conftest import CASES, ROOT
+from tests.conftest import CASES, ROOT, ruleset_with_range_row
 from tests.golden import load_cases
 
 GOLDEN = ROOT / "tests" / "golden" / "explain"
@@ -265,12 +265,7 @@ def test_cli_unusable_ruleset_or_file(capsys, tmp_path):
 
 def test_ranges_and_negations_are_worded(tmp_path, monkeypatch):
     """Cells the 2026 ruleset does not use yet: `a .. b` and `not a`."""
-    folder = tmp_path / "2026"
-    shutil.copytree(ROOT / "rulesets" / "2026", folder)
-    em = folder / "em.rules"
-    em.write_text(em.read_text().replace(
-        "  em.alone    |", "  em.range    | 1 .. 3               | not yes                 => yes    | 25       |\n"
-                          "  em.alone    |"))
+    ruleset_with_range_row(tmp_path)
     monkeypatch.chdir(tmp_path)
     data = encounter("58-medicare-99211-with-injection")
     del data["payer"]

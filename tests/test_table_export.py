@@ -13,7 +13,7 @@ from dsl.checked import CheckedTable
 from engine.cli import main
 from engine.registry import Registry
 from engine.tables_export import render, written_tables
-from tests.conftest import ROOT
+from tests.conftest import ROOT, ruleset_with_range_row
 
 
 @pytest.fixture(scope="module")
@@ -178,12 +178,7 @@ def test_ruleset_text_is_escaped_everywhere(tmp_path, monkeypatch):
 
 
 def test_ranges_and_negations_are_shown_as_written(tmp_path, monkeypatch):
-    folder = tmp_path / "2026"
-    shutil.copytree(ROOT / "rulesets" / "2026", folder)
-    em = folder / "em.rules"
-    em.write_text(em.read_text().replace(
-        "  em.alone    |", "  em.range    | 1 .. 3               | not yes                 => yes    | 25       |\n"
-                          "  em.alone    |"))
+    ruleset_with_range_row(tmp_path)
     monkeypatch.chdir(tmp_path)
     ruleset = Registry.from_path(Path("2026")).families[0].base
     row = next(t for t in written_tables(ruleset) if t.name == "em").rows[0]
