@@ -569,10 +569,8 @@ def _names_in(node) -> set:
             if isinstance(clause, ast.Pair):
                 values.extend(d.modifier for d in clause.distinctions)
     for value in values:
-        if isinstance(value, ast.Name):
-            found.add(value.text)
-        elif isinstance(value, ast.Number):
-            found.add(str(value.value))  # a code written as a number
+        if isinstance(value, (ast.Name, ast.Number)):
+            found.add(value.text)  # a code may be written as a number
     return found
 
 

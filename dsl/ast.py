@@ -38,7 +38,11 @@ class Name:
 
 @attrs.frozen
 class Number:
+    """A whole number as written: `text` keeps leading zeros, so a cell `02` in a text
+    column (a place of service) means "02", never 2."""
+
     value: int
+    text: str
     span: Span = _span()
 
 

@@ -16,6 +16,8 @@ class FieldType:
 
     kind: str  # "enum", "bool", "text", "duration", "number"
     values: tuple[str, ...] = ()  # the allowed words of an enum
+    pattern: str | None = None  # a text field's form (a regular expression its values fullmatch)
+    form: str = ""  # that form in words, for diagnostics: "two digits"
 
 
 @attrs.frozen

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 
 import attrs
 
@@ -232,6 +233,7 @@ def _check_stages(statements, ctx, schema, consts, units) -> list:
     for fields in available.values():
         for name, field_type in list(fields.items()):
             fields[name] = _bind_vocabulary(name, field_type, ctx)
+    _check_sets(ctx, available)
     stages = []
     seen: dict = {}
     for node in statements:
@@ -253,6 +255,21 @@ def _check_stages(statements, ctx, schema, consts, units) -> list:
         elif isinstance(node, ast.Edit):
             stages.append(_check_edit(node, ctx, consts, available[schema.line_scope]))
     return stages
+
+
+def _check_sets(ctx, available: dict):
+    """Every set names an attribute the rules can read (or a vocabulary a table produces) and
+    holds only values that attribute can take: a member that can never match is an error."""
+    for name, (node, field, _members) in ctx.sets.items():
+        field_type = next((fields[field] for fields in available.values() if field in fields), None)
+        if field_type is None and field in ctx.vocabularies:
+            field_type = _bind_vocabulary(field, FieldType("enum"), ctx)
+        if field_type is None:
+            readable = {f for fields in available.values() for f in fields} | set(ctx.vocabularies)
+            ctx.unknown("attribute", field, node.span, readable)
+            continue
+        for value in node.values:
+            _member_values(value, field, field_type, ctx, {})
 
 
 def _bind_vocabulary(name: str, field_type: FieldType, ctx) -> FieldType:
@@ -335,7 +352,8 @@ def _priority_order(node, output_kinds, ctx) -> tuple[str, ...]:
 
 
 def _symbol_text(value) -> str:
-    return value.text if isinstance(value, ast.Name) else str(value.value)
+    """A value as written: text columns compare text, so a number `02` stays "02"."""
+    return value.text
 
 
 _UNKNOWN_TYPE = FieldType("unknown")  # an unknown column: its cells are not checked again
@@ -377,12 +395,8 @@ def _scalar(value, column, field_type: FieldType, ctx, consts) -> int:
         return value.value
     if isinstance(value, ast.Name) and isinstance(consts.get(value.text), int) and not isinstance(ctx.consts[value.text].value, ast.Duration):
         return consts[value.text]
-    ctx.error("E-type", f"column '{column}' compares numbers; '{_value_text(value)}' is not one", value.span)
+    ctx.error("E-type", f"column '{column}' compares numbers; '{_symbol_text(value)}' is not one", value.span)
     return 0
-
-
-def _value_text(value) -> str:
-    return value.text if isinstance(value, (ast.Name, ast.Duration)) else str(value.value)
 
 
 def _member_values(value, column, field_type: FieldType, ctx, consts) -> frozenset:
@@ -405,7 +419,19 @@ def _member_values(value, column, field_type: FieldType, ctx, consts) -> frozens
     if field_type.kind == "enum" and text not in field_type.values:
         ctx.error("E-value", f"'{text}' is not a value of '{column}'", value.span,
                   did_you_mean(text, [*field_type.values, *ctx.sets]) or f"expected one of: {', '.join(field_type.values)}")
+    if field_type.pattern is not None and not re.fullmatch(field_type.pattern, text):
+        ctx.error("E-value", f"'{text}' can never match column '{column}', whose values are {field_type.form}",
+                  value.span, _padded_hint(text, field_type))
     return frozenset({text})
+
+
+def _padded_hint(text: str, field_type: FieldType) -> str | None:
+    """'did you mean' the value written with the leading zeros the form needs (2 -> 02)."""
+    for width in range(len(text) + 1, len(text) + 4):
+        padded = text.zfill(width)
+        if re.fullmatch(field_type.pattern, padded):
+            return f"did you mean '{padded}'?"
+    return None
 
 
 def _output(cell, column: str, kind, ctx, consts, units):

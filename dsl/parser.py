@@ -248,7 +248,7 @@ class _ToAst(Transformer):
         return ast.Name(str(c[0]), span=self._token_span(c[0]))
 
     def number(self, meta, c):
-        return ast.Number(self._whole(c[0]), span=self._token_span(c[0]))
+        return ast.Number(self._whole(c[0]), str(c[0]), span=self._token_span(c[0]))
 
     def duration(self, meta, c):
         amount, unit = c

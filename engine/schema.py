@@ -16,7 +16,12 @@ NUMBER = FieldType("number")
 ROLES = ("initial", "sequential", "repeat", "concurrent")
 LINE_PARTS = ("base", "addon")
 
-_ENCOUNTER = {"claim": ENUM, "pos": TEXT, "payer": TEXT}
+# Text fields whose values have a form (engine.encounter validates the same forms), so that
+# a cell that can never match one, like `2` for place of service 02, is a checker error.
+POS = FieldType("text", pattern="[0-9]{2}", form="two digits")
+EM_CODE = FieldType("text", pattern="[0-9]{5}", form="five digits")
+
+_ENCOUNTER = {"claim": ENUM, "pos": POS, "payer": TEXT}
 
 _ADMINISTRATION = {
     **_ENCOUNTER,
@@ -30,7 +35,7 @@ SCHEMA = Schema(
     scopes={
         "administration": _ADMINISTRATION,
         "line": {**_ADMINISTRATION, "code": TEXT, "part": FieldType("enum", LINE_PARTS)},
-        "em": {**_ENCOUNTER, "code": TEXT, "session": TEXT, "separately_identifiable": BOOL,
+        "em": {**_ENCOUNTER, "code": EM_CODE, "session": TEXT, "separately_identifiable": BOOL,
                "administration_lines": NUMBER},  # drug administration lines in the E/M's session
     },
     initial_writes={"role": FieldType("enum", ROLES), "distinct": FieldType("enum", ("none",)),

@@ -167,10 +167,8 @@ class RulesetSource:
 
     def value_text(self, value, kind: str) -> str:
         """One value of a cell: a literal as written, a constant with its value."""
-        if isinstance(value, ast.Duration):
+        if isinstance(value, (ast.Duration, ast.Number)):
             return value.text
-        if isinstance(value, ast.Number):
-            return str(value.value)
         if value.text in self.ruleset.consts:
             return const_text(value.text, kind, self.ruleset)
         return value.text

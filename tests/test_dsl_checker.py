@@ -22,7 +22,7 @@ from dsl.checker import check
 from dsl.diagnostics import RulesetError, render_all
 from dsl.loader import load_family
 from dsl.parser import parse
-from engine.schema import SCHEMA
+from engine.schema import POS, SCHEMA
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
 BASELINE = "valid"
@@ -122,7 +122,7 @@ def test_predicates_accept_what_the_cells_say():
 
 def test_column_types_come_from_the_schema_and_the_vocabularies():
     table = stage(CELLS, "service")
-    assert table.input_types == (FieldType("enum", ("facility", "professional")), FieldType("text"),
+    assert table.input_types == (FieldType("enum", ("facility", "professional")), POS,
                                  FieldType("enum", ("iv", "im", "subq")), FieldType("duration"), FieldType("bool"),
                                  FieldType("text"))
 
@@ -206,6 +206,19 @@ def test_a_set_of_another_field_and_a_value_outside_the_vocabulary():
             "  a | facility_pos | hospital => push\n")
     assert problems(body) == [("E-type", 3, "set 'facility_pos' holds values of 'pos', not of 'route'"),
                               ("E-value", 3, "'hospital' is not a value of 'claim'")]
+
+
+def test_a_cell_or_set_member_that_can_never_match_its_column():
+    """A text column with a form (place of service: two digits) rejects `2`, which no
+    encounter can hold; leading zeros are kept, so `02` is fine (issue 8, item 2)."""
+    body = ("set home of pos: 02, 2 [cms]\nset odd of route: iv, vein [cpt]\nset lost of colour: red [cpt]\n"
+            "table t first per administration [cpt]\n  id | pos => service\n  a | 9, 09 => push\n")
+    assert problems(body) == [("E-value", 1, "'2' can never match column 'pos', whose values are two digits"),
+                              ("E-value", 2, "'vein' is not a value of 'route'"),
+                              ("E-name", 3, "unknown attribute 'colour'"),
+                              ("E-value", 6, "'9' can never match column 'pos', whose values are two digits")]
+    table = stage("table t first per administration [cpt]\n  id | pos => service\n  a | 02, 10 => push\n", "t")
+    assert table.rows[0].predicates[0] == Predicate("in", frozenset({"02", "10"}))
 
 
 def test_a_range_running_backwards_and_a_duration_in_a_number_column():

@@ -70,7 +70,7 @@ def test_vocabulary_and_set():
 def test_const_of_each_value_kind_with_and_without_doc():
     duration, number, name = statements('const a = 15 min [cpt]\n  "Doc."\nconst b = 2 [cpt]\nconst c = XE [cpt]\n')
     assert duration == ast.Const("a", ast.Duration(900, "15 min"), CPT, "Doc.")
-    assert number == ast.Const("b", ast.Number(2), CPT, None)
+    assert number == ast.Const("b", ast.Number(2, "2"), CPT, None)
     assert name == ast.Const("c", N("XE"), CPT, None)
     assert at(duration.span) == (1, 7, 1, 8)
     assert at(duration.value.span) == (1, 11, 1, 17)
@@ -150,8 +150,8 @@ def test_comparison_operators_and_plain_numbers():
     rows = only("table t first per em [cpt]\n  id | administration_lines => report\n"
                 "  a | < 1 => yes\n  b | >= 2 => no\n  c | 3 .. 4 => no\n  d | 0, 5 => no\n").rows
     assert [r.inputs[0] for r in rows] == [
-        ast.Comparison("<", ast.Number(1)), ast.Comparison(">=", ast.Number(2)),
-        ast.Between(ast.Number(3), ast.Number(4)), ast.Alternatives((ast.Number(0), ast.Number(5)))]
+        ast.Comparison("<", ast.Number(1, "1")), ast.Comparison(">=", ast.Number(2, "2")),
+        ast.Between(ast.Number(3, "3"), ast.Number(4, "4")), ast.Alternatives((ast.Number(0, "0"), ast.Number(5, "5")))]
 
 
 def test_missing_and_unknown_are_the_same_cell():
@@ -175,7 +175,7 @@ def test_amend_with_and_without_before():
                                      "amend table coding\n  id | service => code\n  m | push => 96375\n")
     assert with_before == ast.Amend("coding", "push.repeat", CPT, None, (ast.Column("id"), ast.Column("service")),
                                     (ast.Column("code"),),
-                                    (ast.Row("n", (ast.Alternatives((N("push"),)),), (ast.Alternatives((ast.Number(96374),)),)),))
+                                    (ast.Row("n", (ast.Alternatives((N("push"),)),), (ast.Alternatives((ast.Number(96374, "96374"),)),)),))
     assert at(with_before.span) == (1, 13, 1, 19)
     assert at_end.before is None and at_end.refs == ()
 
@@ -300,7 +300,7 @@ def test_numbers_past_the_limit_are_reported_wherever_they_stand():
             f"edit e [cpt]\n  limit 96368 to {MAX_NUMBER * 10} per encounter\n  finding f\n")
     assert errors(text) == [("E-limit", 1, 11), ("E-limit", 2, 11), ("E-limit", 5, 9), ("E-limit", 7, 18)]
     assert only(f"const a = {MAX_NUMBER} h [cpt]\n").value.seconds == MAX_NUMBER * 3600
-    assert only("const a = 0000000000000042 [cpt]\n").value == ast.Number(42)
+    assert only("const a = 0000000000000042 [cpt]\n").value == ast.Number(42, "0000000000000042")
 
 
 def test_a_code_is_a_name_not_a_number_and_has_no_size_limit():

@@ -147,3 +147,24 @@ def test_a_date_outside_every_ruleset_is_rejected(coders):
         coders["compiled"].code(data)
     assert error.value.path == "date"
     assert "2030-01-01 .. 2030-12-31" in error.value.message
+
+
+@pytest.mark.parametrize("name", ["compiled", "reference"])
+def test_a_number_cell_in_a_text_column_keeps_its_leading_zero(tmp_path, name):
+    """`02` in a pos column is place of service "02", never the number 2 (issue 8, item 2)."""
+    text = RULESET.replace("""  red.short | red      | < 5 min   => none  | too-short""",
+                           """  telehealth | *       | *         => none  | too-short
+  red.short | red      | < 5 min   => none  | too-short""").replace(
+        "  id        | category | duration  => kind  | finding",
+        "  id        | category | duration  | pos => kind  | finding").replace(
+        "red.short | red      | < 5 min   =>", "red.short | red      | < 5 min   | * =>").replace(
+        "red.big   | red      | >= line   =>", "red.big   | red      | >= line   | * =>").replace(
+        "red.small | red      | *         =>", "red.small | red      | *         | * =>").replace(
+        "blue      | blue     | *         =>", "blue      | blue     | *         | * =>").replace(
+        "telehealth | *       | *         =>", "telehealth | *       | *         | 02, 10 =>")
+    (tmp_path / "ruleset.rules").write_text(text)
+    coder = engine.load(tmp_path, engine=name)
+    data = encounter(admin("blue", "09:00", "09:01"))
+    assert lines(coder.code(data)) == [("T4", 1, ())]
+    assert lines(coder.code(dict(data, pos="02"))) == []
+    assert lines(coder.code(dict(data, pos="20"))) == [("T4", 1, ())]
