@@ -16,6 +16,7 @@ import attrs
 from dsl import ast
 from dsl.checked import CheckedRuleset
 from dsl.checker import Schema, check
+from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
 from dsl.parser import parse
 
@@ -47,16 +48,35 @@ class FolderSource:
     diagnostics: list
 
 
+def ruleset_folders(path: str | os.PathLike) -> list[Path]:
+    """The ruleset folders at `path`: itself when it holds a base ruleset, else its year
+    folders, sorted. A year folder that links to outside `path` is refused (RulesetError)."""
+    path = Path(path)
+    if (path / BASE_FILE).is_file():
+        return [path]
+    found = sorted(p for p in path.iterdir() if (p / BASE_FILE).is_file()) if path.is_dir() else []
+    refused = [Diagnostic("E-file", outside_message(_display(p)), ast.Span(_display(p), 0, 0, 0, 0))
+               for p in found if not inside(p, path)]
+    if refused:
+        raise RulesetError(refused)
+    return found
+
+
 def read_folder(directory: str | os.PathLike) -> FolderSource:
-    """Read (not check) a ruleset folder the way `load_family` does."""
+    """Read (not check) a ruleset folder the way `load_family` does.
+
+    Every file read, the base and the variants included, must lie inside the folder
+    (dsl.confine): a link leaving it is an E-file diagnostic and is not read.
+    """
     directory = Path(directory)
+    root = directory.resolve()
     texts: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
-    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, ())
-    variant_files = sorted(p for p in (directory / VARIANT_DIR).glob("*.rules") if p.is_file()) \
-        if (directory / VARIANT_DIR).is_dir() else []
-    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=directory.resolve())
-                for path in variant_files}
+    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root)
+    variant_dir = directory / VARIANT_DIR
+    variant_files = sorted(p for p in variant_dir.glob("*.rules") if p.is_file() or p.is_symlink()) \
+        if variant_dir.is_dir() else []
+    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=root) for path in variant_files}
     return FolderSource(base, variants, texts, diagnostics)
 
 
@@ -118,18 +138,23 @@ def _display(path: Path) -> str:
 
 
 def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple,
-                        included: dict | None = None, root: Path | None = None) -> list:
+                        root: Path, included: dict | None = None) -> list:
     """The statements of a file with each include replaced by the included file's.
 
     `stack` holds the files including this one; `included` maps every file read so far
     from the same top file to the include that read it, so each is read once and a
     file including another many times over cannot multiply the work. Only files under
-    `root` (by default the top file's folder) are read: a ruleset must not reach
+    `root` (the ruleset folder, resolved) are read: a ruleset must not reach
     /proc/self/environ or /dev/zero, nor show their lines in a diagnostic.
     """
     included = {} if included is None else included
-    root = path.parent.resolve() if root is None else root
     shown = _display(path)
+    if not inside(path, root):
+        diagnostics.append(Diagnostic("E-file", outside_message(shown), ast.Span(shown, 1, 1, 1, 1)))
+        return []
+    if not path.is_file():  # a FIFO or device would block or never end
+        diagnostics.append(Diagnostic("E-file", "not a regular file", ast.Span(shown, 1, 1, 1, 1)))
+        return []
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes",
@@ -153,10 +178,11 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
         if not isinstance(node, ast.Include):
             statements.append(node)
             continue
-        target = (path.parent / node.path).resolve()
-        if not target.is_relative_to(root):
+        if not inside(path.parent / node.path, root):
             diagnostics.append(Diagnostic("E-include", f"'{node.path}' is outside the ruleset folder", node.span))
-        elif target in stack or target == path.resolve():
+            continue
+        target = (path.parent / node.path).resolve()
+        if target in stack or target == path.resolve():
             diagnostics.append(Diagnostic("E-include", f"'{node.path}' includes itself", node.span))
         elif target in included:
             first = included[target]
@@ -171,7 +197,7 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
                                           hint=did_you_mean(node.path, candidates)))
         else:
             included[target] = node.span
-            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), included, root))
+            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), root, included))
     return statements
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from dsl.checked import CheckedRuleset
-from dsl.loader import BASE_FILE, RulesetFamily, load_family
+from dsl.loader import BASE_FILE, RulesetFamily, load_family, ruleset_folders
 from engine.schema import SCHEMA
 
 
@@ -34,10 +34,7 @@ class Registry:
     def from_path(cls, path: str | os.PathLike | None = None) -> "Registry":
         """Load one ruleset folder, or every year folder below a root."""
         root = Path(path) if path is not None else bundled_root()
-        if (root / BASE_FILE).is_file():
-            folders = [root]
-        else:
-            folders = sorted(p for p in root.iterdir() if (p / BASE_FILE).is_file()) if root.is_dir() else []
+        folders = ruleset_folders(root)
         if not folders:
             raise FileNotFoundError(f"no ruleset in {root} (expected {BASE_FILE} there or in its subfolders)")
         families = sorted((load_family(folder, SCHEMA) for folder in folders), key=lambda f: f.base.effective)

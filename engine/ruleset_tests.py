@@ -41,6 +41,7 @@ from pathlib import Path
 
 import attrs
 
+from dsl.confine import inside, outside_message
 from dsl.diagnostics import did_you_mean
 from dsl.loader import RulesetFamily
 from engine.api import Coder
@@ -127,6 +128,9 @@ def load_cases(folder: Path) -> tuple[list[Case], list[CaseFileError]]:
     problems: list[CaseFileError] = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix in (".json", TEXT_SUFFIX) and p.is_file()):
         shown = str(path)
+        if not inside(path, folder):
+            problems.append(CaseFileError(shown, 1, outside_message(shown)))
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

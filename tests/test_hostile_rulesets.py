@@ -37,6 +37,7 @@ from engine.compiled import CompiledTable, compiled_unit_offsets
 from engine.encounter import EncounterError, parse_encounter
 from engine.pipeline import Pipeline
 from engine.reference import ReferenceTable, reference_unit_offsets
+from engine.registry import Registry
 from engine.schema import SCHEMA, VALIDATED_FIELDS
 from tests.conftest import RULESET_2026
 
@@ -417,6 +418,87 @@ def test_includes_stay_inside_the_ruleset_folder(tmp_path, path):
     (tmp_path / "outside.rules").write_text('source leaked "secret"\n')
     folder = write_folder(tmp_path / "rules", {"ruleset.rules": f'ruleset t 1\ninclude "{path}"\n'})
     assert load_errors(folder) == [("ruleset.rules", 2, "E-include", f"'{path}' is outside the ruleset folder")]
+
+
+SECRET = "leaked-secret-4711"
+
+
+def secret_file(tmp_path: Path) -> Path:
+    """A file outside the ruleset folder whose text must never appear in any output."""
+    target = tmp_path / "secret.txt"
+    target.write_text(f"source s \"{SECRET}\"\nTOKEN={SECRET}\n")
+    return target
+
+
+def copy_of_mini(folder: Path) -> Path:
+    return write_folder(folder, {name: (MINI / name).read_text()
+                                 for name in ("ruleset.rules", "codes.rules", "payers/acme.rules")})
+
+
+@pytest.mark.parametrize("link", ["payers/evil.rules", "ruleset.rules", "codes.rules"])
+def test_a_link_leaving_the_folder_is_refused_unread(tmp_path, link):
+    """Every file read from a ruleset folder, not only included ones, must lie inside it:
+    a link to a secret is a located error that quotes nothing of the target (issue 8, item 10)."""
+    folder = copy_of_mini(tmp_path / "rules")
+    (folder / link).unlink(missing_ok=True)
+    (folder / link).symlink_to(secret_file(tmp_path))
+    with pytest.raises(RulesetError) as caught:
+        load_family(folder, SCHEMA)
+    shown = str(caught.value)
+    assert SECRET not in shown and "secret.txt" not in shown
+    outside = [d for d in caught.value.diagnostics if d.code in ("E-file", "E-include")]
+    assert outside and "outside the ruleset folder" in outside[0].message
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd", "/dev/zero"])
+def test_system_files_behind_a_variant_link_are_not_read(tmp_path, target):
+    folder = copy_of_mini(tmp_path)
+    (folder / "payers" / "evil.rules").symlink_to(target)
+    assert load_errors(folder) == [("evil.rules", 1, "E-file",
+                                    f"'{os.path.relpath(folder / 'payers' / 'evil.rules')}' is a link to outside "
+                                    "the ruleset folder; only files inside it are read")]
+
+
+def test_a_link_loop_and_a_fifo_are_errors_not_hangs(tmp_path):
+    folder = copy_of_mini(tmp_path)
+    (folder / "payers" / "loop.rules").symlink_to(folder / "payers" / "loop.rules")
+    os.mkfifo(folder / "pipe.rules")
+    (folder / "payers" / "pipe.rules").symlink_to(folder / "pipe.rules")
+    messages = {(name, message) for name, _, _, message in load_errors(folder)}
+    assert ("loop.rules", f"'{os.path.relpath(folder / 'payers' / 'loop.rules')}' is a link to outside the "
+                          "ruleset folder; only files inside it are read") in messages
+    assert ("pipe.rules", "not a regular file") in messages
+
+
+def test_a_link_inside_the_folder_is_read(tmp_path):
+    folder = copy_of_mini(tmp_path)
+    (folder / "payers" / "acme.rules").rename(folder / "acme-variant.rules")
+    (folder / "payers" / "acme.rules").symlink_to(folder / "acme-variant.rules")
+    assert set(load_family(folder, SCHEMA).variants) == {"acme"}
+
+
+def test_a_year_folder_linking_outside_the_root_is_refused(tmp_path):
+    copy_of_mini(tmp_path / "elsewhere" / "2026")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "2026").symlink_to(tmp_path / "elsewhere" / "2026")
+    with pytest.raises(RulesetError) as caught:
+        Registry.from_path(tmp_path / "root")
+    assert "is a link to outside the ruleset folder" in str(caught.value)
+
+
+def test_fmt_and_test_never_follow_a_link_out_of_the_folder(tmp_path, capsys):
+    folder = copy_of_mini(tmp_path / "rules")
+    secret = secret_file(tmp_path)
+    before = secret.read_text()
+    (folder / "evil.rules").symlink_to(secret)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "evil.cases").symlink_to(secret)
+    assert main(["fmt", str(folder)]) == 2
+    assert secret.read_text() == before  # not rewritten
+    main(["test", str(folder)])
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    assert "is a link to outside the ruleset folder" in out.err + out.out
 
 
 def test_a_variant_may_include_from_the_folder_above_it(tmp_path):

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from dsl.analysis import analyse_family, read_statements
-from dsl.diagnostics import Diagnostic, RulesetError, render
-from dsl.loader import BASE_FILE, load_family
+from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
+from dsl.loader import BASE_FILE, load_family, ruleset_folders
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.schema import ALWAYS_PRESENT, SCHEMA
 
@@ -25,15 +25,11 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def folders(path: Path) -> list[Path]:
-    """The ruleset folders at `path`: itself when it holds a base ruleset, else its year folders."""
-    if (path / BASE_FILE).is_file():
-        return [path]
-    return sorted(p for p in path.iterdir() if (p / BASE_FILE).is_file()) if path.is_dir() else []
-
-
 def run(args) -> int:
-    found = folders(Path(args.path))
+    try:
+        found = ruleset_folders(args.path)
+    except RulesetError as error:
+        return fail(render_all(error.diagnostics, error.sources))
     if not found:
         return fail(f"no ruleset in {args.path} (expected {BASE_FILE} there or in its subfolders)")
     reports = [check_folder(folder) for folder in found]

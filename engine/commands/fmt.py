@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dsl.confine import inside, outside_message
 from dsl.diagnostics import RulesetError, render_all
 from dsl.formatter import format_text
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, fail
@@ -23,17 +24,21 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    files = []
+    files = []  # (file, the folder it was found in, or None when named itself)
     for name in args.paths:
         path = Path(name)
         if path.is_dir():
-            files += sorted(path.rglob("*.rules"))
+            files += [(found, path) for found in sorted(path.rglob("*.rules"))]
         elif path.is_file():
-            files.append(path)
+            files.append((path, None))
         else:
             return fail(f"no file or folder {name}")
     changed, unusable = [], False
-    for path in files:
+    for path, folder in files:
+        if folder is not None and not inside(path, folder):  # never rewrite a file elsewhere
+            print(f"infuse: {outside_message(str(path))}", file=sys.stderr)
+            unusable = True
+            continue
         try:
             text = path.read_text(encoding="utf-8")
             formatted = format_text(text, str(path))
