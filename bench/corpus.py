@@ -30,7 +30,7 @@ ROUTES = ("iv", "im", "subq", "intra_arterial")
 METHODS = ("push", "infusion", "injection", "on_body_injector")
 FACILITY_POS = ("19", "21", "22", "23", "24", "26", "51", "52", "61")
 OTHER_POS = ("11", "12", "49")
-PAYERS = ("medicare", "commercial", "acme-health")
+PAYERS = ("medicare", "commercial", "medicaid")
 EM_CODES = ("99211", "99213", "99215", "99283", "99284", "99285")
 DRUGS = ("ondansetron", "normal saline", "ceftriaxone", "famotidine", "cisplatin", "fluorouracil",
          "leucovorin", "vancomycin", "ketorolac", "diphenhydramine")
@@ -274,7 +274,9 @@ def _chemo_chair(rng: random.Random, ident: str, size: int | None = None) -> dic
 # ----- shared pieces ------------------------------------------------------------------
 
 def _opening(rng: random.Random, hour: int) -> datetime.datetime:
-    day = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
+    """An encounter's opening time in 2026, on 30 December at the latest: an encounter
+    crossing into 2027 is outside the 2026 ruleset's period (engine/period.py)."""
+    day = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 363))
     return datetime.datetime.combine(day, datetime.time(hour, rng.choice((0, 15, 30))))
 
 

@@ -146,6 +146,17 @@ class PayerDecl:
 
 
 @attrs.frozen
+class PayerRoute:
+    """`route payer "Aetna", "Cigna" to commercial`: payer names, as records spell them,
+    that take a payer variant (or `base`, the base ruleset) without a variant of their own."""
+
+    names: tuple[Name, ...]
+    target: str
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
 class Effective:
     start: str
     end: str

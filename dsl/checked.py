@@ -154,6 +154,10 @@ class FindingInfo:
     refs: tuple[str, ...]
 
 
+BASE_PAYER = "base"
+"""The target of `route payer ... to base`: the base ruleset, whatever variants exist."""
+
+
 @attrs.frozen
 class CheckedRuleset:
     name: str
@@ -173,6 +177,9 @@ class CheckedRuleset:
     # The text of each file the ruleset was checked from, by the name its spans use: tools
     # that quote the rules read it here, never the files again (they may have changed).
     texts: dict = attrs.field(factory=dict, eq=False, repr=False)
+    # Payer names a record may carry without a variant of their own -> the payer variant
+    # they take, or BASE_PAYER for the base ruleset (`route payer ... to ...`).
+    payer_routes: dict = attrs.field(factory=dict)
 
     def reference(self, refs: tuple[str, ...]) -> str:
         """The citation text of a rule, for findings."""

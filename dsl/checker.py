@@ -83,6 +83,7 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
     consts = {name: _const_value(node.value, ctx) for name, node in ctx.consts.items()}
     units = {name: _check_units(node, ctx, consts) for name, node in ctx.units.items()}
     stages = _check_stages(statements, ctx, schema, consts, units)
+    payer_routes = _payer_routes(statements, ctx)
     _check_findings_used(ctx)
     if any(d.severity == "error" for d in ctx.diagnostics):
         raise RulesetError(ctx.diagnostics, sources_text)
@@ -95,7 +96,8 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
         modifiers={k: v.text for k, v in ctx.modifiers.items()},
         findings={k: FindingInfo(k, v.severity, v.message, tuple(r.source for r in v.refs)) for k, v in ctx.findings.items()},
         consts=consts, units=units, stages=tuple(stages),
-        texts={s.span.file: sources_text[s.span.file] for s in statements if s.span.file in sources_text})
+        texts={s.span.file: sources_text[s.span.file] for s in statements if s.span.file in sources_text},
+        payer_routes=payer_routes)
 
 
 # ----- header and declarations ------------------------------------------------
@@ -181,7 +183,8 @@ def _check_citations(statements, ctx):
         if refs is None:
             continue
         if not refs and not isinstance(node, ast.Amend):
-            ctx.error("E-cite", f"'{_declared_name(node)}' cites no source; add [source-id]", node.span)
+            what = f"route payer ... to {node.target}" if isinstance(node, ast.PayerRoute) else _declared_name(node)
+            ctx.error("E-cite", f"'{what}' cites no source; add [source-id]", node.span)
         for ref in refs:
             if ref.source not in ctx.sources:
                 ctx.unknown("source", ref.source, ref.span, ctx.sources)
@@ -224,6 +227,23 @@ def _check_findings_used(ctx):
     for name, node in ctx.findings.items():
         if name not in ctx.used_findings:
             ctx.diagnostics.append(Diagnostic("W-unused", f"finding '{name}' is never raised", node.span, "warning"))
+
+
+def _payer_routes(statements, ctx) -> dict:
+    """Payer name -> the variant (or base) it takes; a name routed twice is an error, as it
+    would leave the payer's policy to the order of the files. The targets are the loader's
+    to check: only it sees the variants."""
+    routes, where = {}, {}
+    for node in statements:
+        if not isinstance(node, ast.PayerRoute):
+            continue
+        for name in node.names:
+            if name.text in routes:
+                ctx.error("E-duplicate", f"payer '{name.text}' is routed twice", name.span,
+                          f"first routed at {_where(where[name.text])}")
+                continue
+            routes[name.text], where[name.text] = node.target, name.span
+    return routes
 
 
 # ----- stages -----------------------------------------------------------------

@@ -44,9 +44,13 @@ class RulesetError(Exception):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """The hint for a near-miss name, or None when nothing is close."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
-    return f"did you mean '{close[0]}'?" if close else None
+    """The hint for a near-miss name, or None when nothing is close. Case is ignored in the
+    comparison, so a name in the wrong case ('ACME', 'Commercial') finds its match."""
+    by_folded: dict[str, str] = {}
+    for candidate in sorted(set(candidates)):
+        by_folded.setdefault(candidate.casefold(), candidate)
+    close = difflib.get_close_matches(name.casefold(), list(by_folded), n=1, cutoff=0.7)
+    return f"did you mean '{by_folded[close[0]]}'?" if close else None
 
 
 def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from dsl import ast
-from dsl.checked import CheckedRuleset
+from dsl.checked import BASE_PAYER, CheckedRuleset
 from dsl.checker import Schema, check
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
@@ -26,6 +26,17 @@ MAX_FILE_BYTES = 2_000_000
 MAX_INCLUDE_DEPTH = 16
 
 
+class UnknownPayer(LookupError):
+    """A payer name with neither a variant nor a route: its policy is unknown, so nothing
+    may be coded for it (the base rules could give other modifiers without a word)."""
+
+    def __init__(self, payer: str, known: list[str]):
+        hint = did_you_mean(payer, known)
+        super().__init__(f"no payer policy named '{payer}' in this ruleset (known: {', '.join(known) or 'none'}; "
+                         "a ruleset routes other names with 'route payer ... to ...')" + (f"; {hint}" if hint else ""))
+        self.payer = payer
+
+
 @attrs.frozen
 class RulesetFamily:
     """A base ruleset and its payer variants, keyed by payer name."""
@@ -33,8 +44,22 @@ class RulesetFamily:
     base: CheckedRuleset
     variants: dict
 
+    @property
+    def known_payers(self) -> list[str]:
+        """Every payer name a record may carry: the variants' and the routed ones."""
+        return sorted({*self.variants, *self.base.payer_routes})
+
     def for_payer(self, payer: str | None) -> CheckedRuleset:
-        return self.variants.get(payer, self.base) if payer else self.base
+        """The ruleset for a payer: its variant, or the one its route names; the base for
+        no payer. Names are compared exactly, case included. Raises UnknownPayer."""
+        if not payer:
+            return self.base
+        target = self.base.payer_routes.get(payer, payer)
+        if target == BASE_PAYER:
+            return self.base
+        if target not in self.variants:
+            raise UnknownPayer(payer, self.known_payers)
+        return self.variants[target]
 
 
 @attrs.frozen
@@ -104,9 +129,35 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
                 diagnostics.append(Diagnostic("E-payer", "a variant names its payer with 'payer NAME'", first))
             else:
                 variants[checked.payer] = checked
+    if base is not None:
+        diagnostics += _route_problems(base_statements, source.variants, variants)
     if diagnostics:
         raise RulesetError(diagnostics, texts)
     return RulesetFamily(base, variants)
+
+
+def _route_problems(base_statements: list, variant_files: dict, variants: dict) -> list[Diagnostic]:
+    """Payer routes live in the base (payers are resolved before any variant applies) and
+    name a variant or `base`; no variant takes the name `base`, and no route sends a payer
+    that has a variant of its own elsewhere."""
+    found = []
+    for node in (node for statements in variant_files.values() for node in statements):
+        if isinstance(node, ast.PayerRoute):
+            found.append(Diagnostic("E-route", "payer routes belong in the base ruleset, which picks the variant",
+                                    node.span))
+        elif isinstance(node, ast.PayerDecl) and node.payer == BASE_PAYER:
+            found.append(Diagnostic("E-payer", f"'{BASE_PAYER}' names the base ruleset; choose another payer name",
+                                    node.span))
+    for node in base_statements:
+        if not isinstance(node, ast.PayerRoute):
+            continue
+        if node.target != BASE_PAYER and node.target not in variants:
+            found.append(Diagnostic("E-name", f"no payer variant '{node.target}' to route to", node.span,
+                                    hint=did_you_mean(node.target, [*variants, BASE_PAYER])
+                                    or f"expected one of: {', '.join([*sorted(variants), BASE_PAYER])}"))
+        found += [Diagnostic("E-route", f"payer '{name.text}' has a variant of its own; it cannot be routed",
+                             name.span) for name in node.names if name.text in variants]
+    return found
 
 
 def _digest(statements, texts: dict, directory: Path) -> str:

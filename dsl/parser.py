@@ -152,6 +152,15 @@ class _ToAst(Transformer):
     def payer_stmt(self, meta, c):
         return ast.PayerDecl(str(c[0]), span=self._span(meta))
 
+    def route_stmt(self, meta, c):
+        *names, target, refs = c
+        return ast.PayerRoute(tuple(names), str(target), refs or (), span=self._span(meta))
+
+    def payer_name(self, meta, c):
+        token = c[0]
+        text = _unquote(token) if token.type == "STRING" else str(token)
+        return ast.Name(text, span=self._token_span(token))
+
     def effective_stmt(self, meta, c):
         return ast.Effective(str(c[0]), str(c[1]), span=self._span(meta))
 

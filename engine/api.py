@@ -11,7 +11,9 @@ import os
 
 from dsl.checked import CheckedRuleset
 from engine.compiled import CompiledTable, compiled_unit_offsets
+from dsl.loader import UnknownPayer
 from engine.encounter import Encounter, EncounterError, parse_encounter
+from engine.period import check_period
 from engine.pipeline import Pipeline
 from engine.reference import ReferenceTable, reference_unit_offsets
 from engine.registry import Registry
@@ -52,15 +54,27 @@ class Coder:
 
     def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
         """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,
-        validated against that ruleset's vocabularies; raise EncounterError naming the bad field."""
+        validated against that ruleset's vocabularies; raise EncounterError naming the bad field:
+        a date no ruleset covers, a payer the ruleset neither has a variant for nor routes, an
+        administration outside the chosen ruleset's effective dates."""
         date = data.get("date") if isinstance(data, dict) else None
         payer = data.get("payer") if isinstance(data, dict) else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
-        ruleset = (family or self.registry.latest).for_payer(self.payer or (payer if isinstance(payer, str) else None))
+        named = self.payer or (payer if isinstance(payer, str) else None)
+        words_from = family or self.registry.latest
+        try:  # the words to validate with; an unknown payer is reported once the record is known valid
+            ruleset = words_from.for_payer(named)
+        except UnknownPayer:
+            ruleset = words_from.base
         encounter = parse_encounter(data, self._vocabularies(ruleset))
         if family is None:
             spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
             raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
+        try:
+            ruleset = family.for_payer(named)
+        except UnknownPayer as error:
+            raise EncounterError("payer", str(error) + (" (given by --payer)" if self.payer else "")) from None
+        check_period(encounter, ruleset)
         return ruleset, encounter
 
     def code(self, data: object) -> Result:

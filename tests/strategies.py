@@ -29,7 +29,7 @@ ROUTES = tuple(_ADMINISTRATION["route"]["enum"])
 METHODS = tuple(_ADMINISTRATION["method"]["enum"])
 
 POS = ("11", "19", "22", "23", None)
-PAYERS = ("medicare", "commercial", None, "acme-health")  # the last one no ruleset names
+PAYERS = ("medicare", "commercial", None, "medicaid")  # medicaid: routed to the base rules
 DRUGS = ("ondansetron", "normal saline", "ceftriaxone", "cisplatin", "fluorouracil", "leucovorin")
 SITES = ("L-forearm", "R-hand", None)
 SESSIONS = ("1", "2", None)

@@ -74,6 +74,9 @@ BROKEN: list[tuple[str, bytes, str]] = [
     ("a date for a date-time", changed("administrations[0].start", "2026-03-14"), "administrations[0].start"),
     ("a date outside every ruleset", changed("date", "1999-03-14"), "date"),
     ("primary naming no administration", changed("primary", "a9"), "primary"),
+    ("an administration a year before the date", changed("administrations[1]", dict(
+        VALID["administrations"][1], start="2025-03-14T10:05", stop="2025-03-14T11:20")), "administrations[1].start"),
+    ("a payer with no policy", changed("payer", "Medicare"), "payer"),
     ("not JSON", b"{'id': 'enc-1'}", ""),
     ("truncated JSON", json.dumps(VALID).encode()[:-2], ""),
     ("an empty line", b"", ""),

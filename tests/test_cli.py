@@ -151,13 +151,25 @@ def test_payer_overrides_what_the_encounters_say(payer, modifier, ruleset, tmp_p
     assert sorted(tuple(line["modifiers"]) for line in record["lines"]) == [(), (modifier,)]
 
 
-def test_a_payer_without_a_variant_gets_the_default_policy_and_a_warning(tmp_path, capsys):
+def test_a_payer_given_with_no_policy_is_an_unusable_argument(tmp_path, capsys):
+    """`--payer medicre` once gave the base rules with a warning; now nothing is coded
+    (issue 8, item 3): a payer no ruleset knows has no policy to apply."""
     path = tmp_path / "second-site.jsonl"
     path.write_text(json.dumps(SECOND_SITE) + "\n")
     status, out, err = run_cli(["code", path, "--payer", "medicre"], capsys)
-    assert status == 0
-    assert json.loads(out)["ruleset"]["name"] == "drug-administration"
-    assert "payer 'medicre'" in err and "did you mean 'medicare'?" in err
+    assert (status, out) == (2, "")
+    assert "no payer policy named 'medicre'" in err and "did you mean 'medicare'?" in err
+
+
+@pytest.mark.parametrize("payer", ["Commercial", "acme", " medicare"])
+def test_a_record_naming_an_unknown_payer_is_an_error_record(tmp_path, capsys, payer):
+    path = tmp_path / "day.jsonl"
+    path.write_text(json.dumps(dict(SECOND_SITE, payer=payer)) + "\n" + json.dumps(SECOND_SITE) + "\n")
+    status, out, _ = run_cli(["code", path], capsys)
+    rejected, coded = (json.loads(line) for line in out.splitlines())
+    assert status == 1 and "lines" in coded
+    assert rejected["error"]["path"] == "payer"
+    assert f"no payer policy named '{payer}'" in rejected["error"]["message"]
 
 
 def test_both_engines_give_identical_output(batch_file, capsys):

@@ -20,7 +20,7 @@ import pytest
 from dsl.checked import ANY, CheckedEdit, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire, FieldType, Predicate
 from dsl.checker import check
 from dsl.diagnostics import RulesetError, render_all
-from dsl.loader import load_family
+from dsl.loader import UnknownPayer, load_family
 from dsl.parser import parse
 from engine.schema import POS, SCHEMA
 
@@ -250,11 +250,17 @@ table coding first per administration [cpt]
 """
 
 
-def family(tmp_path: Path, variant: str):
+def family(tmp_path: Path, variant: str, base_extra: str = "", payer: str = "acme"):
     (tmp_path / "payers").mkdir()
-    (tmp_path / "ruleset.rules").write_text(BASE)
-    (tmp_path / "payers" / "acme.rules").write_text("ruleset t-acme 1\nextends t\npayer acme\n" + variant)
+    (tmp_path / "ruleset.rules").write_text(BASE + base_extra)
+    (tmp_path / "payers" / f"{payer}.rules").write_text(f"ruleset t-{payer} 1\nextends t\npayer {payer}\n" + variant)
     return load_family(tmp_path, SCHEMA)
+
+
+def family_errors(tmp_path: Path, variant: str = "", base_extra: str = "", payer: str = "acme") -> list[tuple]:
+    with pytest.raises(RulesetError) as caught:
+        family(tmp_path, variant, base_extra, payer)
+    return [(d.code, d.message, d.hint) for d in caught.value.diagnostics if d.severity == "error"]
 
 
 def rows(ruleset, name: str) -> list[tuple]:
@@ -295,6 +301,35 @@ def test_a_variant_replaces_a_constant_everywhere_it_is_used(tmp_path):
     assert loaded.variants["acme"].consts["separate"] == 59
     assert rows(loaded.variants["acme"], "coding")[1][2] == ("96374", "59")
     assert "59" not in loaded.base.modifiers
+
+
+# ----- payer routes (issue 8, item 3) -----------------------------------------
+
+def test_routed_payers_take_a_variant_or_the_base_and_other_names_are_unknown(tmp_path):
+    loaded = family(tmp_path, "", 'route payer "Acme Health", 60054 to acme [cms]\nroute payer medicaid to base [cms]\n')
+    assert loaded.for_payer("Acme Health") is loaded.variants["acme"] is loaded.for_payer("60054")
+    assert loaded.for_payer("medicaid") is loaded.base is loaded.for_payer(None)
+    assert loaded.known_payers == ["60054", "Acme Health", "acme", "medicaid"]
+    with pytest.raises(UnknownPayer) as caught:
+        loaded.for_payer("ACME")  # names are compared exactly, case included
+    assert "no payer policy named 'ACME'" in str(caught.value) and "did you mean 'acme'?" in str(caught.value)
+
+
+@pytest.mark.parametrize("base_extra,variant,payer,expected", [
+    ("route payer x to acm [cms]\n", "", "acme",
+     ("E-name", "no payer variant 'acm' to route to", "did you mean 'acme'?")),
+    ("route payer acme to base [cms]\n", "", "acme",
+     ("E-route", "payer 'acme' has a variant of its own; it cannot be routed", None)),
+    ("route payer x to base [cms]\nroute payer y, x to acme [cms]\n", "", "acme",
+     ("E-duplicate", "payer 'x' is routed twice", f"first routed at {Path('ruleset.rules')}:{BASE.count(chr(10)) + 1}")),
+    ("", "route payer x to base [cms]\n", "acme",
+     ("E-route", "payer routes belong in the base ruleset, which picks the variant", None)),
+    ("", "", "base", ("E-payer", "'base' names the base ruleset; choose another payer name", None)),
+    ("route payer x to base\n", "", "acme", ("E-cite", "'route payer ... to base' cites no source; add [source-id]", None)),
+])
+def test_a_route_that_cannot_hold(tmp_path, monkeypatch, base_extra, variant, payer, expected):
+    monkeypatch.chdir(tmp_path)
+    assert expected in family_errors(tmp_path, variant, base_extra, payer)
 
 
 def test_an_amend_before_a_row_that_is_not_there(tmp_path):

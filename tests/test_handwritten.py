@@ -41,7 +41,7 @@ def test_the_domain_corpus_covers_every_code_and_payer(compiled_coder):
     assert {"96360", "96361", "96365", "96366", "96367", "96368", "96369", "96370", "96371", "96372", "96373",
             "96374", "96375", "96376", "96377", "96401", "96402", "96409", "96411", "96413", "96415", "96416",
             "96417", "99211"} <= codes
-    assert {encounter.get("payer") for encounter in DOMAIN} == {None, "medicare", "commercial", "acme-health"}
+    assert {encounter.get("payer") for encounter in DOMAIN} == {None, "medicare", "commercial", "medicaid"}
 
 
 def test_handwritten_codes_the_domain_corpus_as_infuse_does(compiled_coder):

@@ -168,3 +168,23 @@ def test_a_number_cell_in_a_text_column_keeps_its_leading_zero(tmp_path, name):
     assert lines(coder.code(data)) == [("T4", 1, ())]
     assert lines(coder.code(dict(data, pos="02"))) == []
     assert lines(coder.code(dict(data, pos="20"))) == [("T4", 1, ())]
+
+
+@pytest.mark.parametrize("start,stop", [("2029-12-31T23:50", "2029-12-31T23:55"), ("2031-01-01T00:10", None),
+                                        ("2029-12-31T23:59+00:00", "2030-01-01T00:20+00:00")])
+def test_an_administration_before_or_after_the_rules_in_force_is_rejected(coders, start, stop):
+    """The encounter's date picks the 2030 rules; an administration started in 2029 or 2031
+    is not coded by them (issue 8, item 5)."""
+    data = encounter(admin("red", "09:00", "09:30"), admin("blue", "10:00"))
+    data["administrations"][1].update(start=start, **({"stop": stop} if stop else {}))
+    with pytest.raises(EncounterError) as error:
+        coders["compiled"].code(data)
+    assert error.value.path == "administrations[1].start"
+    assert error.value.message.startswith("expected a time within 2030-01-01 .. 2030-12-31, when ruleset toy 1.0")
+
+
+def test_an_administration_started_in_the_period_may_run_past_its_end(coders):
+    data = encounter(admin("red", "09:00", "09:30"))
+    data.update(date="2030-12-31")
+    data["administrations"][0].update(start="2030-12-31T23:30", stop="2031-01-01T00:30")
+    assert lines(coders["compiled"].code(data)) == [("T1", 1, ())]

@@ -9,9 +9,9 @@ import pytest
 import engine
 from dsl.diagnostics import RulesetError
 from dsl.loader import load_family
-from engine.encounter import EncounterError
+from engine.encounter import EncounterError, parse_encounter
 from engine.registry import OverlappingRulesets, Registry
-from engine.schema import SCHEMA
+from engine.schema import SCHEMA, VALIDATED_FIELDS
 from tests.conftest import ROOT
 from tests.test_pipeline_stages import RULESET, admin, encounter
 
@@ -96,7 +96,12 @@ def test_times_near_year_one_with_an_offset_do_not_crash(compiled_coder):
     data = {"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": [
         {"id": "a", "drug": "d", "category": "therapeutic", "route": "iv", "method": "push",
          "start": "0001-01-01T00:30+05:00", "stop": "0001-01-01T00:32+05:00"}]}
-    assert [line.code for line in compiled_coder.code(data).lines] == ["96374"]
+    words = {name: compiled_coder.registry.latest.base.vocabularies[name] for name in VALIDATED_FIELDS}
+    administration = parse_encounter(data, words).administrations[0]
+    assert administration.stop_s - administration.start_s == 120
+    with pytest.raises(EncounterError) as error:  # given 2025 years before the rules in force
+        compiled_coder.code(data)
+    assert error.value.path == "administrations[0].start"
 
 
 def test_a_stop_years_after_the_start_is_rejected(compiled_coder):

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from dsl.diagnostics import did_you_mean
+from dsl.loader import UnknownPayer
 from engine import batch
 from engine.api import ENGINES, Coder
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
@@ -46,13 +46,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def _warn_unknown_payer(coder: Coder, payer: str) -> None:
-    """A payer no ruleset has a variant for gets the default policy; say so, as it may be a typo."""
-    known = {name for family in coder.registry.families for name in family.variants}
-    if payer not in known:
-        hint = did_you_mean(payer, known)
-        print(f"infuse: warning: no ruleset has a variant for payer '{payer}', so the default policy applies"
-              + (f" ({hint})" if hint else ""), file=sys.stderr)
+def _check_payer(coder: Coder, payer: str) -> None:
+    """A payer no ruleset knows (by a variant or a route) has no policy to code with."""
+    for family in coder.registry.families:
+        if payer in family.known_payers:
+            return
+    raise Unusable(str(UnknownPayer(payer, sorted({p for f in coder.registry.families for p in f.known_payers}))))
 
 
 def _parquet_io():
@@ -74,10 +73,10 @@ def run(args) -> int:
             raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
         parquet = _parquet_io() if parquet_in or parquet_out else None
         coder = Coder(load_registry(args.ruleset), args.engine, args.payer)
+        if args.payer:
+            _check_payer(coder, args.payer)
     except Unusable as error:
         return fail(str(error))
-    if args.payer:
-        _warn_unknown_payer(coder, args.payer)
     try:
         source = parquet.open_source(args.path) if parquet_in else batch.open_source(args.path)
     except batch.InputError as error:

@@ -22,7 +22,8 @@ def run(args) -> int:
         registry = load_registry(args.path)
     except Unusable as error:
         return fail(str(error))
-    rulesets = [family.for_payer(args.payer) for family in registry.families]
+    # A year without the payer's variant shows its base; a payer no year has is refused.
+    rulesets = [family.variants.get(args.payer, family.base) for family in registry.families]
     if args.payer and not any(ruleset.payer == args.payer for ruleset in rulesets):
         known = sorted({payer for family in registry.families for payer in family.variants})
         return fail(f"no ruleset variant for payer '{args.payer}' (known: {', '.join(known) or 'none'})")
