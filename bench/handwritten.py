@@ -22,6 +22,7 @@ HYDRATION_MINIMUM = 30 * 60
 REPEAT_PUSH_GAP = 30 * 60
 PROLONGED_CHEMO = 8 * 3600
 HOUR = 3600
+DATE_WINDOW_DAYS = 1  # an administration starting further from the date of service is questioned
 
 FACILITY_POS = frozenset({"19", "21", "22", "23", "24", "26", "51", "52", "61"})
 CLAIMS = frozenset({"facility", "professional"})
@@ -60,6 +61,7 @@ SEVERITY = {
     "subq-site-already-set-up": "info",
     "em-not-separately-identifiable": "info", "outside-scope": "warning", "missing-dose": "warning",
     "missing-indication": "warning", "missing-response": "warning", "em-99211-with-administration": "info",
+    "administration-far-from-date": "warning",
     "second-access-site": "warning",
 }
 # Hierarchy for the initial service through one access site (a lower rank wins). On a
@@ -275,7 +277,6 @@ def _text(record: dict, key: str) -> str:
 def code_encounter(data: dict, payer: str | None = None) -> dict:
     """Code one decoded JSON encounter; raise ValueError (or KeyError) on bad input."""
     date = _text(data, "date")
-    datetime.date.fromisoformat(date)
     if not EFFECTIVE[0] <= date <= EFFECTIVE[1]:
         raise ValueError(f"no rules for {date}")
     encounter_id = _text(data, "id")
@@ -291,6 +292,10 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
         listed.extend(i for i in ids if i not in listed)
 
     events = _events(data["administrations"], found)
+    date_of_service = datetime.date.fromisoformat(date)
+    for event in events:
+        if abs((event.wall_start.date() - date_of_service).days) > DATE_WINDOW_DAYS:
+            found("administration-far-from-date", event.ids)
     first_session = next((e.session for e in events if e.session), None)
     if primary is not None and not any(primary in e.ids for e in events):
         raise ValueError(f"primary {primary!r} is no administration")

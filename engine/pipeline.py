@@ -238,7 +238,8 @@ def _events(encounter: Encounter) -> list:
                   "pump": a.pump, "drug": a.drug_key, "dose": a.dose, "indication": a.indication,
                   "response": a.response, "site": a.site, "session": a.session or session,
                   "duration": None if a.stop_s is None else a.stop_s - a.start_s,
-                  "gap": None if previous_end is None else a.start_s - previous_end}
+                  "gap": None if previous_end is None else a.start_s - previous_end,
+                  "days_from_date": abs((a.start.date() - encounter.date).days)}
         end = a.stop_s if a.stop_s is not None else a.start_s
         last_end[a.drug_key] = max(end, previous_end) if previous_end is not None else end
         spans = [(a.start_s, a.stop_s)] if a.stop_s is not None and a.stop_s > a.start_s else []

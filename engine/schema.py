@@ -29,6 +29,7 @@ _ADMINISTRATION = {
     "drug": TEXT, "dose": TEXT, "indication": TEXT, "response": TEXT, "site": TEXT, "session": TEXT,
     "duration": DURATION,  # stop minus start; missing without a stop time
     "gap": DURATION,  # since the previous administration of the same drug ended
+    "days_from_date": NUMBER,  # whole days between the start's wall-clock date and the encounter's date
 }
 
 SCHEMA = Schema(
@@ -54,4 +55,4 @@ VALIDATED_FIELDS = ("claim", "category", "route", "method")
 # Attributes the engine always fills, so no input lacks them: the encounter's required
 # fields, the flags that default to false, and what the pipeline computes itself.
 ALWAYS_PRESENT = frozenset({*VALIDATED_FIELDS, "drug", "hormonal", "pump", "separately_identifiable",
-                            "administration_lines", "code", "part"})
+                            "administration_lines", "code", "part", "days_from_date"})

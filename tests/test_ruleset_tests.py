@@ -237,6 +237,6 @@ def test_the_boundaries_of_the_2026_ruleset(family):
     found = {(b.where, b.value, b.at_or_below) for b in Coverage(family).boundary_list()}
     assert found == {("service.duration", 900, True), ("hydration_time.duration", 1800, True),
                      ("service.duration", 28800, True), ("coding.gap", 1800, True),
-                     ("em.administration_lines", 0, True),
+                     ("em.administration_lines", 0, True), ("documentation.days_from_date", 1, True),
                      ("units/additional_hours", 5400, True), ("units/additional_hours", 9000, True),
                      ("units/hydration_hours", 1800, True), ("units/hydration_hours", 5400, True)}

@@ -78,3 +78,15 @@ def test_an_unchanged_copy_codes_like_the_bundled_ruleset(encounter, bundled, tm
     shutil.copytree(engine.registry.bundled_root() / "2026", folder)
     monkeypatch.chdir(tmp_path)  # the digest depends on the text alone, not on where it lies or the working folder
     assert engine.load(folder).code(encounter).as_dict() == bundled.code(encounter).as_dict()
+
+
+@pytest.mark.parametrize("day,far", [("2026-05-03", False), ("2026-05-05", False), ("2026-05-02", True),
+                                     ("2026-05-06", True)])
+def test_an_administration_more_than_a_day_from_the_date_is_questioned(bundled, day, far):
+    """date_window = 1 (documentation.rules): one day either side is a visit across midnight;
+    two is a date to check. The line keeps the administration's own date either way."""
+    encounter = _encounter(_administration("a1", "ondansetron", "therapeutic", "push", "09:00", "09:02"))
+    encounter["administrations"][0].update(start=f"{day}T09:00", stop=f"{day}T09:02")
+    result = bundled.code(encounter)
+    assert [(line.code, line.date) for line in result.lines] == [("96374", day)]
+    assert ("administration-far-from-date" in {f.id for f in result.findings}) is far
