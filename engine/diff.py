@@ -216,6 +216,7 @@ def text_changes(old: CheckedRuleset, new: CheckedRuleset, old_statements: list,
     changes += _keyed("finding", old.findings, new.findings,
                       lambda _, f: f'{f.severity} [{", ".join(f.refs)}] "{f.message}"')
     changes += _keyed("source", old.sources, new.sources, lambda _, v: f'"{v}"')
+    changes += _keyed("payer route", old.payer_routes, new.payer_routes, lambda _, target: f"to {target}")
     changes += _keyed("units", old.units, new.units,
                       lambda _, u: f"one per {duration_text(u.period)} after {duration_text(u.after)}, "
                                    f"final part when > {duration_text(u.part)} [{', '.join(u.refs)}]")

@@ -116,6 +116,14 @@ def test_a_word_only_the_new_vocabulary_has_is_tried(tmp_path):
     assert "administrations[0].route: expected one of: im, iv; got 'io'" in rejected[0].change.removed[0]
 
 
+def test_a_changed_payer_route_is_listed(tmp_path):
+    new = _copy(RULESET_2026, tmp_path / "2026", "payers.rules", "route payer medicaid to base",
+                'route payer medicaid, "Blue Cross" to commercial')
+    result = compare(load_side(RULESET_2026), load_side(new))
+    assert [(c.name, c.kind, c.details) for c in result.changes if c.section == "payer route"] == [
+        ("medicaid", "changed", ("to base → to commercial",)), ("Blue Cross", "added", ("to commercial",))]
+
+
 def test_patterns_cover_exactly_the_points_that_differ():
     points = [p for p in itertools.product("ab", "xyz", (1, 2, 3)) if p != ("b", "z", 3)]
     cubes = _cover(points)
