@@ -30,6 +30,10 @@ _TOKEN_WORDS = {
 }
 
 
+# Threads loading rulesets at once may each build a parser before one is cached (the cache
+# holds no lock while it calls): each is complete. A parse keeps its state in objects of its
+# own; what lark builds at a first parse (each lexer's scanner) it stores whole, as long as
+# it is given no lexer callbacks (which it would add to a stored table afterwards).
 @functools.cache
 def _lark() -> lark.Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")

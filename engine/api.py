@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 
 from dsl.checked import CheckedRuleset
 from engine.compiled import CompiledTable, compiled_unit_offsets
@@ -27,7 +28,11 @@ ENGINES = {
 
 
 class Coder:
-    """Codes encounters with the ruleset effective on each one's date and its payer's variant."""
+    """Codes encounters with the ruleset effective on each one's date and its payer's variant.
+
+    Threads may share a Coder: each gets the results serial coding would give. What a
+    Coder builds on first use (a ruleset's pipeline, its vocabularies) is built once.
+    """
 
     def __init__(self, registry: Registry, engine: str = "compiled", payer: str | None = None):
         if engine not in ENGINES:
@@ -37,20 +42,31 @@ class Coder:
         self.payer = payer
         self._pipelines: dict = {}
         self._words: dict = {}
+        self._building = threading.Lock()
+
+    def _once(self, built: dict, ruleset: CheckedRuleset, build):
+        """`built[id(ruleset)]`, made by `build(ruleset)` the first time it is asked for.
+
+        Made under a lock, so that threads arriving together build it once (a pipeline
+        builds each table's decider, and a large table's indexes), and stored only when
+        complete, so that the look-up outside the lock, one dict `get` (whole in CPython
+        with or without the GIL, see engine.compiled._GENERATED), finds all of it or nothing.
+        """
+        value = built.get(id(ruleset))
+        if value is None:
+            with self._building:
+                value = built.get(id(ruleset))
+                if value is None:
+                    value = built[id(ruleset)] = build(ruleset)
+        return value
 
     def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
-        pipeline = self._pipelines.get(id(ruleset))
-        if pipeline is None:
-            make_decider, unit_offsets = ENGINES[self.engine]
-            pipeline = self._pipelines[id(ruleset)] = Pipeline(ruleset, make_decider, unit_offsets)
-        return pipeline
+        return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine]))
 
     def _vocabularies(self, ruleset: CheckedRuleset) -> dict:
         """The words an encounter may use, from the ruleset that will code it (kept per ruleset)."""
-        words = self._words.get(id(ruleset))
-        if words is None:
-            words = self._words[id(ruleset)] = {k: frozenset(ruleset.vocabularies[k]) for k in VALIDATED_FIELDS}
-        return words
+        return self._once(self._words, ruleset,
+                          lambda r: {k: frozenset(r.vocabularies[k]) for k in VALIDATED_FIELDS})
 
     def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
         """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,

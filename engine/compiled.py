@@ -279,8 +279,15 @@ class _RowPositions:
     positions: tuple[int, ...]
 
 
-_GENERATED: dict = {}  # structure of a table -> (code, source, constants), or None if too large
+# Structure of a table -> (code, source, constants), or None if too large. Shared by every
+# thread: an entry is stored once complete, in one store, and read with one `get`, so a
+# reader finds all of it or nothing. CPython keeps each dict operation whole, with the GIL
+# (a look-up that another thread's change interrupts starts again) and without it (each
+# dict locks itself). Two threads may both generate one structure's code first: both
+# results are complete and equal, and the last one stored stays.
+_GENERATED: dict = {}
 _MAX_GENERATED = 256
+_UNSEEN = object()
 
 
 def clear_generated():
@@ -299,8 +306,9 @@ def _generated(table: CheckedTable, indexes_of) -> tuple | None:
     """The compiled code of a table's decision tree, its source and its constants; shared by
     every table of the same structure and registered in linecache for tracebacks."""
     key = _structure(table)
-    if key in _GENERATED:
-        return _GENERATED[key]
+    generated = _GENERATED.get(key, _UNSEEN)  # not `in` then `[key]`: a clear() may come between
+    if generated is not _UNSEEN:
+        return generated
     writer = _TreeWriter(table, indexes_of())
     try:
         source = writer.source()
@@ -325,6 +333,9 @@ class CompiledTable:
     attributes), so a call costs no bound-method lookup; `source` holds their text for
     tests and debugging (None when the table is too large for a tree and is decided by
     `decide_by_masks`, the per-column indexes the tree is built from).
+
+    Threads may share a table: once constructed, everything a decision reads is complete,
+    and what a decision writes (the memo) is only ever added to, whole.
     """
 
     def __init__(self, table: CheckedTable):
@@ -335,6 +346,10 @@ class CompiledTable:
         self.memo: dict = {}
         generated = _generated(table, lambda: self.indexes)
         if generated is None:
+            # The masks decider reads the indexes at every decision: build them now (trying
+            # the tree may have already), while no other thread can see this table, rather
+            # than at a first decision that threads may reach together.
+            _ = self.indexes
             self.decide, self.decide_args, self.source = self.decide_by_masks, self._decide_args_by_masks, None
             return
         code, self.source, constants = generated
@@ -344,19 +359,29 @@ class CompiledTable:
         self.decide, self.decide_args = namespace["decide"], namespace["decide_args"]
 
     @property
-    def indexes(self) -> list:
-        """One index per input column: a value's (or a segment's) mask of accepting rows."""
-        if self._indexes is None:
-            self._indexes = []
-            for i, field_type in enumerate(self.table.input_types):
-                predicates = [row.predicates[i] for row in self.table.rows]
-                ranged = field_type.kind in ("duration", "number")
-                self._indexes.append(_RangeIndex(predicates) if ranged else _DiscreteIndex(predicates))
-        return self._indexes
+    def indexes(self) -> tuple:
+        """One index per input column: a value's (or a segment's) mask of accepting rows.
+
+        Built whole, then published by one attribute store, so that a reader in another
+        thread sees none or all of them, never a list still being filled (a key zipped from
+        a short one would drop columns and match wrong rows). A table with a tree builds
+        them only for its first generation, or here when `decide_by_masks` is called
+        directly; two threads doing so at once each build an equal, complete tuple.
+        """
+        indexes = self._indexes
+        if indexes is None:
+            indexes = self._indexes = _column_indexes(self.table)
+        return indexes
 
     def decide_by_masks(self, values) -> tuple:
-        """The decision from the column masks, memoised per combination of buckets."""
-        key = tuple(index.bucket(values.get(column)) for column, index in zip(self.columns, self.indexes))
+        """The decision from the column masks, memoised per combination of buckets.
+
+        Threads share the memo: a decision is a finished tuple before it is stored, and a
+        dict's `get` or store is atomic (see _GENERATED), so a reader finds a whole decision
+        or computes it again; the size check and the store together are not, so threads may
+        pass the cap by a few entries.
+        """
+        key = tuple(index.bucket(values.get(column)) for column, index in zip(self.columns, self.indexes, strict=True))
         decision = self.memo.get(key)
         if decision is None:
             mask = self.all_rows
@@ -376,6 +401,16 @@ class CompiledTable:
 
     def _decide_args_by_masks(self, *values) -> tuple:
         return self.decide_by_masks(dict(zip(self.columns, values)))
+
+
+def _column_indexes(table: CheckedTable) -> tuple:
+    """The index of each input column: by ranges for durations and numbers, else by value."""
+    indexes = []
+    for i, field_type in enumerate(table.input_types):
+        predicates = [row.predicates[i] for row in table.rows]
+        ranged = field_type.kind in ("duration", "number")
+        indexes.append(_RangeIndex(predicates) if ranged else _DiscreteIndex(predicates))
+    return tuple(indexes)
 
 
 def compiled_unit_offsets(rule: CheckedUnits, counted: int) -> list[int]:
