@@ -71,7 +71,10 @@ def encounters(draw, max_administrations: int = 6, mixed_offsets: bool = False) 
     With `mixed_offsets`, each administration writes both its times with an offset of its
     own or none, so one encounter may hold several offsets beside naive times.
     """
-    date = datetime.date(2026, 1, 1) + datetime.timedelta(days=draw(st.integers(0, 364)))
+    # Every administration must start in 2026, the period of the rules the date picks: each
+    # starts at most about two days after the one before (a 46 h pump, then a gap), so the
+    # date leaves two weeks before the year ends.
+    date = datetime.date(2026, 1, 1) + datetime.timedelta(days=draw(st.integers(0, 350)))
     # Late starts make midnight crossings common.
     opening = datetime.datetime.combine(date, datetime.time(draw(st.sampled_from((7, 9, 13, 22, 23)))))
     offset = None if mixed_offsets else draw(st.sampled_from(OFFSETS))
