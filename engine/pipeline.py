@@ -264,7 +264,7 @@ def _merge(stage: CheckedMerge, run: _Run):
         groups.setdefault(key, []).append(event)
     rule = f"merge/{stage.name}"
     cuts = _Cuts(stage, run.events)
-    replaced: dict = {}  # id of a merged event -> its group's event (first member), or None
+    replaced: dict = {}  # id of a member merged -> the merged event for the first, None for the others
     for members in groups.values():
         first = members[0]
         removed = cuts.removed(first)
