@@ -15,6 +15,9 @@ can be repeated on another:
   office, one to four administrations each, the mix the throughput targets are about.
 - `oncology`: long chemotherapy chair days, 10 to 16 administrations each.
 - `adversarial`: 50 infusions that all overlap, through one access site.
+- `many_administrations`: encounters of thousands of administrations (pushes, overlapping
+  infusions, hydration, chemotherapy, injections), of one drug, a few or each its own, with
+  or without sites and sessions documented: the cost must grow about linearly with the size.
 
 Example:
     from bench import corpus
@@ -78,6 +81,37 @@ def adversarial(count: int, seed: int = 0, infusions: int = 50) -> list[dict]:
                 f"a{i + 1}", rng.choice(DRUGS), category, "iv", "infusion", opening, start,
                 start + rng.randint(60, 300), site="port"))
         encounters.append(_encounter(f"adv-{seed}-{n}", opening, "facility", "19", administrations))
+    return encounters
+
+
+def many_administrations(count: int, seed: int = 0, administrations: int = 1000, drugs: int = len(DRUGS),
+                         documented: bool = True) -> list[dict]:
+    """Encounters of `administrations` administrations over a day, of `drugs` different drugs
+    (the usual ones first, then made-up names), and with `documented`, sites and sessions on
+    most of them (else on none)."""
+    rng = random.Random(seed)
+    kinds = (("therapeutic", "iv", "push", 2), ("therapeutic", "iv", "infusion", 45),
+             ("hydration", "iv", "infusion", 120), ("chemotherapy", "iv", "infusion", 90),
+             ("therapeutic", "im", "injection", None))
+    encounters = []
+    for n in range(count):
+        opening = _opening(rng, hour=7)
+        items = []
+        for i in range(administrations):
+            category, route, method, length = rng.choice(kinds)
+            k = rng.randrange(drugs)
+            drug = DRUGS[k] if k < len(DRUGS) else f"drug-{k}"
+            start = rng.randint(0, 14 * 60)
+            site = rng.choice((None, *SITES)) if documented else None
+            session = rng.choice((None, *SESSIONS)) if documented else None
+            stop = None if length is None or rng.random() < 0.1 else start + rng.randint(1, length)
+            item = _administration(f"a{i + 1}", drug, category, route, method, opening, start, stop,
+                                   site=site, session=session)
+            if rng.random() < 0.3:
+                del item["indication"]  # a finding for many of them
+            items.append(item)
+        encounters.append(_encounter(f"many-{seed}-{n}", opening, "facility",
+                                     "22", items, em=[{"code": "99284", "separately_identifiable": True}]))
     return encounters
 
 

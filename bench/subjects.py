@@ -26,6 +26,7 @@ from bench import corpus, handwritten
 from dsl import parser
 from dsl.checked import CheckedTable
 from engine.api import Coder
+from engine.commands.check import check_folder
 from engine.commands.export import ROW_FIELD, jdm_decision
 from engine.compiled import CompiledTable, clear_generated
 from engine.encounter import parse_encounter
@@ -163,6 +164,55 @@ def wide_coding_table() -> CheckedTable:
     table = next(s for s in registry.families[0].base.stages if isinstance(s, CheckedTable) and s.name == "coding")
     assert len(table.rows) == len(base_table("coding").rows) + WIDE_ROWS
     return table
+
+
+# ----- the wide unique table -------------------------------------------------------------
+
+WIDE_UNIQUE_ROWS = 5000
+
+
+def wide_unique_folder(folder: Path, rows: int = WIDE_UNIQUE_ROWS) -> Path:
+    """A copy of rulesets/2026 with, last, a `unique` table of `rows` disjoint duration ranges
+    (`2i min .. 2i+1 min`), by route or for any route, each raising an info finding: every
+    pair of rows must be shown apart, every row reachable, every bound indexed."""
+    target = folder / "2026-wide-unique"
+    shutil.copytree(RULESET_2026, target)
+    routes = ("iv", "im", "subq", "*", "not iv")
+    lines = ["finding wide-duration info [cpt]", '  "The duration falls in one of many ranges."', "",
+             "table wide unique per administration [cpt]", "  id | route | duration => finding"]
+    lines += [f"  wide-{i:05d} | {routes[i % len(routes)]} | {2 * i} min .. {2 * i + 1} min => wide-duration"
+              for i in range(rows)]
+    (target / "wide.rules").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = target / "ruleset.rules"
+    base.write_text(base.read_text(encoding="utf-8") + 'include "wide.rules"\n', encoding="utf-8")
+    return target
+
+
+def wide_unique_subject(folder: Path) -> Subject:
+    """The two costs of a wide unique table, each as a fresh process pays them: `infuse check`
+    (load, every overlap sought, the analyses) and a load that codes one encounter (the
+    compiled indexes and decision tree of every table)."""
+    rules = wide_unique_folder(folder)
+    sample = {"id": "wide", "date": "2026-03-01", "claim": "facility", "administrations": [  # row wide-00015
+        {"id": "a1", "drug": "ceftriaxone", "category": "therapeutic", "route": "iv", "method": "infusion",
+         "start": "2026-03-01T10:00", "stop": "2026-03-01T10:30"}]}
+
+    def check():
+        parser._lark.cache_clear()
+        clear_generated()
+        return check_folder(rules)
+
+    def load_and_code():
+        parser._lark.cache_clear()
+        clear_generated()
+        return engine.load(rules).code(sample)
+
+    def right(label, answer) -> bool:
+        if label == "check":
+            return answer["summary"]["loaded"] and not any(d.severity == "error" for d in answer["diagnostics"])
+        return any(finding.rule == "wide/wide-00015" for finding in answer.findings)
+
+    return Subject("wide unique table", 1, {"check": check, "load and code one": load_and_code}, right)
 
 
 # ----- whole encounters -------------------------------------------------------------------

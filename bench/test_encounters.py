@@ -1,6 +1,7 @@
 """Whole encounters, JSON text in and JSON text out, on the named input shapes of
 bench/corpus.py: a typical ED / infusion suite / office day, long oncology chair days
-(10 to 16 administrations) and adversarial encounters (50 overlapping infusions).
+(10 to 16 administrations), adversarial encounters (50 overlapping infusions) and many
+administrations (1,000 each, the most an encounter may list).
 
 Each round codes one batch; the lines of the measured batch are checked against infuse's.
 """
@@ -10,7 +11,7 @@ import pytest
 
 from bench import subjects
 
-SHAPES = {"typical_day": 1000, "oncology": 100, "adversarial": 5}
+SHAPES = {"typical_day": 1000, "oncology": 100, "adversarial": 5, "many_administrations": 3}
 CANDIDATES = ("infuse compiled", "handwritten", "infuse reference")
 
 

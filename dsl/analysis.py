@@ -23,11 +23,13 @@ Example:
 """
 from __future__ import annotations
 
+import itertools
 import os
 
 import attrs
 
 from dsl import ast
+from dsl.acceptance import acceptance_masks, positions
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedRequire, CheckedRuleset, CheckedTable, FieldType, Predicate
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
@@ -35,6 +37,11 @@ from dsl.durations import duration_text
 from dsl.loader import RulesetFamily, apply_variant, read_folder
 
 MAX_POINTS = 1 << 18  # input combinations one table is searched over; a wider table gets a note
+# Bits of masks one table's search may build and combine: (rows + atoms + the atoms the rows'
+# cells take, where they do not take them all) x input combinations; about a second's work
+# and 128 MB of masks. Thousands of rows over thousands of combinations stay inside; a wider
+# search gets the same note, so `infuse check` never runs for minutes.
+MAX_WORK = 1 << 30
 MAX_GAPS = 3  # gaps shown per table
 CONCURRENT = "concurrent"  # the role an `initial` stage gives only to the values it lists as concurrent
 
@@ -128,21 +135,23 @@ def analyse_family(statements: dict, family: RulesetFamily, schema: Schema,
     for payer, ruleset in sorted(family.variants.items()):
         members[payer] = analyse(ruleset, statements[payer], schema, present)
     base = members[None]
+    base_diagnostics, base_thresholds = set(base.diagnostics), set(base.thresholds)
+    reported = {payer: {(d.code, d.span) for d in m.diagnostics} for payer, m in members.items()}
     found = []
     for payer, analysis in members.items():
         for diagnostic in analysis.diagnostics:
             key = (diagnostic.code, diagnostic.span)
             if diagnostic.span in analysis.declared:
-                holders = [m for m in members.values() if diagnostic.span in m.declared]
-                if holders[0] is analysis and all(key in {(d.code, d.span) for d in m.diagnostics} for m in holders):
+                holders = [p for p, m in members.items() if diagnostic.span in m.declared]
+                if members[holders[0]] is analysis and all(key in reported[p] for p in holders):
                     found.append(diagnostic)
             elif payer is None:
                 found.append(diagnostic)
-            elif diagnostic not in base.diagnostics:
+            elif diagnostic not in base_diagnostics:
                 found.append(attrs.evolve(diagnostic, message=f"payer '{payer}': {diagnostic.message}"))
     thresholds = {None: base.thresholds}
     for payer, analysis in members.items():
-        changed = tuple(t for t in analysis.thresholds if t not in base.thresholds)
+        changed = tuple(t for t in analysis.thresholds if t not in base_thresholds)
         if payer is not None and changed:
             thresholds[payer] = changed
     return FamilyAnalysis(tuple(sorted(dict.fromkeys(found), key=Diagnostic.sort_key)), thresholds)
@@ -205,11 +214,28 @@ class _Model:
                 mask |= atom_mask
         return mask
 
-    def accepted(self, predicates) -> int:
-        mask = self.full
-        for column, predicate in enumerate(predicates):
-            mask &= self.where(column, predicate.matches)
-        return mask
+    def regions(self, signatures: list, rows: int) -> list[int]:
+        """The inputs each of the first `rows` predicates accepts, from the masks of the
+        predicates each atom satisfies (`signatures`, per column and atom). A predicate takes
+        the atoms it accepts, or all but those it rejects, whichever are fewer; one that
+        accepts every atom of a column leaves the column out."""
+        regions = [self.full] * rows
+        everyone = (1 << rows) - 1
+        for column, column_signatures in enumerate(signatures):
+            whole = _whole(column_signatures, everyone)
+            taken: list = [[] for _ in range(rows)]
+            for atom, signature in enumerate(column_signatures):
+                for row in positions(signature & everyone & ~whole):
+                    taken[row].append(atom)
+            masks = self.masks[column]
+            for row, atoms in enumerate(taken):
+                if (whole >> row) & 1:
+                    continue
+                if 2 * len(atoms) <= len(masks):
+                    regions[row] &= _or(masks[atom] for atom in atoms)
+                else:  # the atoms of a column part the inputs: all but the rejected ones
+                    regions[row] &= ~_or(masks[atom] for atom in set(range(len(masks))).difference(atoms))
+        return regions
 
     def point(self, index: int) -> tuple[int, ...]:
         return tuple((index // stride) % len(atoms) for stride, atoms in zip(self.strides, self.atoms))
@@ -250,13 +276,29 @@ def _lowest(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
 
-def _atoms_of(candidates, predicates) -> tuple:
-    """Candidates grouped by how every predicate treats them; a missing value stays alone."""
+def _whole(signatures, rows: int) -> int:
+    """Of the predicates in `rows`, those that accept every atom (as a `*` cell does)."""
+    for signature in signatures:
+        rows &= signature
+    return rows
+
+
+def _taken(signatures, rows: int) -> int:
+    """How many atoms the predicates in `rows` accept, leaving out those that accept them all."""
+    partial = rows & ~_whole(signatures, rows)
+    return sum((signature & partial).bit_count() for signature in signatures)
+
+
+def _atoms_of(candidates, predicates) -> tuple[tuple, tuple]:
+    """Candidates grouped by how every predicate treats them (a missing value stays alone),
+    and for each group the mask of the predicates that accept it."""
     groups: dict = {}
-    for value in candidates:
-        key = ("missing",) if value is None else tuple(p.matches(value) for p in predicates)
+    signatures: dict = {}
+    for value, accepting in zip(candidates, acceptance_masks(predicates, candidates)):
+        key = ("missing",) if value is None else accepting
         groups.setdefault(key, []).append(value)
-    return tuple(tuple(group) for group in groups.values())
+        signatures.setdefault(key, accepting)
+    return tuple(tuple(group) for group in groups.values()), tuple(signatures.values())
 
 
 def _probes(predicates, step: int) -> list[int]:
@@ -313,8 +355,9 @@ class _Flows:
                 values = _probes(predicates, 60 if field_type.kind == "duration" else 1)
         return (*values, *((None,) if missing else ())), predicates
 
-    def model(self, table: CheckedTable) -> tuple[_Model | None, int]:
-        """The table's input model and the mask of inputs that can occur together."""
+    def model(self, table: CheckedTable) -> tuple[_Model | None, int, list]:
+        """The table's input model, the mask of inputs that can occur together and the inputs
+        each row accepts; no model for a table too wide to search."""
         extras = [[] for _ in table.inputs]
         links = []
         if self._group(table.scope) == "administration":
@@ -323,15 +366,19 @@ class _Flows:
                     extras[table.inputs.index(field)] += [Predicate("in", ranked), Predicate("in", concurrent)]
                     extras[table.inputs.index(attribute)].append(Predicate("in", frozenset({CONCURRENT})))
                     links.append((table.inputs.index(attribute), table.inputs.index(field), ranked, concurrent))
-        atoms = []
+        atoms, signatures = [], []
         for column in range(len(table.inputs)):
             candidates, predicates = self._candidates(table, column, extras[column])
-            atoms.append(_atoms_of(candidates, predicates))
+            column_atoms, column_signatures = _atoms_of(candidates, predicates)
+            atoms.append(column_atoms)
+            signatures.append(column_signatures)
         size = 1
         for column_atoms in atoms:
             size *= len(column_atoms)
-        if size > MAX_POINTS:
-            return None, 0
+        rows = (1 << len(table.rows)) - 1
+        work = len(table.rows) + sum(len(a) for a in atoms) + sum(_taken(c, rows) for c in signatures)
+        if size > MAX_POINTS or work * size > MAX_WORK:
+            return None, 0, []
         model = _Model.build(table.inputs, atoms)
         feasible = model.full
         for attribute, field, ranked, concurrent in links:
@@ -340,10 +387,10 @@ class _Flows:
             feasible &= (is_ranked & ~unset) | (~is_ranked & unset)
             can_overlap = model.where(field, lambda v, c=concurrent: v in c)
             feasible &= ~model.where(attribute, lambda v: v == CONCURRENT) | can_overlap
-        return model, feasible & model.full
+        return model, feasible & model.full, model.regions(signatures, len(table.rows))
 
     def table(self, table: CheckedTable):
-        model, feasible = self.model(table)
+        model, feasible, cells = self.model(table)
         if model is None:
             self.diagnostics.append(Diagnostic(
                 "I-wide", f"table '{table.name}' has too many input combinations to search for unreachable rows and gaps",
@@ -351,10 +398,10 @@ class _Flows:
             self.reachable.update((table.name, row.id) for row in table.rows)
             self._record_writes(table, table.rows, gap=False)
             return
-        cells = [model.accepted(row.predicates) for row in table.rows]  # before what can occur together
+        satisfiable = [bool(mask) for mask in cells]  # before what can occur together
         accepted = [mask & feasible for mask in cells]
-        reached = [self._reachability(table, accepted, index, bool(cells[index]))
-                   for index in range(len(table.rows))]
+        del cells  # as large as `accepted`: a wide table's search holds one such list at a time
+        reached = self._reachability(table, accepted, satisfiable)
         rows = [row for row, ok in zip(table.rows, reached) if ok]
         self.reachable.update((table.name, row.id) for row in rows)
         uncovered = feasible & ~_or(accepted)
@@ -370,32 +417,47 @@ class _Flows:
             return (rank.get(table.rows[index].outputs[0], len(rank)), index)
         return (index,)
 
-    def _reachability(self, table: CheckedTable, accepted: list, index: int, satisfiable: bool) -> bool:
-        """Whether a row decides for some input; if not, a warning naming the rows that do."""
+    def _reachability(self, table: CheckedTable, accepted: list, satisfiable: list) -> list[bool]:
+        """Whether each row decides for some input: one that matches an input no row ahead of
+        it (by precedence; none under collect) matches. Rows are taken in precedence order,
+        gathering the inputs of the rows ahead as they go, rather than row against row; the
+        warnings follow in row order."""
+        ranked = table.policy != "collect"
+        order = sorted(range(len(table.rows)), key=lambda i: self._precedence(table, i)) if ranked else []
+        warnings: dict = {}  # row -> the warning of a row that never decides, or None
+        taken = 0
+        for place, index in enumerate(order or range(len(table.rows))):
+            warnings[index] = self._unreached(table, accepted, index, satisfiable[index], taken,
+                                              itertools.islice(order, place))
+            taken |= accepted[index] if ranked else 0
+        self.diagnostics.extend(warnings[i] for i in range(len(table.rows)) if warnings[i] is not None)
+        return [warnings[i] is None for i in range(len(table.rows))]
+
+    def _unreached(self, table: CheckedTable, accepted: list, index: int, satisfiable: bool, taken: int,
+                   beaters) -> Diagnostic | None:
+        """The warning for a row that decides for no input (`taken`: the inputs of the rows
+        ahead of it), naming the rows ahead (`beaters`, in precedence order) that take its
+        inputs, each taking some the ones before left; None for a row that decides."""
         row = table.rows[index]
         region = accepted[index]
         where = f"row '{row.id}' of table '{table.name}'"
         if not region:
             hint = "earlier stages never produce the values of its cells together" if satisfiable else None
-            self.diagnostics.append(Diagnostic("W-unreachable", f"{where} matches no input", row.span, "warning", hint))
-            return False
-        own = self._precedence(table, index)
-        beaters = [] if table.policy == "collect" else sorted(
-            (i for i in range(len(table.rows)) if self._precedence(table, i) < own),
-            key=lambda i: self._precedence(table, i))
+            return Diagnostic("W-unreachable", f"{where} matches no input", row.span, "warning", hint)
+        if region & ~taken:
+            return None
         remaining, shadows = region, []
         for other in beaters:
             if remaining & accepted[other]:
                 shadows.append(table.rows[other])
                 remaining &= ~accepted[other]
-        if remaining:
-            return True
+                if not remaining:
+                    break
         names = ", ".join(f"'{r.id}'" for r in shadows)
-        self.diagnostics.append(Diagnostic(
+        return Diagnostic(
             "W-unreachable", f"{where} is never reached: {'row' if len(shadows) == 1 else 'rows'} {names} "
             f"{'matches' if len(shadows) == 1 else 'match'} every input it matches", row.span, "warning",
-            f"row '{shadows[0].id}' is at line {shadows[0].span.line}"))
-        return False
+            f"row '{shadows[0].id}' is at line {shadows[0].span.line}")
 
     def _gap_matters(self, table: CheckedTable) -> bool:
         """A gap matters where no row means nothing decided: codes unreported or an attribute

@@ -20,7 +20,7 @@ from dsl.checked import (ANY, CheckedEdit, CheckedInitial, CheckedLimit, Checked
                          CheckedRequire, CheckedRow, CheckedRuleset, CheckedTable, CheckedUnits,
                          FieldType, FindingInfo, Predicate)
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
-from dsl.durations import duration_text
+from dsl.overlaps import overlapping_pairs
 
 POLICIES = ("first", "unique", "collect", "priority")
 SEVERITIES = ("error", "warning", "info")
@@ -504,53 +504,12 @@ _MAX_OVERLAPS = 10  # per table: enough to act on, and the check stays fast on h
 
 def _check_unique(table: CheckedTable, ctx):
     """Two rows of a `unique` table that can match one input are an error; show that input."""
-    found = 0
-    for first, second in itertools.combinations(table.rows, 2):
+    for found, (first, second, example) in enumerate(overlapping_pairs(table)):
         if found == _MAX_OVERLAPS:
             ctx.error("E-overlap", f"more overlapping rows in unique table '{table.name}' are not listed", table.span)
             return
-        example = []
-        for column, field_type, p, q in zip(table.inputs, table.input_types, first.predicates, second.predicates):
-            witness = _common_value(p, q, field_type)
-            if witness is _NONE:
-                break
-            example.append(f"{column}={_show(witness, field_type)}")
-        else:
-            found += 1
-            ctx.error("E-overlap", f"rows '{first.id}' and '{second.id}' of unique table '{table.name}' both match "
-                      f"{', '.join(example) or 'every input'}", second.span, f"row '{first.id}' is at line {first.span.line}")
-
-
-_NONE = object()
-
-
-def _common_value(p: Predicate, q: Predicate, field_type: FieldType):
-    """A value both predicates accept, or _NONE; None stands for a missing value."""
-    candidates = [None, *sorted(p.values | q.values, key=str)]
-    if field_type.kind == "enum":
-        candidates += list(field_type.values)
-    elif field_type.kind == "bool":
-        candidates += [True, False]
-    elif field_type.kind in ("duration", "number"):
-        for bound in (*p.thresholds(), *q.thresholds()):
-            candidates += [bound - 1, bound, bound + 1]
-        candidates.append(0)
-    else:
-        candidates.append("\x00other")
-    for candidate in candidates:
-        if p.matches(candidate) and q.matches(candidate):
-            return candidate
-    return _NONE
-
-
-def _show(value, field_type: FieldType) -> str:
-    if value is None:
-        return "missing"
-    if field_type.kind == "duration":
-        return duration_text(value)
-    if value == "\x00other":
-        return "(any other)"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        ctx.error("E-overlap", f"rows '{first.id}' and '{second.id}' of unique table '{table.name}' both match "
+                  f"{', '.join(example) or 'every input'}", second.span, f"row '{first.id}' is at line {first.span.line}")
 
 
 def _check_merge(node: ast.Merge, ctx, fields) -> CheckedMerge:

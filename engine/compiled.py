@@ -26,6 +26,7 @@ import linecache
 
 import attrs
 
+from dsl.acceptance import acceptance_masks, positions
 from dsl.checked import CheckedTable, CheckedUnits, Predicate
 from engine.reference import apply_policy
 
@@ -41,9 +42,8 @@ class _DiscreteIndex:
 
     def __init__(self, predicates: list[Predicate]):
         named = sorted({value for p in predicates for value in p.values}, key=repr)  # same source every run
-        self.masks = {value: _mask(predicates, value) for value in named}
-        self.other = _mask(predicates, _OTHER)
-        self.missing = _mask(predicates, None)
+        *masks, self.other, self.missing = acceptance_masks(predicates, [*named, _OTHER, None])
+        self.masks = dict(zip(named, masks))
 
     def bucket(self, value):
         if value is None:
@@ -72,9 +72,8 @@ class _RangeIndex:
             probes.append(bound)
             previous = bound
         probes.append((previous + 1) if previous is not None else 0)
-        self.masks = [_mask(predicates, probe) for probe in probes]
+        *self.masks, self.missing = acceptance_masks(predicates, [*probes, None])
         self.points = bounds
-        self.missing = _mask(predicates, None)
 
     def bucket(self, value):
         if value is None:
@@ -89,20 +88,6 @@ class _RangeIndex:
         for segment_mask in self.masks:
             mask &= segment_mask
         return mask
-
-
-def _mask(predicates: list[Predicate], value) -> int:
-    mask = 0
-    for i, predicate in enumerate(predicates):
-        if _accepts(predicate, value):
-            mask |= 1 << i
-    return mask
-
-
-def _accepts(predicate: Predicate, value) -> bool:
-    if value is _OTHER:  # a discrete value the column never names
-        return predicate.kind in ("any", "not_in")
-    return predicate.matches(value)
 
 
 class _TooLarge(Exception):
@@ -124,6 +109,7 @@ class _TreeWriter:
         self.first_hit = table.policy in ("first", "unique")
         self.names: dict = {}  # constant name -> object, the generated functions' globals
         self.leaves: dict = {}  # row mask -> name of its decision tuple
+        self.position = {id(row): i for i, row in enumerate(table.rows)}
         self.body: list[tuple] = []  # (depth, statement), or (depth, None, column) to read a column
 
     def source(self) -> str:
@@ -187,11 +173,8 @@ class _TreeWriter:
         positions so that the generated code serves every table of the same structure."""
         name = self.leaves.get(mask)
         if name is None:
-            rows = [row for i, row in enumerate(self.table.rows) if mask >> i & 1]
-            if self.first_hit:
-                rows = rows[:1]
-            position = {id(row): i for i, row in enumerate(self.table.rows)}
-            decision = _RowPositions(tuple(position[id(row)] for row in apply_policy(self.table, rows)))
+            rows = [self.table.rows[i] for i in positions(mask & -mask if self.first_hit else mask)]
+            decision = _RowPositions(tuple(self.position[id(row)] for row in apply_policy(self.table, rows)))
             name = self.leaves[mask] = self._constant(decision)
         return name
 

@@ -74,7 +74,7 @@ class Coverage:
         self.boundaries: dict = {}
         self.variants = [BASE, *sorted(family.variants)]
         self._local: dict = {}  # variant -> its own key of an item -> shared key
-        self._watched: dict = {}  # (variant, where) -> boundaries to observe there
+        self._watched: dict = {}  # (variant, where) -> {(value, at_or_below): boundary} to observe there
         self._rulesets = {BASE: family.base, **family.variants}
         for variant in self.variants:
             self._local[variant] = {}
@@ -93,9 +93,7 @@ class Coverage:
             boundary.users.append(user)
         if variant not in boundary.variants:
             boundary.variants.append(variant)
-        watched = self._watched.setdefault((variant, where), [])
-        if boundary not in watched:
-            watched.append(boundary)
+        self._watched.setdefault((variant, where), {}).setdefault((value, at_or_below), boundary)
 
     def _register(self, variant: str, ruleset) -> None:
         for name, rule in ruleset.units.items():
@@ -168,7 +166,7 @@ class Coverage:
 
     def _observe(self, variant: str, where: str, value) -> None:
         if isinstance(value, int) and not isinstance(value, bool):
-            for boundary in self._watched.get((variant, where), ()):
+            for boundary in self._watched.get((variant, where), {}).values():
                 boundary.observe(value)
 
     def _add_table(self, variant: str, entry: dict) -> None:

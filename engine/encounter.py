@@ -23,6 +23,12 @@ _SECONDS_PER_DAY = 86400
 # The longest administration taken: a month-long pump infusion fits; a stop years after its
 # start is a typing error, and would cost a line per unit of time.
 MAX_SPAN_DAYS = 31
+# The most administrations and E/M services one encounter may list. A real encounter lists a
+# few, an oncology chair day a few dozen; beyond these a record is an export error (a day or
+# a ward merged into one encounter), and it is rejected rather than coded into hundreds of
+# lines. Coding one at the limit takes a few tens of milliseconds.
+MAX_ADMINISTRATIONS = 1000
+MAX_EM_SERVICES = 100
 _ABSENT = object()
 
 
@@ -145,6 +151,8 @@ def parse_encounter(data: object, vocabularies: Mapping[str, Collection[str]]) -
         "payer": _text(record, "payer", "", words),
     }
     items = _objects(record, "administrations", "", required=True)
+    if len(items) > MAX_ADMINISTRATIONS:
+        raise _expected("administrations", f"at most {MAX_ADMINISTRATIONS} administrations", len(items))
     drafts = [_administration(item, path, words) for path, item in items]
     _check_unique_ids(drafts)
     zone = _local_zone(drafts)
@@ -152,7 +160,10 @@ def parse_encounter(data: object, vocabularies: Mapping[str, Collection[str]]) -
     primary = _text(record, "primary", "", words)
     if primary is not None and all(a.id != primary for a in administrations):
         raise _expected("primary", "the id of an administration", primary)
-    em = tuple(_em_service(item, path, words) for path, item in _objects(record, "em", ""))
+    em_items = _objects(record, "em", "")
+    if len(em_items) > MAX_EM_SERVICES:
+        raise _expected("em", f"at most {MAX_EM_SERVICES} E/M services", len(em_items))
+    em = tuple(_em_service(item, path, words) for path, item in em_items)
     return Encounter(**header, primary=primary, administrations=administrations, em=em)
 
 

@@ -58,7 +58,7 @@ class _Run:
     encounter: Encounter
     events: list
     lines: list = attrs.Factory(list)
-    findings: dict = attrs.Factory(dict)  # (id, rule) -> list of administration ids
+    findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
     trace: list | None = None  # when a list, every decision is recorded in it (for `explain`)
 
     def record(self, **entry):
@@ -66,8 +66,7 @@ class _Run:
             self.trace.append(entry)
 
     def raise_finding(self, finding: str, rule: str, administrations=()):
-        ids = self.findings.setdefault((finding, rule), [])
-        ids.extend(a for a in administrations if a not in ids)
+        self.findings.setdefault((finding, rule), {}).update(dict.fromkeys(administrations))
 
 
 @attrs.frozen
@@ -256,19 +255,20 @@ def default_session(ordered_administrations) -> str | None:
 # ----- merge ------------------------------------------------------------------
 
 def _merge(stage: CheckedMerge, run: _Run):
-    """Combine matching events per key; their counted time is the union less the overlaps."""
+    """Combine matching events per key; their counted time is the union less the overlaps.
+
+    Groups merge one after another, each taking away the time of the events as they stand
+    then (a group merged before stands as its one merged event)."""
     groups: dict = {}
     matching = [event for event in run.events if event.values.get(stage.field) in stage.values]
-    for event in matching:
-        groups.setdefault(_group_key(stage.keys, event, matching), []).append(event)
+    for event, key in zip(matching, _group_keys(stage.keys, matching)):
+        groups.setdefault(key, []).append(event)
     rule = f"merge/{stage.name}"
+    cuts = _Cuts(stage, run.events)
+    replaced: dict = {}  # id of a member merged -> the merged event for the first, None for the others
     for members in groups.values():
         first = members[0]
-        removed = intervals.union(
-            span for other in run.events
-            if stage.minus_field and other.values.get(stage.minus_field) in stage.minus_values
-            and all(other.values.get(k) == first.values.get(k) for k in stage.minus_keys)
-            for span in other.intervals)
+        removed = cuts.removed(first)
         counted = intervals.subtract(intervals.union(s for m in members for s in m.intervals), removed)
         has_time = any(m.values.get("duration") is not None for m in members)
         values = {**first.values, "duration": intervals.total(counted) if has_time else None}
@@ -279,8 +279,53 @@ def _merge(stage: CheckedMerge, run: _Run):
             run.record(stage="merge", merge=stage.name, subject=merged.ids, counted=values["duration"],
                        removed=intervals.total(intervals.union(s for m in members for s in m.intervals)) - intervals.total(counted)
                        if has_time else 0)
-        member_ids = {id(m) for m in members}
-        run.events = [merged if e is first else e for e in run.events if e is first or id(e) not in member_ids]
+        cuts.replace(members, merged)
+        replaced.update(dict.fromkeys(map(id, members)))
+        replaced[id(first)] = merged
+    events = []
+    for event in run.events:
+        event = replaced.get(id(event), event)
+        if event is not None:
+            events.append(event)
+    run.events = events
+
+
+class _Cuts:
+    """The time a merge takes away, by the values of its `minus` keys: the intervals of the
+    events that meet its `minus` condition, brought up to date as each group merges, and
+    their union worked out once per key until it changes (not gathered again from every
+    event for every group)."""
+
+    def __init__(self, stage: CheckedMerge, events: list):
+        self.stage = stage
+        self.spans: dict = {}  # key -> Counter of intervals
+        self.unions: dict = {}  # key -> union of its intervals
+        for event in events:
+            self._count(event, 1)
+
+    def removed(self, event: Event) -> list:
+        """The time to take away from the group whose first event is `event`."""
+        key = tuple(event.values.get(k) for k in self.stage.minus_keys)
+        if key not in self.unions:
+            self.unions[key] = intervals.union(self.spans.get(key, ()))
+        return self.unions[key]
+
+    def replace(self, members: list, merged: Event):
+        for member in members:
+            self._count(member, -1)
+        self._count(merged, 1)
+
+    def _count(self, event: Event, step: int):
+        stage = self.stage
+        if not stage.minus_field or event.values.get(stage.minus_field) not in stage.minus_values:
+            return
+        key = tuple(event.values.get(k) for k in stage.minus_keys)
+        spans = self.spans.setdefault(key, collections.Counter())
+        for span in event.intervals:
+            spans[span] += step
+            if not spans[span]:
+                del spans[span]
+        self.unions.pop(key, None)
 
 
 # ----- initial ----------------------------------------------------------------
@@ -309,22 +354,21 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
                 rank = ranking.index("primary")
         candidates.append((rank, _tie_key(stage.ties, event, primary), event))
     members = [event for _, _, event in candidates]
-    for rank, tie, event in candidates:
-        groups.setdefault(_group_key(stage.keys, event, members), []).append((rank, tie, event))
+    for candidate, key in zip(candidates, _group_keys(stage.keys, members)):
+        groups.setdefault(key, []).append(candidate)
     ordered_groups = sorted(groups.items(), key=lambda item: min(e.order for _, _, e in item[1]))
     first_key = ordered_groups[0][0] if ordered_groups else None
     for key, members in ordered_groups:
         distinct = next((stage.keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), "none")
         initial = min(members, key=lambda m: (m[0], m[1]))[2]
         events = sorted((e for _, _, e in members), key=lambda e: e.order)
+        roles = _Roles(stage, initial, events)
         for event in events:
             event.values["distinct"] = distinct
-            event.values["role"] = "initial" if event is initial else _role(stage, event, initial, events)
-            event.values["repeats"] = next((o.values["role"] for o in reversed(events) if o.order < event.order
-                                            and o.values["drug"] == event.values["drug"]
-                                            and o.values.get(stage.ranked_field) == event.values.get(stage.ranked_field)),
-                                           None)
+            event.values["role"] = "initial" if event is initial else roles.role(event)
+            event.values["repeats"] = roles.repeats(event)
             event.trail.append(f"initial/{stage.name}")
+            roles.given(event)
         if run.trace is not None:
             run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
                        ranking=[m[2].ids for m in sorted(members, key=lambda m: (m[0], m[1]))],
@@ -333,19 +377,25 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
                        promoted=[m[2].ids for m in members if m[0] < _own_rank(stage, m[2])])
 
 
-def _group_key(keys: tuple, event: Event, candidates: list) -> tuple:
-    """The event's group: its key values, a missing one taking the first documented value
-    among the candidate events that agree on the keys before it (an administration with no
-    documented site is at the access already in use, not at a second one)."""
-    key = []
-    for i, name in enumerate(keys):
-        value = event.values.get(name)
-        if value is None:
-            value = next((other.values.get(name) for other in candidates
-                          if other.values.get(name) is not None
-                          and all(other.values.get(k) == v for k, v in zip(keys[:i], key))), None)
-        key.append(value)
-    return tuple(key)
+def _group_keys(keys: tuple, events: list) -> list[tuple]:
+    """Each event's group: its key values, a missing one taking the first documented value
+    among the events that agree on the keys before it (an administration with no documented
+    site is at the access already in use, not at a second one). The first documented value
+    after each run of key values is noted in one pass, then looked up."""
+    first: dict = {}  # (i, values of keys[:i]) -> the first documented value of keys[i] after them
+    for event in events:
+        for i, name in enumerate(keys):
+            value = event.values.get(name)
+            if value is not None:
+                first.setdefault((i, tuple(event.values.get(k) for k in keys[:i])), value)
+    found = []
+    for event in events:
+        key: list = []
+        for i, name in enumerate(keys):
+            value = event.values.get(name)
+            key.append(first.get((i, tuple(key))) if value is None else value)
+        found.append(tuple(key))
+    return found
 
 
 def _ranked_values(stage: CheckedInitial) -> frozenset:
@@ -372,18 +422,49 @@ def _tie_key(ties, event: Event, primary) -> tuple:
     return (*(_TIE_KEYS[t](event, primary) for t in ties), event.order)
 
 
-def _role(stage: CheckedInitial, event: Event, initial: Event, members: list) -> str:
-    field = stage.ranked_field
-    if event.values.get(field) in stage.concurrent:
-        for other in members:
-            if other is event or not (other is initial or other.order < event.order):
-                continue
-            if (other.values.get(field) in stage.concurrent and other.values["drug"] != event.values["drug"]
-                    and any(intervals.overlaps(a, b) for a in other.intervals for b in event.intervals)):
-                return "concurrent"
-    if any(o.order < event.order and o.values["drug"] == event.values["drug"] for o in members if o is not event):
-        return "repeat"
-    return "sequential"
+class _Roles:
+    """The roles in one group, given event by event in order, each from what came before it.
+
+    An event is concurrent when its value is one the stage lists as concurrent and its time
+    overlaps that of an earlier such event (or of the initial one) of another drug; else a
+    repeat when an earlier event has its drug; else sequential. `repeats` is the role of the
+    last earlier event of the same drug and ranked value. What came before is kept as it is
+    given (`given`): the concurrent events' intervals by drug, the drugs seen, the last role
+    per drug and value; so each event costs a few look-ups, not a pass over the group.
+    """
+
+    def __init__(self, stage: CheckedInitial, initial: Event, events: list):
+        self.field = stage.ranked_field
+        self.concurrent = stage.concurrent
+        self.initial = initial
+        self.earlier = intervals.Overlaps(start for event in events for start, _ in event.intervals)
+        # Until its turn, the initial event counts with the value it had before this stage.
+        self.ahead = intervals.Overlaps(start for start, _ in initial.intervals)
+        if initial.values.get(self.field) in self.concurrent:
+            for span in initial.intervals:
+                self.ahead.add(span, initial.values["drug"])
+        self.drugs: set = set()
+        self.last_role: dict = {}  # (drug, ranked value) -> role of the last event given
+
+    def role(self, event: Event) -> str:
+        drug = event.values["drug"]
+        if event.values.get(self.field) in self.concurrent:
+            before_initial = event.order < self.initial.order
+            for span in event.intervals:
+                if self.earlier.meets_other(span, drug) or (before_initial and self.ahead.meets_other(span, drug)):
+                    return "concurrent"
+        return "repeat" if drug in self.drugs else "sequential"
+
+    def repeats(self, event: Event) -> str | None:
+        return self.last_role.get((event.values["drug"], event.values.get(self.field)))
+
+    def given(self, event: Event):
+        drug = event.values["drug"]
+        if event.values.get(self.field) in self.concurrent:
+            for span in event.intervals:
+                self.earlier.add(span, drug)
+        self.drugs.add(drug)
+        self.last_role[(drug, event.values.get(self.field))] = event.values["role"]
 
 
 # ----- edits ------------------------------------------------------------------
@@ -413,8 +494,8 @@ def _edit(plan: _EditPlan, run: _Run):
             _limit(clause, index, plan.finding, plan.rule, run)
         else:
             _pair(clause, index, plan.finding, plan.rule, run)
-    while plan.requires and _require_once(plan.requires, plan.finding, plan.rule, run):
-        pass
+    if plan.requires:
+        _require(plan.requires, plan.finding, plan.rule, run)
 
 
 def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: _Run):
@@ -436,20 +517,13 @@ def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: _Run)
 def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: _Run):
     """Column 2 lines beside a column 1 line sharing `per`: the first distinction that holds
     adds its modifier; with none, the line bundles (is removed)."""
-    def key(line: WorkLine):
-        return None if clause.per == "encounter" else line.values.get(clause.per)
-
-    partners_by_key: dict = {}
-    for partner in run.lines:
-        if partner.code in clause.column1:
-            partners_by_key.setdefault(key(partner), []).append(partner)
+    partners = _Partners(clause, run.lines)
     kept = []
     for line in run.lines:
-        partners = partners_by_key.get(key(line), [])
-        if line.code not in clause.column2 or not partners:
+        if line.code not in clause.column2 or not partners.of(line):
             kept.append(line)
             continue
-        modifier = next((m for attribute, m in clause.distinctions if _distinct(line, partners, attribute)), None)
+        modifier = next((m for attribute, m in clause.distinctions if partners.distinct(line, attribute)), None)
         if modifier is not None:
             if modifier not in line.modifiers:
                 line.modifiers.append(modifier)
@@ -465,24 +539,62 @@ def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: _Run):
     run.lines = kept
 
 
-def _distinct(line: WorkLine, partners: list, attribute: str) -> bool:
-    """Distinct when the line's own value is documented and no partner shares it."""
-    value = line.values.get(attribute)
-    return value is not None and all(p.values.get(attribute) != value for p in partners)
+class _Partners:
+    """The column 1 lines of a pair clause by their `per` value, and the values they hold of
+    each attribute, gathered once for all the column 2 lines that ask."""
+
+    def __init__(self, clause: CheckedPair, lines: list):
+        self.per = clause.per
+        self.by_key: dict = {}
+        for line in lines:
+            if line.code in clause.column1:
+                self.by_key.setdefault(self.key(line), []).append(line)
+        self.held: dict = {}  # (key, attribute) -> the values the partners of that key hold
+
+    def key(self, line: WorkLine):
+        return None if self.per == "encounter" else line.values.get(self.per)
+
+    def of(self, line: WorkLine) -> list:
+        return self.by_key.get(self.key(line), [])
+
+    def distinct(self, line: WorkLine, attribute: str) -> bool:
+        """Distinct when the line's own value is documented and no partner shares it."""
+        value = line.values.get(attribute)
+        if value is None:
+            return False
+        key = (self.key(line), attribute)
+        if key not in self.held:
+            self.held[key] = {partner.values.get(attribute) for partner in self.of(line)}
+        return value not in self.held[key]
 
 
-def _require_once(clauses, finding: str, rule: str, run: _Run) -> bool:
-    """Remove one add-on line none of whose primary codes is on the claim; True if one went."""
-    codes = {line.code for line in run.lines}
-    for line in run.lines:
-        for index, clause in clauses:
-            if line.code in clause.addons and not codes & clause.primaries:
-                run.raise_finding(finding, rule, line.administrations)
-                run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
-                           subject=line.administrations)
-                run.lines = [other for other in run.lines if other is not line]
-                return True
-    return False
+def _require(clauses, finding: str, rule: str, run: _Run):
+    """Remove add-on lines none of whose primary codes is on the claim, one at a time, the
+    first such line first, until none is left alone. Removing a line strands an earlier one
+    only when it takes the last line of its code away, so the scan goes on after the line
+    removed and starts over only then (at most once per code)."""
+    lines = run.lines
+    counts = collections.Counter(line.code for line in lines)
+    removed: set = set()  # ids of the lines removed
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if id(line) in removed:
+            continue
+        index = next((index for index, clause in clauses
+                      if line.code in clause.addons and not any(code in counts for code in clause.primaries)), None)
+        if index is None:
+            continue
+        run.raise_finding(finding, rule, line.administrations)
+        run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
+                   subject=line.administrations)
+        removed.add(id(line))
+        counts[line.code] -= 1
+        if not counts[line.code]:
+            del counts[line.code]
+            i = 0
+    run.lines = [line for line in lines if id(line) not in removed]
 
 
 def _final_lines(work_lines: list, claim_rank: dict) -> tuple:
