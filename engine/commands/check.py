@@ -4,7 +4,8 @@ Errors are what the checker rejects (the ruleset does not load). When a folder l
 analyses of dsl.analysis add warnings and notes: unreachable rows, gaps, unused names,
 add-on codes without a producible primary, and the threshold report. Everything is
 printed sorted by position; `--format json` gives the same as one JSON object for CI.
-Exit status 1 when there is an error, 0 otherwise (warnings do not fail).
+Exit status 1 when there is an error, 0 otherwise; with `--strict` warnings count as errors,
+so that CI can keep a ruleset free of them (notes never fail).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def register(subparsers):
         "check", help="check and analyse a ruleset folder: errors, unreachable rows, gaps, unused names, thresholds")
     parser.add_argument("path", help="a ruleset folder, or a folder of year folders")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too, as CI may want")
     parser.set_defaults(run=run)
 
 
@@ -43,7 +45,8 @@ def run(args) -> int:
                          indent=2, ensure_ascii=False))
     else:
         print(render_text(reports, diagnostics, texts, counts))
-    return EXIT_REJECTED if counts["error"] else EXIT_OK
+    failing = counts["error"] + (counts["warning"] if args.strict else 0)
+    return EXIT_REJECTED if failing else EXIT_OK
 
 
 def check_folder(folder: Path) -> dict:
