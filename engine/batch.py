@@ -22,7 +22,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-import json
 import multiprocessing
 import os
 import signal
@@ -40,6 +39,7 @@ import attrs
 
 from engine.api import Coder
 from engine.encounter import EncounterError
+from engine.jsonin import DecodeError, decode_record
 from engine.registry import Registry
 from engine.render import format_record
 
@@ -156,15 +156,9 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
     data = raw
     if isinstance(raw, bytes):
         try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as error:
-            return error_record(number, None, "", f"not UTF-8 text (byte {error.start})")
-        except RecursionError:
-            return error_record(number, None, "", "the record is nested too deeply")
-        except ValueError as error:
-            if not raw.strip():
-                return error_record(number, None, "", "an empty line; expected an encounter (a JSON object)")
-            return error_record(number, None, "", f"not valid JSON: {error}")
+            data = decode_record(raw)
+        except DecodeError as error:
+            return error_record(number, error.encounter, error.path, error.message)
     encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     try:
         return coder.code(data).as_dict()

@@ -7,6 +7,7 @@ import sys
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.encounter import EncounterError
 from engine.explain import explain, render_text
+from engine.jsonin import decode_record
 from engine.tables_export import SourceChanged
 
 
@@ -32,13 +33,9 @@ def run(args) -> int:
     except OSError as error:
         return fail(f"cannot read {args.encounter}: {error.strerror}")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        print(f"infuse: {args.encounter} is not a JSON encounter: {error}", file=sys.stderr)
-        return EXIT_REJECTED
-    if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
-        data = data["encounter"]
-    try:
+        data = decode_record(raw)
+        if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
+            data = data["encounter"]
         story = explain(registry, data, args.payer)
     except EncounterError as error:
         print(f"infuse: encounter rejected at {error.path or '(record)'}: {error.message}", file=sys.stderr)
