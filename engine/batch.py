@@ -192,13 +192,41 @@ def open_source(path: str) -> Source:
     """A .json file (one record), any other file (one record per line) or "-" (standard input).
 
     Raises:
-        InputError: the file cannot be opened.
+        InputError: the file cannot be opened; or later, from the chunks, read on.
     """
+    with reading(path):
+        stream = open_input(path)
+    return Source(_read_on(read_chunks(stream, path.endswith(".json")), path), input_size(stream), stream)
+
+
+def open_input(path: str) -> BinaryIO:
+    """The file at `path` opened for reading bytes, or standard input for "-".
+
+    Raises:
+        OSError: the file cannot be opened.
+        InputError: standard input is closed (`infuse code - <&-`): Python has no sys.stdin.
+    """
+    if path != "-":
+        return open(path, "rb")
+    if sys.stdin is None:
+        raise InputError("cannot read standard input: it is closed")
+    return sys.stdin.buffer
+
+
+@contextlib.contextmanager
+def reading(path: str) -> Iterator[None]:
+    """While in effect, a failure to read is InputError naming `path` ("-": standard input)."""
     try:
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+        yield
     except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}") from None
-    return Source(read_chunks(stream, path.endswith(".json")), input_size(stream), stream)
+        raise InputError(f"cannot read {'standard input' if path == '-' else path}: {error.strerror}") from None
+
+
+def _read_on(chunks: Iterator[Chunk], path: str) -> Iterator[Chunk]:
+    """`chunks`, with a failure to read on (an I/O error, standard input not open for reading)
+    as InputError."""
+    with reading(path):
+        yield from chunks
 
 
 def read_chunks(stream: BinaryIO, single: bool, lines: int = CHUNK_LINES,

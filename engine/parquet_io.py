@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine import batch
+from engine.render import encodable
 
 ROW_GROUP_BYTES = 32 * 2**20
 """Coded rows held before a row group is written: large enough for readers, small for memory."""
@@ -163,7 +164,7 @@ def record_batch(records: list[dict]) -> pa.RecordBatch:
 def _escaped(value: object) -> object:
     """`value` with every string made encodable, a lone surrogate written as its escape."""
     if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return encodable(value)
     if isinstance(value, dict):
         return {key: _escaped(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +200,35 @@ def test_the_installed_script_reports_bad_arguments_without_a_traceback(tmp_path
     assert done.stderr == b"infuse: cannot read missing.json: No such file or directory\n"
     version = subprocess.run([INFUSE, "--version"], capture_output=True, timeout=60)
     assert (version.returncode, version.stdout) == (0, b"infuse 1.0.0\n")
+
+
+# ----- what a real process meets: full disks, size limits, closed pipes and descriptors -----
+
+def infuse(*args, unbuffered=False, size_limit=None, closed=(), **streams) -> subprocess.CompletedProcess:
+    """The installed script run in its own process. `size_limit`: the most bytes it may write to
+    a file (RLIMIT_FSIZE, with SIGXFSZ ignored as a shell's `ulimit -f` user would see it fail);
+    `closed`: descriptors closed before it starts (0 for `<&-`, 1 for `>&-`)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+
+    def prepare():
+        if size_limit is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size_limit, size_limit))
+        for descriptor in closed:
+            os.close(descriptor)
+
+    streams.setdefault("stdout", subprocess.PIPE)
+    streams.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([INFUSE, *map(str, args)], env=env, preexec_fn=prepare, timeout=120, **streams)
+
+
+@needs_script
+@pytest.mark.parametrize("command", ["code", "explain"])
+def test_a_closed_standard_input_is_unusable(command):
+    done = infuse(command, "-", closed=[0])
+    assert (done.returncode, done.stdout, done.stderr) == (2, b"", b"infuse: cannot read standard input: it is closed\n")
+    with open(os.devnull, "wb") as write_only:  # `infuse code - 0>/dev/null`
+        done = infuse(command, "-", stdin=write_only)
+    assert (done.returncode, done.stderr) == (2, b"infuse: cannot read standard input: Bad file descriptor\n")

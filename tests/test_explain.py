@@ -270,6 +270,20 @@ def test_cli_rejects_a_duplicated_key_naming_it(wrapped, capsys, tmp_path):
     assert capsys.readouterr() == ("", f"infuse: encounter rejected at {where}: duplicated key 'route'\n")
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_writes_a_lone_surrogate_in_an_id_escaped(fmt, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps(dict(encounter("11-infusion-15-min-is-push"), id="gc-\ud800")))
+    assert main(["explain", str(path), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    if fmt == "json":
+        assert json.loads(out)["encounter"] == "gc-\ud800"
+    else:
+        assert out.startswith("Encounter gc-\\ud800 on ")
+
+
 def test_cli_unusable_ruleset_or_file(capsys, tmp_path):
     assert main(["explain", str(tmp_path / "missing.json")]) == 2
     assert main(["explain", str(CASES / "04-infusion-with-premedication-pushes.json"), "--ruleset", str(tmp_path)]) == 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import sys
 
+from engine.batch import InputError, open_input, reading
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.encounter import EncounterError
 from engine.explain import explain, render_text
 from engine.jsonin import decode_record
+from engine.render import encodable
 from engine.tables_export import SourceChanged
 
 
@@ -29,9 +31,10 @@ def run(args) -> int:
     except Unusable as error:
         return fail(str(error))
     try:
-        raw = sys.stdin.buffer.read() if args.encounter == "-" else open(args.encounter, "rb").read()
-    except OSError as error:
-        return fail(f"cannot read {args.encounter}: {error.strerror}")
+        with reading(args.encounter), open_input(args.encounter) as stream:
+            raw = stream.read()
+    except InputError as error:
+        return fail(str(error))
     try:
         data = decode_record(raw)
         if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
@@ -43,7 +46,8 @@ def run(args) -> int:
     except SourceChanged as error:
         return fail(str(error))
     if args.format == "json":
-        sys.stdout.write(json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
-        sys.stdout.write(render_text(story))
+        text = render_text(story)
+    sys.stdout.write(encodable(text))
     return EXIT_OK
