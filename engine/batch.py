@@ -196,7 +196,7 @@ def open_source(path: str) -> Source:
     """
     with reading(path):
         stream = open_input(path)
-    return Source(_read_on(read_chunks(stream, path.endswith(".json")), path), input_size(stream), stream)
+    return Source(_read_on(read_chunks(stream, extension(path) == ".json"), path), input_size(stream), stream)
 
 
 def open_input(path: str) -> BinaryIO:
@@ -227,6 +227,12 @@ def _read_on(chunks: Iterator[Chunk], path: str) -> Iterator[Chunk]:
     as InputError."""
     with reading(path):
         yield from chunks
+
+
+def extension(path: str) -> str:
+    """The extension of `path` in lower case, by which the command line tells its files
+    apart: ED.JSON is one encounter as ed.json is, X.PARQUET a Parquet file."""
+    return os.path.splitext(path)[1].lower()
 
 
 def read_chunks(stream: BinaryIO, single: bool, lines: int = CHUNK_LINES,

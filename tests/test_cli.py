@@ -232,3 +232,12 @@ def test_a_closed_standard_input_is_unusable(command):
     with open(os.devnull, "wb") as write_only:  # `infuse code - 0>/dev/null`
         done = infuse(command, "-", stdin=write_only)
     assert (done.returncode, done.stderr) == (2, b"infuse: cannot read standard input: Bad file descriptor\n")
+
+
+def test_extensions_are_told_apart_in_any_case(batch_file, tmp_path, capsys, compiled_coder):
+    (tmp_path / "ED.JSON").write_text(json.dumps(PUSH, indent=2))
+    status, out, err = run_cli(["code", tmp_path / "ED.JSON"], capsys)
+    assert (status, err) == (0, "")
+    assert json.loads(out) == compiled_coder.code(PUSH).as_dict() and out.startswith('{\n  "encounter"')
+    shutil.copy(batch_file, tmp_path / "DAY.Jsonl")
+    assert run_cli(["code", tmp_path / "DAY.Jsonl"], capsys) == run_cli(["code", batch_file], capsys)

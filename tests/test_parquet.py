@@ -95,6 +95,14 @@ def test_parquet_to_parquet_equals_jsonl_to_jsonl(golden, tmp_path, capsys):
     assert read_records(tmp_path / "out.parquet") == jsonl(direct)
 
 
+def test_upper_case_extensions_are_parquet_too(golden, tmp_path, capsys):
+    write_jsonl(tmp_path / "cases.jsonl", golden)
+    write_parquet(tmp_path / "CASES.PARQUET", golden)
+    _, direct, _ = run_cli(["code", tmp_path / "cases.jsonl"], capsys)
+    assert run_cli(["code", tmp_path / "CASES.PARQUET", "-o", tmp_path / "OUT.Parquet"], capsys)[1] == ""
+    assert read_records(tmp_path / "OUT.Parquet") == jsonl(direct)
+
+
 def _good(ident: str) -> dict:
     return {"id": ident, "date": "2026-03-14", "claim": "facility", "pos": "23",
             "administrations": [{"id": "a1", "drug": "furosemide", "dose": "40 mg", "category": "therapeutic",

@@ -3,6 +3,7 @@
 This module reads the arguments and picks the defaults; engine.batch does the streaming,
 the worker processes and the atomic output, engine.parquet_io the reading and writing of
 .parquet files (only imported for them: pyarrow is the optional extra infuse[parquet]).
+File extensions are told apart in any case.
 """
 from __future__ import annotations
 
@@ -67,8 +68,8 @@ def _parquet_io():
 
 
 def run(args) -> int:
-    parquet_in = args.path.endswith(".parquet")
-    parquet_out = args.output is not None and args.output.endswith(".parquet")
+    parquet_in = batch.extension(args.path) == ".parquet"
+    parquet_out = args.output is not None and batch.extension(args.output) == ".parquet"
     try:
         if parquet_out and args.format:
             raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
@@ -83,7 +84,7 @@ def run(args) -> int:
     except batch.InputError as error:
         return fail(str(error))
     terminal = args.output is None and sys.stdout.isatty()
-    single = args.path.endswith(".json")
+    single = batch.extension(args.path) == ".json"
     fmt = "parquet" if parquet_out else args.format or ("table" if terminal else "json" if single else "jsonl")
     ruleset = None if args.ruleset is None else os.path.abspath(args.ruleset)
     spec = batch.CoderSpec(ruleset, args.engine, args.payer)
