@@ -27,7 +27,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -326,7 +325,9 @@ def ordered_map(work: Callable, items: Iterable, *, jobs: int, lost: Callable,
             except Exception as error:
                 yield alone(item, error).result()
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Waiting (for the items under way, no more) lets the pool's manager thread end here:
+        # left running, it races Python's exit, which then reports an ignored OSError.
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 _END = object()
@@ -480,38 +481,6 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
         if progress:
             progress.close()
     return tally
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[TextIO | BinaryIO]:
-    """A file, text or `binary`, that appears at `path` complete or not at all.
-
-    Written to a temporary file in the same folder, then renamed over `path`; on any
-    exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
-    """
-    path = os.path.abspath(path)
-    folder, name = os.path.split(path)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    try:
-        with (open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="\n")) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, _mode_for(path))
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _mode_for(path: str) -> int:
-    """The mode `path` has, or the one a new file gets (mkstemp makes temporary files private)."""
-    with contextlib.suppress(FileNotFoundError):
-        return stat.S_IMODE(os.stat(path).st_mode)
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @contextlib.contextmanager

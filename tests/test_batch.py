@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from engine import batch
+from engine import batch, output
 from engine.cli import main
 from tests.conftest import RULESET_2026
 
@@ -236,12 +236,12 @@ def test_an_internal_error_stays_in_its_record(compiled_coder, monkeypatch):
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("previous run\n")
-    with pytest.raises(RuntimeError), batch.atomic_output(target) as out:
+    with pytest.raises(RuntimeError), output.atomic_output(target) as out:
         out.write("half a batch\n")
         raise RuntimeError("stopped mid-way")
     assert target.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
-    with batch.atomic_output(target) as out:
+    with output.atomic_output(target) as out:
         out.write("complete\n")
         assert target.read_text() == "previous run\n"
     assert target.read_text() == "complete\n"
@@ -251,7 +251,7 @@ def test_output_file_appears_only_when_complete(tmp_path):
 def test_a_new_output_file_gets_the_usual_permissions(tmp_path):
     mask = os.umask(0o022)
     try:
-        with batch.atomic_output(tmp_path / "new.jsonl") as out:
+        with output.atomic_output(tmp_path / "new.jsonl") as out:
             out.write("x\n")
     finally:
         os.umask(mask)
@@ -270,7 +270,7 @@ def test_a_batch_stopped_by_sigterm_leaves_no_output(many, tmp_path, monkeypatch
         return chunk_coder(chunk)
 
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(SystemExit) as stopped, batch.terminate_as_exit(), batch.atomic_output(target) as out:
+    with pytest.raises(SystemExit) as stopped, batch.terminate_as_exit(), output.atomic_output(target) as out:
         with open(many, "rb") as stream:
             batch.code_chunks(batch.read_chunks(stream, False), out, code_then_terminate, batch.CoderSpec(None), jobs=1)
     assert stopped.value.code == 128 + signal.SIGTERM

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from engine import batch
 from engine.cli import main
 from tests.conftest import CASES, RULESET_2026
 from tests.golden import load_cases
+from tests.test_batch import typical_encounters, write_jsonl
 
 INFUSE = Path(sys.executable).with_name("infuse")
 ENCOUNTERS = [case["encounter"] for _, case in load_cases(CASES)]
@@ -204,6 +206,10 @@ def test_the_installed_script_reports_bad_arguments_without_a_traceback(tmp_path
 
 # ----- what a real process meets: full disks, size limits, closed pipes and descriptors -----
 
+BUFFERING = pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+"""Standard output as Python sets it up by default, and with PYTHONUNBUFFERED=1 (common in containers)."""
+
+
 def infuse(*args, unbuffered=False, size_limit=None, closed=(), **streams) -> subprocess.CompletedProcess:
     """The installed script run in its own process. `size_limit`: the most bytes it may write to
     a file (RLIMIT_FSIZE, with SIGXFSZ ignored as a shell's `ulimit -f` user would see it fail);
@@ -224,6 +230,72 @@ def infuse(*args, unbuffered=False, size_limit=None, closed=(), **streams) -> su
     return subprocess.run([INFUSE, *map(str, args)], env=env, preexec_fn=prepare, timeout=120, **streams)
 
 
+@pytest.fixture(scope="module")
+def three_chunks(tmp_path_factory):
+    """Enough encounters for three chunks, so that --jobs 2 codes them in worker processes."""
+    path = tmp_path_factory.mktemp("chunks") / "year.jsonl"
+    write_jsonl(path, typical_encounters(2 * batch.CHUNK_LINES + 10))
+    return path
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_on_standard_output_is_exit_3(jobs, unbuffered, three_chunks):
+    with open("/dev/full", "wb") as full:
+        done = infuse("code", three_chunks, "--jobs", jobs, stdout=full, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: No space left on device\n")
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("argv", [["explain", CASES / "04-infusion-with-premedication-pushes.json"],
+                                  ["check", RULESET_2026], ["code", CASES / "01-ed-furosemide-push-facility.json"]],
+                         ids=["explain", "check", "code"])
+def test_a_small_output_that_cannot_be_written_is_exit_3_too(argv, unbuffered):
+    """A buffered output this small fails only when flushed at the end: it must fail there too."""
+    with open("/dev/full", "wb") as full:
+        done = infuse(*argv, stdout=full, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: No space left on device\n")
+
+
+@needs_script
+@BUFFERING
+def test_a_file_size_limit_on_standard_output_is_exit_3(unbuffered, batch_file, tmp_path):
+    """Unbuffered, Python drops the rest of a write the limit cuts short without an error."""
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        done = infuse("code", batch_file, stdout=out, size_limit=4096, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: File too large\n")
+    assert (tmp_path / "out.jsonl").stat().st_size == 4096
+
+
+@needs_script
+@BUFFERING
+def test_a_file_size_limit_on_an_output_file_keeps_the_old_file_and_is_exit_3(unbuffered, batch_file, tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous run\n")
+    done = infuse("code", batch_file, "-o", target, size_limit=4096, unbuffered=unbuffered)
+    assert (done.returncode, done.stdout) == (3, b"")
+    assert done.stderr == f"infuse: cannot write {target}: File too large\n".encode()
+    assert target.read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.jsonl", "out.jsonl"]
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("argv", [["code", "BATCH", "--jobs", "1"], ["code", "BATCH", "--jobs", "2"],
+                                  ["explain", CASES / "04-infusion-with-premedication-pushes.json"]],
+                         ids=["code", "code with jobs", "explain"])
+def test_a_reader_that_stops_reading_is_no_failure(argv, unbuffered, three_chunks):
+    """Like `infuse code year.jsonl | head -1`: exit 0, and no traceback when Python exits."""
+    process = subprocess.Popen([INFUSE, *(three_chunks if a == "BATCH" else a for a in argv)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1" if unbuffered else ""))
+    process.stdout.close()  # before the first write: the reader has gone
+    err = process.stderr.read()
+    assert (process.wait(timeout=120), err) == (0, b"")
+
+
 @needs_script
 @pytest.mark.parametrize("command", ["code", "explain"])
 def test_a_closed_standard_input_is_unusable(command):
@@ -232,6 +304,14 @@ def test_a_closed_standard_input_is_unusable(command):
     with open(os.devnull, "wb") as write_only:  # `infuse code - 0>/dev/null`
         done = infuse(command, "-", stdin=write_only)
     assert (done.returncode, done.stderr) == (2, b"infuse: cannot read standard input: Bad file descriptor\n")
+
+
+@needs_script
+@pytest.mark.parametrize("argv", [["code", CASES / "01-ed-furosemide-push-facility.json"],
+                                  ["explain", CASES / "01-ed-furosemide-push-facility.json"]], ids=["code", "explain"])
+def test_a_closed_standard_output_is_exit_3(argv):
+    done = infuse(*argv, closed=[1], stdout=None)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: standard output is closed\n")
 
 
 def test_extensions_are_told_apart_in_any_case(batch_file, tmp_path, capsys, compiled_coder):

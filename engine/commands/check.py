@@ -15,6 +15,7 @@ from pathlib import Path
 from dsl.analysis import analyse_family, read_statements
 from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
 from dsl.loader import BASE_FILE, load_family, ruleset_folders
+from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.schema import ALWAYS_PRESENT, SCHEMA
 
@@ -42,9 +43,9 @@ def run(args) -> int:
         print(json.dumps({"rulesets": [report["summary"] for report in reports],
                           "diagnostics": [d.as_dict() for d in diagnostics],
                           "errors": counts["error"], "warnings": counts["warning"], "notes": counts["info"]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False), file=output.stdout())
     else:
-        print(render_text(reports, diagnostics, texts, counts))
+        print(render_text(reports, diagnostics, texts, counts), file=output.stdout())
     failing = counts["error"] + (counts["warning"] if args.strict else 0)
     return EXIT_REJECTED if failing else EXIT_OK
 

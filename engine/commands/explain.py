@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from engine import output
 from engine.batch import InputError, open_input, reading
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.encounter import EncounterError
@@ -49,5 +50,5 @@ def run(args) -> int:
         text = json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_text(story)
-    sys.stdout.write(encodable(text))
+    output.stdout().write(encodable(text))
     return EXIT_OK

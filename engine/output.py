@@ -1,0 +1,143 @@
+"""Where output goes: standard output, or a file that appears complete or not at all.
+
+A failure to write (a full disk, a file-size limit, an I/O error) is an OutputError, which
+the command line reports in one line with its own exit status (3): output cut off mid-way
+must never pass for a run that coded everything, or rejected some records. A closed pipe
+stays BrokenPipeError: a reader that stops reading (`head`) has what it wanted.
+
+Example:
+    with atomic_output("coded.jsonl") as file:
+        Checked(file, "coded.jsonl").write(text)    # a full disk raises OutputError
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+import attrs
+
+STDOUT_NAME = "the output"
+"""How messages name standard output: "cannot write the output: No space left on device"."""
+
+
+class OutputError(Exception):
+    """Output that could not be written; the message, for the user, names it and the reason."""
+
+
+@contextlib.contextmanager
+def writing(name: str) -> Iterator[None]:
+    """While in effect, a failure to write is OutputError naming `name` (a broken pipe excepted)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write {name}: {error.strerror or error}") from None
+
+
+@attrs.frozen
+class Checked:
+    """`stream`, whose failures to write are OutputError naming `name`."""
+
+    stream: TextIO | BinaryIO
+    name: str
+
+    def write(self, data) -> None:
+        with writing(self.name):
+            self.stream.write(data)
+
+    def flush(self) -> None:
+        with writing(self.name):
+            self.stream.flush()
+
+
+def stdout() -> Checked:
+    """Standard output (as it is now: tests replace it), failures to write checked.
+
+    Raises:
+        OutputError: standard output is closed (`infuse code x.jsonl >&-`): Python has no sys.stdout.
+    """
+    if sys.stdout is None:
+        raise OutputError(f"cannot write {STDOUT_NAME}: standard output is closed")
+    return Checked(sys.stdout, STDOUT_NAME)
+
+
+def flush_stdout() -> None:
+    """Flush standard output, if open: at exit a failure to write could only be ignored."""
+    if sys.stdout is not None:
+        stdout().flush()
+
+
+def complete_writes() -> None:
+    """Give standard output a buffer if it has none (python -u, PYTHONUNBUFFERED=1).
+
+    Unbuffered, the rest of a write the system cuts short (at a file-size limit) is dropped
+    without an error; a buffered writer writes the rest or raises. Line buffering sends each
+    write of whole lines at once, as unbuffered output would.
+    """
+    stream = sys.stdout
+    if stream is not None and isinstance(getattr(stream, "buffer", None), io.RawIOBase):
+        raw = io.FileIO(stream.fileno(), "w", closefd=False)  # its own: the old one closes with the old stream
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
+                                      line_buffering=True)
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device, after a failure to write to it.
+
+    What is still buffered would otherwise be written again when Python exits, fail again
+    and be reported as an ignored exception with exit status 120.
+    """
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (a test's capture): nothing is flushed at exit
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[TextIO | BinaryIO]:
+    """A file, text or `binary`, that appears at `path` complete or not at all.
+
+    Written to a temporary file in the same folder, then renamed over `path`; on any
+    exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
+
+    Raises:
+        OSError: on entry, before anything is written: no file can be made beside `path`.
+        OutputError: the file could not be completed (what was at `path` stays).
+    """
+    shown, target = os.fspath(path), os.path.abspath(path)
+    folder, name = os.path.split(target)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    out = open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="\n")
+    try:
+        yield out
+        with writing(shown):
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+            os.chmod(temp, _mode_for(target))
+            os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the rest of a write that failed fails again: the file goes anyway
+            out.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _mode_for(path: str) -> int:
+    """The mode `path` has, or the one a new file gets (mkstemp makes temporary files private)."""
+    with contextlib.suppress(FileNotFoundError):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
