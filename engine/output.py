@@ -5,6 +5,12 @@ the command line reports in one line with its own exit status (3): output cut of
 must never pass for a run that coded everything, or rejected some records. A closed pipe
 stays BrokenPipeError: a reader that stops reading (`head`) has what it wanted.
 
+A file named with `-o` is written to a temporary file beside it, named
+`.NAME.infuse-HOST-PID-XXXXXXXX.part`, and renamed over NAME once complete. A run killed
+outright (SIGKILL, a power cut) cannot remove its temporary file, so each run removes those
+of earlier runs for the same NAME whose process is gone; the host name in the name keeps a
+run from judging the process of another machine that shares the folder.
+
 Example:
     with atomic_output("coded.jsonl") as file:
         Checked(file, "coded.jsonl").write(text)    # a full disk raises OutputError
@@ -12,8 +18,11 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import re
+import socket
 import stat
 import sys
 import tempfile
@@ -111,12 +120,16 @@ def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[Tex
     exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
 
     Raises:
-        OSError: on entry, before anything is written: no file can be made beside `path`.
+        OSError: on entry, before anything is written: `path` is a folder or not a regular
+            file, its folder does not exist, or no file can be made there.
         OutputError: the file could not be completed (what was at `path` stays).
     """
     shown, target = os.fspath(path), os.path.abspath(path)
     folder, name = os.path.split(target)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    _check_target(target, folder)
+    prefix = f".{name}.infuse-{socket.gethostname()}-"
+    _remove_stale(folder, prefix)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f"{prefix}{os.getpid()}-", suffix=".part")
     out = open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="\n")
     try:
         yield out
@@ -132,6 +145,47 @@ def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[Tex
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def _check_target(path: str, folder: str) -> None:
+    """Refuse, before anything is written, a target where the file could not be put (a folder,
+    a missing folder) or should not be (a device or pipe, which the rename would replace)."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"there is no folder {folder}")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder; -o names the file to write")
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "not a regular file (leave out -o to write to standard output)")
+
+
+def _remove_stale(folder: str, prefix: str) -> None:
+    """Remove the temporary files `prefix`PID-XXXXXXXX.part whose process PID has ended."""
+    pattern = re.compile(re.escape(prefix) + r"([0-9]+)-[a-z0-9_]+\.part")
+    try:
+        names = os.listdir(folder)
+    except OSError:  # a folder one may write but not list: nothing to clean, and no harm
+        return
+    for found in filter(None, map(pattern.fullmatch, names)):
+        if not _alive(int(found[1])):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, found[0]))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists (on this host); another user's process counts."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:  # no process has such a number
+        return False
+    return True
 
 
 def _mode_for(path: str) -> int:

@@ -11,8 +11,10 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -312,6 +314,53 @@ def test_a_closed_standard_input_is_unusable(command):
 def test_a_closed_standard_output_is_exit_3(argv):
     done = infuse(*argv, closed=[1], stdout=None)
     assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: standard output is closed\n")
+
+
+@needs_script
+def test_the_file_a_killed_run_leaves_is_removed_by_the_next_run(three_chunks, batch_file, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "out.jsonl"
+    run = subprocess.Popen([INFUSE, "code", three_chunks, "--jobs", "1", "-o", target], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not os.listdir(folder) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.send_signal(signal.SIGKILL)
+    assert run.wait() == -signal.SIGKILL
+    (left,) = os.listdir(folder)
+    assert left.startswith(f".out.jsonl.infuse-{socket.gethostname()}-{run.pid}-")
+    done = infuse("code", batch_file, "-o", target)
+    assert done.returncode == 1, done.stderr
+    assert os.listdir(folder) == ["out.jsonl"]
+
+
+@pytest.mark.parametrize("target,message", [
+    ("folder", "it is a folder; -o names the file to write"),
+    ("missing/out.jsonl", "there is no folder {tmp_path}/missing"),
+    ("fifo", "not a regular file (leave out -o to write to standard output)"),
+    ("null", "not a regular file (leave out -o to write to standard output)"),  # renamed over, /dev/null would go
+])
+def test_an_unusable_output_target_is_refused_before_coding(target, message, batch_file, tmp_path, capsys,
+                                                             monkeypatch):
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "null").symlink_to(os.devnull)  # not /dev/null itself: a regression would replace the link only
+    target = str(tmp_path / target)
+    coded = []
+    monkeypatch.setattr(batch, "code_chunks", lambda *args, **kwargs: coded.append(args))
+    status, out, err = run_cli(["code", batch_file, "-o", target], capsys)
+    assert (status, out, coded) == (2, "", [])
+    assert err == f"infuse: cannot write {target}: {message.format(tmp_path=tmp_path)}\n"
+    assert not list(tmp_path.rglob("*.part"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_an_output_in_a_read_only_folder_is_refused_before_coding(batch_file, tmp_path, capsys):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    status, out, err = run_cli(["code", batch_file, "-o", folder / "out.jsonl"], capsys)
+    assert (status, out) == (2, "")
+    assert err == f"infuse: cannot write {folder / 'out.jsonl'}: Permission denied\n"
 
 
 def test_extensions_are_told_apart_in_any_case(batch_file, tmp_path, capsys, compiled_coder):
