@@ -31,6 +31,8 @@ from typing import BinaryIO, TextIO
 
 import attrs
 
+from engine.render import encodable
+
 STDOUT_NAME = "the output"
 """How messages name standard output: "cannot write the output: No space left on device"."""
 
@@ -52,14 +54,16 @@ def writing(name: str) -> Iterator[None]:
 
 @attrs.frozen
 class Checked:
-    """`stream`, whose failures to write are OutputError naming `name`."""
+    """`stream`, whose failures to write are OutputError naming `name`; text is written as
+    UTF-8 can carry it (render.encodable), so a lone surrogate from an encounter, echoed in a
+    record, a story or a case title, is written as its escape instead of ending the run."""
 
     stream: TextIO | BinaryIO
     name: str
 
-    def write(self, data) -> None:
+    def write(self, data: str | bytes) -> None:
         with writing(self.name):
-            self.stream.write(data)
+            self.stream.write(encodable(data) if isinstance(data, str) else data)
 
     def flush(self) -> None:
         with writing(self.name):

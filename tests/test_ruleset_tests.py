@@ -176,6 +176,16 @@ def test_a_json_case_giving_a_key_twice_is_a_problem_naming_it(ruleset_copy, cap
     assert "0 cases: 0 passed, 0 failed, 2 case files or cases unreadable" in out
 
 
+def test_a_lone_surrogate_in_a_case_title_is_written_escaped(ruleset_copy, capsys):
+    case = json.loads((CASES / "01-ed-furosemide-push-facility.json").read_text())
+    case["title"] = "push \ud800"
+    case["expect"]["lines"] = []  # so that it fails, and its title is shown
+    (ruleset_copy / "tests" / "surrogate.json").write_text(json.dumps(case))
+    assert main(["test", str(ruleset_copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {ruleset_copy / 'tests' / 'surrogate.json'}:1  push \\ud800  (base)" in out
+
+
 def test_a_rejected_encounter_names_the_field_and_the_row(ruleset_copy, capsys):
     (ruleset_copy / "tests" / "bad.cases").write_text(PUSH.replace("| push   |", "| shove  |"))
     assert main(["test", str(ruleset_copy)]) == 1

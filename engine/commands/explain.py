@@ -10,7 +10,6 @@ from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_
 from engine.encounter import EncounterError
 from engine.explain import explain, render_text
 from engine.jsonin import decode_record
-from engine.render import encodable
 from engine.tables_export import SourceChanged
 
 
@@ -50,5 +49,5 @@ def run(args) -> int:
         text = json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_text(story)
-    output.stdout().write(encodable(text))
+    output.stdout().write(text)
     return EXIT_OK
