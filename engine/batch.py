@@ -22,13 +22,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-import json
 import multiprocessing
 import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -40,6 +38,7 @@ import attrs
 
 from engine.api import Coder
 from engine.encounter import EncounterError
+from engine.jsonin import DecodeError, decode_record
 from engine.registry import Registry
 from engine.render import format_record
 
@@ -156,15 +155,9 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
     data = raw
     if isinstance(raw, bytes):
         try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as error:
-            return error_record(number, None, "", f"not UTF-8 text (byte {error.start})")
-        except RecursionError:
-            return error_record(number, None, "", "the record is nested too deeply")
-        except ValueError as error:
-            if not raw.strip():
-                return error_record(number, None, "", "an empty line; expected an encounter (a JSON object)")
-            return error_record(number, None, "", f"not valid JSON: {error}")
+            data = decode_record(raw)
+        except DecodeError as error:
+            return error_record(number, error.encounter, error.path, error.message)
     encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     try:
         return coder.code(data).as_dict()
@@ -198,13 +191,47 @@ def open_source(path: str) -> Source:
     """A .json file (one record), any other file (one record per line) or "-" (standard input).
 
     Raises:
-        InputError: the file cannot be opened.
+        InputError: the file cannot be opened; or later, from the chunks, read on.
     """
+    with reading(path):
+        stream = open_input(path)
+    return Source(_read_on(read_chunks(stream, extension(path) == ".json"), path), input_size(stream), stream)
+
+
+def open_input(path: str) -> BinaryIO:
+    """The file at `path` opened for reading bytes, or standard input for "-".
+
+    Raises:
+        OSError: the file cannot be opened.
+        InputError: standard input is closed (`infuse code - <&-`): Python has no sys.stdin.
+    """
+    if path != "-":
+        return open(path, "rb")
+    if sys.stdin is None:
+        raise InputError("cannot read standard input: it is closed")
+    return sys.stdin.buffer
+
+
+@contextlib.contextmanager
+def reading(path: str) -> Iterator[None]:
+    """While in effect, a failure to read is InputError naming `path` ("-": standard input)."""
     try:
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+        yield
     except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}") from None
-    return Source(read_chunks(stream, path.endswith(".json")), input_size(stream), stream)
+        raise InputError(f"cannot read {'standard input' if path == '-' else path}: {error.strerror}") from None
+
+
+def _read_on(chunks: Iterator[Chunk], path: str) -> Iterator[Chunk]:
+    """`chunks`, with a failure to read on (an I/O error, standard input not open for reading)
+    as InputError."""
+    with reading(path):
+        yield from chunks
+
+
+def extension(path: str) -> str:
+    """The extension of `path` in lower case, by which the command line tells its files
+    apart: ED.JSON is one encounter as ed.json is, X.PARQUET a Parquet file."""
+    return os.path.splitext(path)[1].lower()
 
 
 def read_chunks(stream: BinaryIO, single: bool, lines: int = CHUNK_LINES,
@@ -298,7 +325,9 @@ def ordered_map(work: Callable, items: Iterable, *, jobs: int, lost: Callable,
             except Exception as error:
                 yield alone(item, error).result()
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Waiting (for the items under way, no more) lets the pool's manager thread end here:
+        # left running, it races Python's exit, which then reports an ignored OSError.
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 _END = object()
@@ -452,38 +481,6 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
         if progress:
             progress.close()
     return tally
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[TextIO | BinaryIO]:
-    """A file, text or `binary`, that appears at `path` complete or not at all.
-
-    Written to a temporary file in the same folder, then renamed over `path`; on any
-    exception (Ctrl-C included) the temporary file is removed and `path` is untouched.
-    """
-    path = os.path.abspath(path)
-    folder, name = os.path.split(path)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    try:
-        with (open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="\n")) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, _mode_for(path))
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _mode_for(path: str) -> int:
-    """The mode `path` has, or the one a new file gets (mkstemp makes temporary files private)."""
-    with contextlib.suppress(FileNotFoundError):
-        return stat.S_IMODE(os.stat(path).st_mode)
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @contextlib.contextmanager

@@ -1,7 +1,9 @@
 """The `infuse` command line. Subcommands live in engine.commands, one module each.
 
 Exit status: 0 success, 1 some records rejected (or ruleset errors for `check`),
-2 unusable arguments or ruleset.
+2 unusable arguments, input or ruleset, 3 the output could not be written (a full disk, a
+file-size limit; what was written may be cut off). A reader that stops reading (`| head`)
+is no failure: exit status 0, whatever is left to write dropped.
 """
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import argparse
 import sys
 from importlib import metadata
 
+from engine import output
 from engine.commands import COMMANDS
-from engine.commands.common import EXIT_OK
+from engine.commands.common import EXIT_OK, EXIT_OUTPUT
 
 
 def _version() -> str:
@@ -32,12 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        output.flush_stdout()
+        return status
     except BrokenPipeError:
+        output.silence_stdout()
         return EXIT_OK
+    except output.OutputError as error:
+        output.silence_stdout()
+        print(f"infuse: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
     except KeyboardInterrupt:
         return 130
 
 
 def run() -> None:
+    output.complete_writes()
     sys.exit(main())

@@ -28,7 +28,8 @@ import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine import batch
+from engine import batch, output
+from engine.render import encodable
 
 ROW_GROUP_BYTES = 32 * 2**20
 """Coded rows held before a row group is written: large enough for readers, small for memory."""
@@ -163,7 +164,7 @@ def record_batch(records: list[dict]) -> pa.RecordBatch:
 def _escaped(value: object) -> object:
     """`value` with every string made encodable, a lone surrogate written as its escape."""
     if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return encodable(value)
     if isinstance(value, dict):
         return {key: _escaped(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -177,6 +178,7 @@ class ResultWriter:
     (a row group per chunk would make thousands of small ones, which readers pay for)."""
 
     parquet: pq.ParquetWriter
+    name: str  # of the file, for OutputError
     _pending: list[pa.RecordBatch] = attrs.field(init=False, factory=list)
     _size: int = attrs.field(init=False, default=0)
 
@@ -189,18 +191,22 @@ class ResultWriter:
     def flush(self) -> None:
         """Write the rows held so far as one row group."""
         if self._pending:
-            self.parquet.write_table(pa.Table.from_batches(self._pending, RESULT_SCHEMA))
+            with output.writing(self.name):
+                self.parquet.write_table(pa.Table.from_batches(self._pending, RESULT_SCHEMA))
             self._pending, self._size = [], 0
 
 
 @contextlib.contextmanager
 def atomic_output(path: str) -> Iterator[ResultWriter]:
-    """A Parquet file of results that appears at `path` complete or not at all."""
-    with batch.atomic_output(path, binary=True) as file:
-        parquet = pq.ParquetWriter(file, RESULT_SCHEMA, compression="zstd")
+    """A Parquet file of results that appears at `path` complete or not at all (see
+    engine.output.atomic_output); a failure to write it is an OutputError."""
+    with output.atomic_output(path, binary=True) as file:
+        with output.writing(path):
+            parquet = pq.ParquetWriter(file, RESULT_SCHEMA, compression="zstd")
         try:
-            writer = ResultWriter(parquet)
+            writer = ResultWriter(parquet, path)
             yield writer
             writer.flush()
         finally:
-            parquet.close()  # on failure too, so no footer is written later into a closed file
+            with output.writing(path):
+                parquet.close()  # on failure too, so no footer is written later into a closed file

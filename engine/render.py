@@ -13,25 +13,28 @@ FORMATS = ("table", "json", "jsonl")
 def format_record(record: dict, fmt: str) -> str:
     """One record in `fmt`: "jsonl" (one line), "json" (indented) or "table"; no final newline.
 
-    The text always encodes as UTF-8: JSON may carry a lone surrogate ("\\ud800") into an
-    echoed id, and such a record is written with ASCII escapes instead of ending the batch.
+    The text always encodes as UTF-8 (see `encodable`).
     """
-    text = _format(record, fmt, ascii_only=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = _format(record, fmt, ascii_only=True)
-    return text
-
-
-def _format(record: dict, fmt: str, ascii_only: bool) -> str:
     if fmt == "jsonl":
-        return json.dumps(record, ensure_ascii=ascii_only)
+        return encodable(json.dumps(record, ensure_ascii=False))
     if fmt == "json":
-        return json.dumps(record, indent=2, ensure_ascii=ascii_only)
-    text = render_table(record)
-    return text.encode("ascii", "backslashreplace").decode("ascii") if ascii_only else text
+        return encodable(json.dumps(record, indent=2, ensure_ascii=False))
+    return encodable(render_table(record))
+
+
+def encodable(text: str) -> str:
+    """`text` as UTF-8 can carry it: JSON input may bring a lone surrogate ("\\ud800") into an
+    echoed id, and such a character is written as that escape instead of ending the output.
+
+    In JSON text the escape is JSON's own, so the value read back is the same.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def render_table(record: dict) -> str:

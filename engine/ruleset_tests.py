@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import json
 import re
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from dsl.loader import RulesetFamily
 from engine.api import Coder
 from engine.coverage import Coverage
 from engine.encounter import EncounterError
+from engine.jsonin import DecodeError, decode_record
 from engine.registry import Registry
 
 TESTS_DIR = "tests"
@@ -159,9 +159,9 @@ class _Problem(Exception):
 
 def _json_case(text: str, file: str) -> Case:
     try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise _Problem(getattr(error, "lineno", 1), f"not valid JSON: {error}") from None
+        data = decode_record(text)
+    except DecodeError as error:
+        raise _Problem(error.line, str(error)) from None
     if not isinstance(data, dict) or not isinstance(data.get("encounter"), dict):
         raise _Problem(1, 'expected an object with "encounter" and "expect"')
     expect = data.get("expect")

@@ -100,6 +100,19 @@ def test_json_output_for_ci(capsys, monkeypatch):
             "uses": ["service/long"], "payer": None} in report["rulesets"][0]["thresholds"]
 
 
+@pytest.mark.parametrize("folder,plain,strict", [
+    ("tests/golden/check/warnings", 0, 1),  # warnings (and notes)
+    ("rulesets/2026", 0, 0),  # notes only: never a failure
+    ("tests/golden/check/broken", 1, 1),
+])
+def test_strict_fails_on_warnings_for_ci(folder, plain, strict, capsys, monkeypatch):
+    assert run_check([folder], capsys, monkeypatch)[0] == plain
+    status, out = run_check([folder, "--strict"], capsys, monkeypatch)
+    assert status == strict
+    assert out == run_check([folder], capsys, monkeypatch)[1]  # the report is the same
+    assert run_check([folder, "--strict", "--format", "json"], capsys, monkeypatch)[0] == strict
+
+
 def test_errors_exit_1_in_json_too(capsys, monkeypatch):
     status, out = run_check(["tests/golden/check/broken", "--format", "json"], capsys, monkeypatch)
     report = json.loads(out)

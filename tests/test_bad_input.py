@@ -42,6 +42,17 @@ def changed(path: str, value=None, *, delete: bool = False) -> bytes:
     return json.dumps(data).encode()
 
 
+def raw(path: str, text: bytes) -> bytes:
+    """VALID as a JSON line with the value at `path` written as `text`, which json.dumps would not write."""
+    return changed(path, "RAW").replace(b'"RAW"', text)
+
+
+def twice(path: str, first, second) -> bytes:
+    """VALID as a JSON line whose object holding `path` gives its key twice: `first`, then `second`."""
+    key = path.rpartition(".")[2].encode()
+    return raw(path, json.dumps(first).encode() + b', "' + key + b'": ' + json.dumps(second).encode())
+
+
 REQUIRED = ["id", "date", "claim", "administrations"] + [
     f"administrations[1].{field}" for field in ("id", "drug", "category", "route", "method", "start")
 ] + ["em[0].code"]
@@ -92,7 +103,23 @@ BROKEN: list[tuple[str, bytes, str]] = [
      "administrations[0].drug"),
     ("a field nested 100,000 deep", changed("administrations[0].drug", "DEEP").replace(
         b'"DEEP"', b"[" * 100_000 + b"]" * 100_000), ""),
-    ("a number too long to read", changed("id", "ID").replace(b'"ID"', b"9" * 5000), ""),
+    ("a number too long to read", raw("id", b"9" * 5000), "id"),
+    ("hormonal of 5,000 digits", raw("administrations[0].hormonal", b"1" * 5000), "administrations[0].hormonal"),
+    ("pos of 5,000 digits", raw("pos", b"-" + b"1" * 5000), "pos"),
+    ("hormonal beyond a float", raw("administrations[0].hormonal", b"1e999999"), "administrations[0].hormonal"),
+    ("separately_identifiable as -0", raw("em[0].separately_identifiable", b"-0"), "em[0].separately_identifiable"),
+    ("hormonal as NaN", raw("administrations[0].hormonal", b"NaN"), "administrations[0].hormonal"),
+    ("Infinity in a free-text field", raw("administrations[1].dose", b"-Infinity"), "administrations[1].dose"),
+    ("Infinity in an unknown field", raw("administrations[1].note", b"Infinity"), "administrations[1].note"),
+    ("claim given twice", twice("claim", "facility", "professional"), "claim"),
+    ("id given twice", twice("id", "enc-1", "enc-2"), "id"),
+    ("stop given twice", twice("administrations[1].stop", "2026-03-14T11:20", "2026-03-14T12:20"),
+     "administrations[1].stop"),
+    ("an E/M key given twice", twice("em[0].separately_identifiable", True, False), "em[0].separately_identifiable"),
+    ("a key twice in an unknown field", raw("administrations[0].extra", b'[{"a": 1}, {"a": 1, "a": 1}]'),
+     "administrations[0].extra[1].a"),
+    ("a key twice after NaN", raw("administrations[0].extra", b'[NaN, {"a": 1, "a": 1}]'),
+     "administrations[0].extra[0]"),
 ]
 
 HUGE = "a 50 MB line"
@@ -150,6 +177,14 @@ def test_messages_say_what_was_expected(coded):
     assert errors["nested 100,000 deep"] == "the record is nested too deeply"
     assert errors["a JSON array"].startswith("expected an object; got [")
     assert errors["a date outside every ruleset"].startswith("no ruleset is effective on 1999-03-14")
+    assert errors["a number too long to read"] == "expected a string; got a number of 5,000 digits"
+    assert errors["hormonal of 5,000 digits"] == "expected true or false; got a number of 5,000 digits"
+    assert errors["hormonal beyond a float"] == "expected true or false; got the number 1e999999 (too large to hold)"
+    assert errors["separately_identifiable as -0"] == "expected true or false; got 0"
+    assert errors["hormonal as NaN"] == "not valid JSON: NaN is not a JSON value"
+    assert errors["Infinity in an unknown field"] == "not valid JSON: Infinity is not a JSON value"
+    assert errors["claim given twice"] == "duplicated key 'claim'"
+    assert errors["stop given twice"] == "duplicated key 'stop'"
 
 
 def test_a_50_mb_line_is_rejected_unread(coded):

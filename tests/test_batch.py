@@ -12,13 +12,15 @@ import os
 import random
 import re
 import signal
+import socket
+import subprocess
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from engine import batch
+from engine import batch, output
 from engine.cli import main
 from tests.conftest import RULESET_2026
 
@@ -236,22 +238,51 @@ def test_an_internal_error_stays_in_its_record(compiled_coder, monkeypatch):
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("previous run\n")
-    with pytest.raises(RuntimeError), batch.atomic_output(target) as out:
+    with pytest.raises(RuntimeError), output.atomic_output(target) as out:
         out.write("half a batch\n")
         raise RuntimeError("stopped mid-way")
     assert target.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
-    with batch.atomic_output(target) as out:
+    with output.atomic_output(target) as out:
         out.write("complete\n")
         assert target.read_text() == "previous run\n"
     assert target.read_text() == "complete\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
 
 
+def _ended_pid() -> int:
+    """The number of a process that has ended (the system hands numbers out again only much later)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_temporary_files_name_host_and_process_and_stale_ones_are_removed(tmp_path):
+    host = socket.gethostname()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        stale = f".out.jsonl.infuse-{host}-{_ended_pid()}-k2j4_x9q.part"
+        kept = [f".out.jsonl.infuse-{host}-{sleeper.pid}-a1b2c3d4.part",  # a concurrent run, still alive
+                f".out.jsonl.infuse-{host}-{os.getpid()}-zz9y8x7w.part",  # this process
+                f".out.jsonl.infuse-{host}x-{_ended_pid()}-a1b2c3d4.part",  # another machine sharing the folder
+                f".other.jsonl.infuse-{host}-{_ended_pid()}-a1b2c3d4.part",  # another target
+                ".out.jsonl.0xq5v7nl.part"]  # an older version's: whose, no one can tell
+        for name in [stale, *kept]:
+            (tmp_path / name).write_text("half a batch\n")
+        with output.atomic_output(tmp_path / "out.jsonl") as out:
+            out.write("complete\n")
+            (ours,) = set(os.listdir(tmp_path)) - set(kept)
+            assert re.fullmatch(rf"\.out\.jsonl\.infuse-{re.escape(host)}-{os.getpid()}-[a-z0-9_]+\.part", ours)
+        assert sorted(os.listdir(tmp_path)) == sorted([*kept, "out.jsonl"])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_a_new_output_file_gets_the_usual_permissions(tmp_path):
     mask = os.umask(0o022)
     try:
-        with batch.atomic_output(tmp_path / "new.jsonl") as out:
+        with output.atomic_output(tmp_path / "new.jsonl") as out:
             out.write("x\n")
     finally:
         os.umask(mask)
@@ -270,7 +301,7 @@ def test_a_batch_stopped_by_sigterm_leaves_no_output(many, tmp_path, monkeypatch
         return chunk_coder(chunk)
 
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(SystemExit) as stopped, batch.terminate_as_exit(), batch.atomic_output(target) as out:
+    with pytest.raises(SystemExit) as stopped, batch.terminate_as_exit(), output.atomic_output(target) as out:
         with open(many, "rb") as stream:
             batch.code_chunks(batch.read_chunks(stream, False), out, code_then_terminate, batch.CoderSpec(None), jobs=1)
     assert stopped.value.code == 128 + signal.SIGTERM

@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import resource
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from engine import batch
 from engine.cli import main
 from tests.conftest import CASES, RULESET_2026
 from tests.golden import load_cases
+from tests.test_batch import typical_encounters, write_jsonl
 
 INFUSE = Path(sys.executable).with_name("infuse")
 ENCOUNTERS = [case["encounter"] for _, case in load_cases(CASES)]
@@ -209,3 +216,169 @@ def test_the_installed_script_reports_bad_arguments_without_a_traceback(tmp_path
     assert done.stderr == b"infuse: cannot read missing.json: No such file or directory\n"
     version = subprocess.run([INFUSE, "--version"], capture_output=True, timeout=60)
     assert (version.returncode, version.stdout) == (0, b"infuse 1.0.0\n")
+
+
+# ----- what a real process meets: full disks, size limits, closed pipes and descriptors -----
+
+BUFFERING = pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+"""Standard output as Python sets it up by default, and with PYTHONUNBUFFERED=1 (common in containers)."""
+
+
+def infuse(*args, unbuffered=False, size_limit=None, closed=(), **streams) -> subprocess.CompletedProcess:
+    """The installed script run in its own process. `size_limit`: the most bytes it may write to
+    a file (RLIMIT_FSIZE, with SIGXFSZ ignored as a shell's `ulimit -f` user would see it fail);
+    `closed`: descriptors closed before it starts (0 for `<&-`, 1 for `>&-`)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+
+    def prepare():
+        if size_limit is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size_limit, size_limit))
+        for descriptor in closed:
+            os.close(descriptor)
+
+    streams.setdefault("stdout", subprocess.PIPE)
+    streams.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([INFUSE, *map(str, args)], env=env, preexec_fn=prepare, timeout=120, **streams)
+
+
+@pytest.fixture(scope="module")
+def three_chunks(tmp_path_factory):
+    """Enough encounters for three chunks, so that --jobs 2 codes them in worker processes."""
+    path = tmp_path_factory.mktemp("chunks") / "year.jsonl"
+    write_jsonl(path, typical_encounters(2 * batch.CHUNK_LINES + 10))
+    return path
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_on_standard_output_is_exit_3(jobs, unbuffered, three_chunks):
+    with open("/dev/full", "wb") as full:
+        done = infuse("code", three_chunks, "--jobs", jobs, stdout=full, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: No space left on device\n")
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("argv", [["explain", CASES / "04-infusion-with-premedication-pushes.json"],
+                                  ["check", RULESET_2026], ["code", CASES / "01-ed-furosemide-push-facility.json"]],
+                         ids=["explain", "check", "code"])
+def test_a_small_output_that_cannot_be_written_is_exit_3_too(argv, unbuffered):
+    """A buffered output this small fails only when flushed at the end: it must fail there too."""
+    with open("/dev/full", "wb") as full:
+        done = infuse(*argv, stdout=full, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: No space left on device\n")
+
+
+@needs_script
+@BUFFERING
+def test_a_file_size_limit_on_standard_output_is_exit_3(unbuffered, batch_file, tmp_path):
+    """Unbuffered, Python drops the rest of a write the limit cuts short without an error."""
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        done = infuse("code", batch_file, stdout=out, size_limit=4096, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: File too large\n")
+    assert (tmp_path / "out.jsonl").stat().st_size == 4096
+
+
+@needs_script
+@BUFFERING
+def test_a_file_size_limit_on_an_output_file_keeps_the_old_file_and_is_exit_3(unbuffered, batch_file, tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous run\n")
+    done = infuse("code", batch_file, "-o", target, size_limit=4096, unbuffered=unbuffered)
+    assert (done.returncode, done.stdout) == (3, b"")
+    assert done.stderr == f"infuse: cannot write {target}: File too large\n".encode()
+    assert target.read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.jsonl", "out.jsonl"]
+
+
+@needs_script
+@BUFFERING
+@pytest.mark.parametrize("argv", [["code", "BATCH", "--jobs", "1"], ["code", "BATCH", "--jobs", "2"],
+                                  ["explain", CASES / "04-infusion-with-premedication-pushes.json"]],
+                         ids=["code", "code with jobs", "explain"])
+def test_a_reader_that_stops_reading_is_no_failure(argv, unbuffered, three_chunks):
+    """Like `infuse code year.jsonl | head -1`: exit 0, and no traceback when Python exits."""
+    process = subprocess.Popen([INFUSE, *(three_chunks if a == "BATCH" else a for a in argv)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1" if unbuffered else ""))
+    process.stdout.close()  # before the first write: the reader has gone
+    err = process.stderr.read()
+    assert (process.wait(timeout=120), err) == (0, b"")
+
+
+@needs_script
+@pytest.mark.parametrize("command", ["code", "explain"])
+def test_a_closed_standard_input_is_unusable(command):
+    done = infuse(command, "-", closed=[0])
+    assert (done.returncode, done.stdout, done.stderr) == (2, b"", b"infuse: cannot read standard input: it is closed\n")
+    with open(os.devnull, "wb") as write_only:  # `infuse code - 0>/dev/null`
+        done = infuse(command, "-", stdin=write_only)
+    assert (done.returncode, done.stderr) == (2, b"infuse: cannot read standard input: Bad file descriptor\n")
+
+
+@needs_script
+@pytest.mark.parametrize("argv", [["code", CASES / "01-ed-furosemide-push-facility.json"],
+                                  ["explain", CASES / "01-ed-furosemide-push-facility.json"]], ids=["code", "explain"])
+def test_a_closed_standard_output_is_exit_3(argv):
+    done = infuse(*argv, closed=[1], stdout=None)
+    assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: standard output is closed\n")
+
+
+@needs_script
+def test_the_file_a_killed_run_leaves_is_removed_by_the_next_run(three_chunks, batch_file, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "out.jsonl"
+    run = subprocess.Popen([INFUSE, "code", three_chunks, "--jobs", "1", "-o", target], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not os.listdir(folder) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.send_signal(signal.SIGKILL)
+    assert run.wait() == -signal.SIGKILL
+    (left,) = os.listdir(folder)
+    assert left.startswith(f".out.jsonl.infuse-{socket.gethostname()}-{run.pid}-")
+    done = infuse("code", batch_file, "-o", target)
+    assert done.returncode == 1, done.stderr
+    assert os.listdir(folder) == ["out.jsonl"]
+
+
+@pytest.mark.parametrize("target,message", [
+    ("folder", "it is a folder; -o names the file to write"),
+    ("missing/out.jsonl", "there is no folder {tmp_path}/missing"),
+    ("fifo", "not a regular file (leave out -o to write to standard output)"),
+    ("null", "not a regular file (leave out -o to write to standard output)"),  # renamed over, /dev/null would go
+])
+def test_an_unusable_output_target_is_refused_before_coding(target, message, batch_file, tmp_path, capsys,
+                                                             monkeypatch):
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "null").symlink_to(os.devnull)  # not /dev/null itself: a regression would replace the link only
+    target = str(tmp_path / target)
+    coded = []
+    monkeypatch.setattr(batch, "code_chunks", lambda *args, **kwargs: coded.append(args))
+    status, out, err = run_cli(["code", batch_file, "-o", target], capsys)
+    assert (status, out, coded) == (2, "", [])
+    assert err == f"infuse: cannot write {target}: {message.format(tmp_path=tmp_path)}\n"
+    assert not list(tmp_path.rglob("*.part"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_an_output_in_a_read_only_folder_is_refused_before_coding(batch_file, tmp_path, capsys):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    status, out, err = run_cli(["code", batch_file, "-o", folder / "out.jsonl"], capsys)
+    assert (status, out) == (2, "")
+    assert err == f"infuse: cannot write {folder / 'out.jsonl'}: Permission denied\n"
+
+
+def test_extensions_are_told_apart_in_any_case(batch_file, tmp_path, capsys, compiled_coder):
+    (tmp_path / "ED.JSON").write_text(json.dumps(PUSH, indent=2))
+    status, out, err = run_cli(["code", tmp_path / "ED.JSON"], capsys)
+    assert (status, err) == (0, "")
+    assert json.loads(out) == compiled_coder.code(PUSH).as_dict() and out.startswith('{\n  "encounter"')
+    shutil.copy(batch_file, tmp_path / "DAY.Jsonl")
+    assert run_cli(["code", tmp_path / "DAY.Jsonl"], capsys) == run_cli(["code", batch_file], capsys)

@@ -255,7 +255,33 @@ def test_cli_rejects_what_is_not_json(capsys, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("{not json")
     assert main(["explain", str(path)]) == 1
-    assert "not a JSON encounter" in capsys.readouterr().err
+    assert "encounter rejected at (record): not valid JSON: Expecting property name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["encounter", "case file"])
+def test_cli_rejects_a_duplicated_key_naming_it(wrapped, capsys, tmp_path):
+    data = encounter("04-infusion-with-premedication-pushes")
+    data["administrations"][1]["route"] = "DUPLICATE"
+    text = json.dumps({"encounter": data} if wrapped else data).replace('"DUPLICATE"', '"iv", "route": "im"')
+    path = tmp_path / "twice.json"
+    path.write_text(text)
+    assert main(["explain", str(path)]) == 1
+    where = "encounter.administrations[1].route" if wrapped else "administrations[1].route"
+    assert capsys.readouterr() == ("", f"infuse: encounter rejected at {where}: duplicated key 'route'\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_writes_a_lone_surrogate_in_an_id_escaped(fmt, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps(dict(encounter("11-infusion-15-min-is-push"), id="gc-\ud800")))
+    assert main(["explain", str(path), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    if fmt == "json":
+        assert json.loads(out)["encounter"] == "gc-\ud800"
+    else:
+        assert out.startswith("Encounter gc-\\ud800 on ")
 
 
 def test_cli_unusable_ruleset_or_file(capsys, tmp_path):

@@ -17,6 +17,7 @@ from engine import batch, parquet_io  # noqa: E402  (after the skip: parquet_io 
 from engine.cli import main  # noqa: E402
 from tests.conftest import CASES  # noqa: E402
 from tests.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
+from tests.test_cli import infuse, needs_script  # noqa: E402
 
 
 def run_cli(argv, capsys):
@@ -93,6 +94,26 @@ def test_parquet_to_parquet_equals_jsonl_to_jsonl(golden, tmp_path, capsys):
     _, direct, _ = run_cli(["code", tmp_path / "cases.jsonl"], capsys)
     run_cli(["code", tmp_path / "cases.parquet", "-o", tmp_path / "out.parquet"], capsys)
     assert read_records(tmp_path / "out.parquet") == jsonl(direct)
+
+
+def test_upper_case_extensions_are_parquet_too(golden, tmp_path, capsys):
+    write_jsonl(tmp_path / "cases.jsonl", golden)
+    write_parquet(tmp_path / "CASES.PARQUET", golden)
+    _, direct, _ = run_cli(["code", tmp_path / "cases.jsonl"], capsys)
+    assert run_cli(["code", tmp_path / "CASES.PARQUET", "-o", tmp_path / "OUT.Parquet"], capsys)[1] == ""
+    assert read_records(tmp_path / "OUT.Parquet") == jsonl(direct)
+
+
+@needs_script
+def test_a_file_size_limit_keeps_the_old_file_and_is_exit_3(tmp_path):
+    write_jsonl(tmp_path / "in.jsonl", typical_encounters(3000))
+    target = tmp_path / "out.parquet"
+    target.write_text("previous run")
+    done = infuse("code", tmp_path / "in.jsonl", "-o", target, size_limit=16384)
+    assert (done.returncode, done.stdout) == (3, b"")
+    assert done.stderr == f"infuse: cannot write {target}: File too large\n".encode()
+    assert target.read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.parquet"]
 
 
 def _good(ident: str) -> dict:

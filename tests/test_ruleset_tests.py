@@ -10,7 +10,7 @@ from engine.cli import main
 from engine.coverage import Boundary, Coverage
 from engine.ruleset_tests import compare_lines, load_cases, parse_case_text, run_cases
 from engine.schema import SCHEMA
-from tests.conftest import RULESET_2026
+from tests.conftest import CASES, RULESET_2026
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +160,30 @@ def test_json_and_text_cases_run_and_failures_show_a_diff(ruleset_copy, capsys):
     assert [c["passed"] for c in report["cases"]] == [False, True, False]
     assert report["cases"][0]["lines"] == [{"code": "96365", "modifiers": [], "expected": 1, "coded": 0},
                                            {"code": "96374", "modifiers": [], "expected": 0, "coded": 1}]
+
+
+def test_a_json_case_giving_a_key_twice_is_a_problem_naming_it(ruleset_copy, capsys):
+    """Read as json.loads reads it, the facility case would be coded as a professional claim."""
+    case = (CASES / "01-ed-furosemide-push-facility.json").read_text()
+    assert case.count('"claim": "facility"') == 1
+    (ruleset_copy / "tests" / "twice.json").write_text(
+        case.replace('"claim": "facility"', '"claim": "facility", "claim": "professional"'))
+    (ruleset_copy / "tests" / "broken.json").write_text('{"title": "t",\n "encounter": {,}}')
+    assert main(["test", str(ruleset_copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"ERROR {ruleset_copy / 'tests' / 'twice.json'}:1: encounter.claim: duplicated key 'claim'\n" in out
+    assert f"ERROR {ruleset_copy / 'tests' / 'broken.json'}:2: not valid JSON: Expecting property name" in out
+    assert "0 cases: 0 passed, 0 failed, 2 case files or cases unreadable" in out
+
+
+def test_a_lone_surrogate_in_a_case_title_is_written_escaped(ruleset_copy, capsys):
+    case = json.loads((CASES / "01-ed-furosemide-push-facility.json").read_text())
+    case["title"] = "push \ud800"
+    case["expect"]["lines"] = []  # so that it fails, and its title is shown
+    (ruleset_copy / "tests" / "surrogate.json").write_text(json.dumps(case))
+    assert main(["test", str(ruleset_copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {ruleset_copy / 'tests' / 'surrogate.json'}:1  push \\ud800  (base)" in out
 
 
 def test_a_rejected_encounter_names_the_field_and_the_row(ruleset_copy, capsys):

@@ -4,7 +4,8 @@ Errors are what the checker rejects (the ruleset does not load). When a folder l
 analyses of dsl.analysis add warnings and notes: unreachable rows, gaps, unused names,
 add-on codes without a producible primary, and the threshold report. Everything is
 printed sorted by position; `--format json` gives the same as one JSON object for CI.
-Exit status 1 when there is an error, 0 otherwise (warnings do not fail).
+Exit status 1 when there is an error, 0 otherwise; with `--strict` warnings count as errors,
+so that CI can keep a ruleset free of them (notes never fail).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from dsl.analysis import analyse_family, read_statements
 from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
 from dsl.loader import BASE_FILE, load_family, ruleset_folders
+from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.schema import ALWAYS_PRESENT, SCHEMA
 
@@ -22,6 +24,7 @@ def register(subparsers):
         "check", help="check and analyse a ruleset folder: errors, unreachable rows, gaps, unused names, thresholds")
     parser.add_argument("path", help="a ruleset folder, or a folder of year folders")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too, as CI may want")
     parser.set_defaults(run=run)
 
 
@@ -40,10 +43,11 @@ def run(args) -> int:
         print(json.dumps({"rulesets": [report["summary"] for report in reports],
                           "diagnostics": [d.as_dict() for d in diagnostics],
                           "errors": counts["error"], "warnings": counts["warning"], "notes": counts["info"]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False), file=output.stdout())
     else:
-        print(render_text(reports, diagnostics, texts, counts))
-    return EXIT_REJECTED if counts["error"] else EXIT_OK
+        print(render_text(reports, diagnostics, texts, counts), file=output.stdout())
+    failing = counts["error"] + (counts["warning"] if args.strict else 0)
+    return EXIT_REJECTED if failing else EXIT_OK
 
 
 def check_folder(folder: Path) -> dict:

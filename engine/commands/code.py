@@ -1,8 +1,9 @@
 """`infuse code PATH|-`: code encounters; one output record per input record, in order.
 
-This module reads the arguments and picks the defaults; engine.batch does the streaming,
-the worker processes and the atomic output, engine.parquet_io the reading and writing of
-.parquet files (only imported for them: pyarrow is the optional extra infuse[parquet]).
+This module reads the arguments and picks the defaults; engine.batch does the streaming and
+the worker processes, engine.output the atomic output file and the checks on writing,
+engine.parquet_io the reading and writing of .parquet files (only imported for them: pyarrow
+is the optional extra infuse[parquet]). File extensions are told apart in any case.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import os
 import sys
 
 from dsl.loader import UnknownPayer
-from engine import batch
+from engine import batch, output
 from engine.api import ENGINES, Coder
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.render import FORMATS
@@ -66,8 +67,9 @@ def _parquet_io():
 
 
 def run(args) -> int:
-    parquet_in = args.path.endswith(".parquet")
-    parquet_out = args.output is not None and args.output.endswith(".parquet")
+    terminal = args.output is None and output.stdout().stream.isatty()
+    parquet_in = batch.extension(args.path) == ".parquet"
+    parquet_out = args.output is not None and batch.extension(args.output) == ".parquet"
     try:
         if parquet_out and args.format:
             raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
@@ -81,8 +83,7 @@ def run(args) -> int:
         source = parquet.open_source(args.path) if parquet_in else batch.open_source(args.path)
     except batch.InputError as error:
         return fail(str(error))
-    terminal = args.output is None and sys.stdout.isatty()
-    single = args.path.endswith(".json")
+    single = batch.extension(args.path) == ".json"
     fmt = "parquet" if parquet_out else args.format or ("table" if terminal else "json" if single else "jsonl")
     ruleset = None if args.ruleset is None else os.path.abspath(args.ruleset)
     spec = batch.CoderSpec(ruleset, args.engine, args.payer)
@@ -95,10 +96,11 @@ def run(args) -> int:
             stack.enter_context(batch.terminate_as_exit())
             try:
                 if args.output is None:
-                    out = sys.stdout
+                    out = output.stdout()
+                elif parquet_out:
+                    out = stack.enter_context(parquet.atomic_output(args.output))
                 else:
-                    out = stack.enter_context(parquet.atomic_output(args.output) if parquet_out
-                                              else batch.atomic_output(args.output))
+                    out = output.Checked(stack.enter_context(output.atomic_output(args.output)), args.output)
             except OSError as error:
                 return fail(f"cannot write {args.output}: {error.strerror}")
             tally = batch.code_chunks(source.chunks, out, batch.ChunkCoder(coder, fmt), spec,

@@ -6,7 +6,8 @@ import sys
 from dsl.diagnostics import RulesetError, render_all
 from engine.registry import OverlappingRulesets, Registry
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, EXIT_OUTPUT = 0, 1, 2, 3
+"""See engine.cli: EXIT_OUTPUT is a failure to write the output (engine.output.OutputError)."""
 
 
 class Unusable(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from dsl.diagnostics import RulesetError, render_all
+from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.diff import Diff, compare, load_side
 
@@ -37,7 +38,8 @@ def run(args) -> int:
     except (ValueError, FileNotFoundError, NotADirectoryError) as error:
         return fail(str(error))
     result = compare(old, new)
-    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.format == "json" else render_text(result))
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.format == "json" else render_text(result),
+          file=output.stdout())
     return EXIT_REJECTED if result.differs else EXIT_OK
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import sys
 
+from engine import output
+from engine.batch import InputError, open_input, reading
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.encounter import EncounterError
 from engine.explain import explain, render_text
+from engine.jsonin import decode_record
 from engine.tables_export import SourceChanged
 
 
@@ -28,17 +31,14 @@ def run(args) -> int:
     except Unusable as error:
         return fail(str(error))
     try:
-        raw = sys.stdin.buffer.read() if args.encounter == "-" else open(args.encounter, "rb").read()
-    except OSError as error:
-        return fail(f"cannot read {args.encounter}: {error.strerror}")
+        with reading(args.encounter), open_input(args.encounter) as stream:
+            raw = stream.read()
+    except InputError as error:
+        return fail(str(error))
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        print(f"infuse: {args.encounter} is not a JSON encounter: {error}", file=sys.stderr)
-        return EXIT_REJECTED
-    if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
-        data = data["encounter"]
-    try:
+        data = decode_record(raw)
+        if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
+            data = data["encounter"]
         story = explain(registry, data, args.payer)
     except EncounterError as error:
         print(f"infuse: encounter rejected at {error.path or '(record)'}: {error.message}", file=sys.stderr)
@@ -46,7 +46,8 @@ def run(args) -> int:
     except SourceChanged as error:
         return fail(str(error))
     if args.format == "json":
-        sys.stdout.write(json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(story.as_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
-        sys.stdout.write(render_text(story))
+        text = render_text(story)
+    output.stdout().write(text)
     return EXIT_OK

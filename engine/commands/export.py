@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 from dsl.checked import CheckedRuleset, CheckedTable, FieldType, Predicate
+from engine import output
 from engine.commands.common import EXIT_OK, Unusable, fail, load_registry
 
 ROW_FIELD = "_row"
@@ -48,7 +49,7 @@ def run(args) -> int:
     except OSError as error:
         return fail(f"cannot write {error.filename or args.output}: {error.strerror}")
     for path, count in written:  # reported once every file is written, so a closed pipe loses no file
-        print(f"{path}: {count} row{'' if count == 1 else 's'}")
+        print(f"{path}: {count} row{'' if count == 1 else 's'}", file=output.stdout())
     return EXIT_OK
 
 

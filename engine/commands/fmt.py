@@ -13,6 +13,7 @@ from pathlib import Path
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import RulesetError, render_all
 from dsl.formatter import format_text
+from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, fail
 
 
@@ -55,7 +56,7 @@ def run(args) -> int:
             if not args.check:
                 path.write_text(formatted, encoding="utf-8", newline="")
     for path in changed:
-        print(f"{'would reformat' if args.check else 'reformatted'} {path}")
+        print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=output.stdout())
     if unusable:
         return EXIT_UNUSABLE
     return EXIT_REJECTED if args.check and changed else EXIT_OK

@@ -1,8 +1,7 @@
 """`infuse table PATH`: the decision tables of a ruleset as a reviewer reads them (markdown, CSV, HTML)."""
 from __future__ import annotations
 
-import sys
-
+from engine import output
 from engine.commands.common import EXIT_OK, Unusable, fail, load_registry
 from engine.tables_export import FORMATS, SourceChanged, render, written_tables
 
@@ -32,7 +31,7 @@ def run(args) -> int:
     except SourceChanged as error:
         return fail(str(error))
     if args.output is None:
-        sys.stdout.write(text)
+        output.stdout().write(text)
         return EXIT_OK
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:

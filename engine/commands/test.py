@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from dsl.durations import duration_text
+from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.coverage import CATEGORIES, Boundary, Coverage
 from engine.ruleset_tests import TESTS_DIR, CaseFileError, Outcome, load_cases, run_cases
@@ -42,9 +43,10 @@ def run(args) -> int:
     outcomes = run_cases(family, cases, coverage)
     below = args.min_coverage is not None and coverage.percent("rows") < args.min_coverage
     if args.format == "json":
-        print(json.dumps(_as_dict(outcomes, problems, coverage, args.min_coverage, below), indent=2))
+        print(json.dumps(_as_dict(outcomes, problems, coverage, args.min_coverage, below), indent=2),
+              file=output.stdout())
     else:
-        print(_text(outcomes, problems, coverage, args.min_coverage, below))
+        print(_text(outcomes, problems, coverage, args.min_coverage, below), file=output.stdout())
     failed = any(not o.passed for o in outcomes)
     return EXIT_REJECTED if failed or problems or below else EXIT_OK
 
