@@ -95,13 +95,10 @@ def table_subject(name: str, count: int = 1000, wide: bool = False) -> Subject:
     hand = {"service": handwritten.service, "coding": handwritten.coding}[name]
     hand_args = [tuple(values[c] for c in base_table(name).inputs) for values in inputs]
     hand_expected = [_handwritten_outputs(name, reference.decide(values)) for values in inputs]
-    compiled = CompiledTable(table)
-    compiled_decide, compiled_args = compiled.decide, compiled.decide_args
-    args = [tuple(values[c] for c in table.inputs) for values in inputs]
+    compiled_decide = CompiledTable(table).decide
     reference_decide = reference.decide
     candidates = {
         "infuse compiled": lambda: [compiled_decide(values) for values in inputs],
-        "infuse compiled, args": lambda: [compiled_args(*values) for values in args],
         "infuse reference": lambda: [reference_decide(values) for values in inputs],
         "handwritten": lambda: [hand(*args) for args in hand_args],
     }

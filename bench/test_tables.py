@@ -10,7 +10,7 @@ import pytest
 
 from bench import subjects
 
-CANDIDATES = ("infuse compiled", "infuse compiled, args", "handwritten", "infuse reference")
+CANDIDATES = ("infuse compiled", "handwritten", "infuse reference")
 TABLES = ("service", "coding", "wide coding")
 
 

@@ -14,15 +14,22 @@ its leaves bound to each table's own rows.
 The source is generated only from these masks: bounds are numbers rendered by `repr`,
 value sets are literals only when every member is a plain str, int or bool, and
 everything else (row tuples, other values) is passed in by name, so no ruleset text can
-become code. It is registered in `linecache` under `<infuse table NAME>` so tracebacks
-and profiles show where a decision was made. A table whose tree would be unreasonably
-large keeps the index-and-memo decider the tree is built from.
+become code. The one exception is a comment: each `return` line ends with the ids of the
+rows it decides (`return _c3  # rows: push.initial`), written only if they have the form
+the grammar gives row ids and escaped by `ascii` otherwise, so that no id can end its
+comment. The source is registered in `linecache` under `<infuse table NAME HASH>` so
+tracebacks and profiles show where a decision was made, and `rows_at(filename, line)`
+tells a tool which rows a line decides. A table whose tree would be unreasonably large
+keeps the index-and-memo decider the tree is built from.
 """
 from __future__ import annotations
 
 import bisect
+import collections
 import hashlib
 import linecache
+import re
+import threading
 
 import attrs
 
@@ -35,6 +42,11 @@ _MAX_TREE_LINES = 20_000
 # The tokenizer allows 100 indentation levels; a deeper tree keeps the masks decider.
 _MAX_DEPTH = 80
 _LITERAL_TYPES = (str, int, bool)
+# A row id as the grammar's NAME token has it: safe to write bare in a comment.
+_ROW_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*")
+# Ids named in one comment; the rest are counted (a collect table of 5,000 rows would
+# otherwise write thousands on every line), and rows_at has them all.
+_MAX_COMMENT_IDS = 8
 
 
 class _DiscreteIndex:
@@ -95,36 +107,38 @@ class _TooLarge(Exception):
 
 
 class _TreeWriter:
-    """Writes the decision tree of one table as Python source, in two forms of one tree:
+    """Writes the decision tree of one table as the Python source of `decide(values)`.
 
-    `decide_args(x0, x1, ...)` takes the input values in column order; `decide(values)`
-    reads the columns it tests from a mapping by subscript, the fastest look-up, and
-    hands a mapping that lacks one of them to `decide_args` with `.get` (missing: None).
+    `decide` reads the columns it tests from the mapping by subscript, the fastest look-up;
+    a mapping that lacks one of them raises KeyError, and `decide` starts again on a
+    `_MissingAsNone` copy, which reads a column it lacks as None (missing), as the reference
+    does with `.get`. `rows_by_line` maps each `return` line to the ids of the rows it decides.
     """
+
+    _HEADER = ("def decide(values):", "    try:")
 
     def __init__(self, table: CheckedTable, indexes: list):
         self.table = table
         self.indexes = indexes
         self.full = [index.full() for index in indexes]
         self.first_hit = table.policy in ("first", "unique")
-        self.names: dict = {}  # constant name -> object, the generated functions' globals
-        self.leaves: dict = {}  # row mask -> name of its decision tuple
+        self.names: dict = {}  # constant name -> object, the generated function's globals
+        self.leaves: dict = {}  # row mask -> (name of its decision tuple, ids of its rows)
         self.position = {id(row): i for i, row in enumerate(table.rows)}
-        self.body: list[tuple] = []  # (depth, statement), or (depth, None, column) to read a column
+        self.body: list[tuple] = []  # (depth, statement) inside the `try`
+        self.leaf_ids: dict = {}  # index in body of a `return` -> ids of the rows it decides
 
     def source(self) -> str:
-        untested = tuple(range(len(self.indexes)))
-        self._node((1 << len(self.table.rows)) - 1, untested, 0)
-        lines = [f"def decide_args({', '.join(f'x{i}' for i in untested)}):"]
-        lines.extend("    " * (entry[0] + 1) + entry[1] for entry in self.body if entry[1] is not None)
-        lines.extend(["def decide(values):", "    try:"])
-        for depth, statement, *column in self.body:
-            if statement is None:
-                statement = f"x{column[0]} = values[{self.table.inputs[column[0]]!r}]"
-            lines.append("    " * (depth + 2) + statement)
-        lines.extend(["    except KeyError:",
-                      f"        return decide_args(*map(values.get, {self._constant(self.table.inputs)}))"])
+        self._node((1 << len(self.table.rows)) - 1, tuple(range(len(self.indexes))), 0)
+        lines = [*self._HEADER, *("    " * (depth + 2) + statement for depth, statement in self.body),
+                 "    except KeyError:",
+                 f"        return decide({self._constant(_MissingAsNone)}(values))"]
         return "\n".join(lines) + "\n"
+
+    @property
+    def rows_by_line(self) -> dict:
+        """Line number (from 1) of each `return` in the source -> ids of the rows it decides."""
+        return {len(self._HEADER) + 1 + i: ids for i, ids in self.leaf_ids.items()}
 
     def _emit(self, depth: int, text: str):
         if depth > _MAX_DEPTH or len(self.body) > _MAX_TREE_LINES:
@@ -134,11 +148,13 @@ class _TreeWriter:
     def _node(self, mask: int, untested: tuple, depth: int):
         column = self._split_column(mask, untested)
         if column is None:
-            self._emit(depth, f"return {self._leaf(mask)}")
+            name, ids = self._leaf(mask)
+            self._emit(depth, f"return {name}  # {_rows_comment(ids)}")
+            self.leaf_ids[len(self.body) - 1] = ids
             return
         rest = tuple(c for c in untested if c != column)
         variable = f"x{column}"
-        self.body.append((depth, None, column))
+        self.body.append((depth, f"{variable} = values[{self.table.inputs[column]!r}]"))
         index = self.indexes[column]
         if isinstance(index, _RangeIndex):
             self._range_split(mask, column, variable, rest, depth)
@@ -168,15 +184,17 @@ class _TreeWriter:
             return next((c for c in untested if not low & self.full[c]), None)
         return next((c for c in untested if mask & self.full[c] != mask), None)
 
-    def _leaf(self, mask: int) -> str:
+    def _leaf(self, mask: int) -> tuple[str, tuple]:
         """The name of the decision for the rows left (all of which match), held as row
-        positions so that the generated code serves every table of the same structure."""
-        name = self.leaves.get(mask)
-        if name is None:
+        positions so that the generated code serves every table of the same structure,
+        and the ids of the rows it decides."""
+        leaf = self.leaves.get(mask)
+        if leaf is None:
             rows = [self.table.rows[i] for i in positions(mask & -mask if self.first_hit else mask)]
-            decision = _RowPositions(tuple(self.position[id(row)] for row in apply_policy(self.table, rows)))
-            name = self.leaves[mask] = self._constant(decision)
-        return name
+            decided = apply_policy(self.table, rows)
+            decision = _RowPositions(tuple(self.position[id(row)] for row in decided))
+            leaf = self.leaves[mask] = (self._constant(decision), tuple(row.id for row in decided))
+        return leaf
 
     def _constant(self, value) -> str:
         name = f"_c{len(self.names)}"
@@ -244,9 +262,31 @@ class _TreeWriter:
         self._runs(runs[middle + 1:], rest, depth)
 
 
+class _MissingAsNone(dict):
+    """A copy of a mapping that reads a key it lacks as None, as the reference's `.get` does.
+    `decide` starts again on it when a column is lacking (a tenth of the pipeline's calls
+    to the coding and modifiers tables): one C-level copy, then subscripts as fast as the
+    first try, where building a dict of the columns with `.get` made that path 40% slower."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        return None
+
+
 def _lowest(mask: int) -> int:
     """The index of the first row in `mask` (rows absent sort last)."""
     return (mask & -mask).bit_length() if mask else 1 << 30
+
+
+def _rows_comment(ids: tuple) -> str:
+    """The comment naming a leaf's rows. An id the grammar could not have produced (a table
+    built by hand) is written by `ascii`: one line of printable ASCII, so it ends no comment."""
+    if not ids:
+        return "no row"
+    named = ", ".join(i if isinstance(i, str) and _ROW_ID.fullmatch(i) else ascii(i) for i in ids[:_MAX_COMMENT_IDS])
+    more = len(ids) - _MAX_COMMENT_IDS
+    return f"rows: {named}" + (f" and {more} more" if more > 0 else "")
 
 
 def _number(value) -> str:
@@ -262,34 +302,76 @@ class _RowPositions:
     positions: tuple[int, ...]
 
 
-# Structure of a table -> (code, source, constants), or None if too large. Shared by every
-# thread: an entry is stored once complete, in one store, and read with one `get`, so a
-# reader finds all of it or nothing. CPython keeps each dict operation whole, with the GIL
-# (a look-up that another thread's change interrupts starts again) and without it (each
-# dict locks itself). Two threads may both generate one structure's code first: both
-# results are complete and equal, and the last one stored stays.
-_GENERATED: dict = {}
+# Structure of a table -> (code, source, constants), or None if too large: the
+# _MAX_GENERATED structures used most recently. Shared by every thread, under a lock: a
+# look-up moves its entry to the end and a store may evict the first, several steps that
+# no other thread may interleave with. An entry is stored only once complete, so a reader
+# finds all of it or nothing. Code is generated outside the lock: two threads may both
+# generate one structure's code first; both results are complete and equal, and the last
+# one stored stays. (A plain dict needs no lock for that: CPython keeps each of its
+# operations whole, with the GIL and without it, which the masks decider's memo and
+# engine.api rely on; an OrderedDict's look-up with move_to_end is two.)
+_GENERATED: collections.OrderedDict = collections.OrderedDict()
+_GENERATED_LOCK = threading.Lock()
 _MAX_GENERATED = 256
 _UNSEEN = object()
+# Filename of generated source -> {line number: ids of the rows that line decides}; kept,
+# as its source is in linecache, for as long as the process lives (tables may outlive
+# their cache entry).
+_ROWS_BY_LINE: dict = {}
 
 
 def clear_generated():
     """Forget the generated code of every table, as a fresh process starts (for measuring)."""
-    _GENERATED.clear()
+    with _GENERATED_LOCK:
+        _GENERATED.clear()
+
+
+def rows_at(filename: str, line: int) -> tuple[str, ...] | None:
+    """The ids of the rows that line `line` of the generated source `filename` decides.
+
+    For a tool that holds a traceback or profile entry: () when the line decides that no
+    row matches, None when it is no `return` of a generated table (a test of a column, or
+    not infuse's source at all).
+
+    Example:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        rows_at(frame.filename, frame.lineno)  # ('push.initial',)
+    """
+    return _ROWS_BY_LINE.get(filename, {}).get(line)
 
 
 def _structure(table: CheckedTable) -> tuple:
-    """What the generated code depends on: equal for a payer variant's unchanged tables."""
+    """What the generated code depends on: equal for a payer variant's unchanged tables.
+    Row ids are part of it because the source names them in comments."""
     ranked = table.policy == "priority"
     return (table.name, table.policy, table.inputs, table.input_types, table.priority,
-            tuple((row.predicates, row.outputs[:1] if ranked else ()) for row in table.rows))
+            tuple((row.id, row.predicates, row.outputs[:1] if ranked else ()) for row in table.rows))
+
+
+def _recall(key: tuple):
+    """The generated entry for `key` (now the most recently used), or _UNSEEN."""
+    with _GENERATED_LOCK:
+        generated = _GENERATED.get(key, _UNSEEN)
+        if generated is not _UNSEEN:
+            _GENERATED.move_to_end(key)
+        return generated
+
+
+def _remember(key: tuple, generated):
+    """Store a complete entry, forgetting the least recently used one beyond the bound."""
+    with _GENERATED_LOCK:
+        _GENERATED[key] = generated
+        _GENERATED.move_to_end(key)  # a store over another thread's entry moves it too
+        while len(_GENERATED) > _MAX_GENERATED:
+            _GENERATED.popitem(last=False)
 
 
 def _generated(table: CheckedTable, indexes_of) -> tuple | None:
     """The compiled code of a table's decision tree, its source and its constants; shared by
     every table of the same structure and registered in linecache for tracebacks."""
     key = _structure(table)
-    generated = _GENERATED.get(key, _UNSEEN)  # not `in` then `[key]`: a clear() may come between
+    generated = _recall(key)
     if generated is not _UNSEEN:
         return generated
     writer = _TreeWriter(table, indexes_of())
@@ -299,23 +381,21 @@ def _generated(table: CheckedTable, indexes_of) -> tuple | None:
         generated = None
     else:
         filename = f"<infuse table {table.name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
+        _ROWS_BY_LINE[filename] = writer.rows_by_line
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         generated = (compile(source, filename, "exec"), source, writer.names)
-    if len(_GENERATED) >= _MAX_GENERATED:
-        _GENERATED.clear()
-    _GENERATED[key] = generated
+    _remember(key, generated)
     return generated
 
 
 class CompiledTable:
     """Decides a table through a generated decision tree; same answers as ReferenceTable.
 
-    `decide(values)` takes a mapping of column values (a missing column is a missing
-    value); `decide_args(*values)` takes the values in the order of `columns`, for a
-    caller that holds them apart. Both are the generated functions themselves (instance
-    attributes), so a call costs no bound-method lookup; `source` holds their text for
-    tests and debugging (None when the table is too large for a tree and is decided by
-    `decide_by_masks`, the per-column indexes the tree is built from).
+    `decide(values)` takes a mapping of column values (a column it lacks is a missing
+    value). It is the generated function itself (an instance attribute), so a call costs
+    no bound-method lookup; `source` holds its text for tests and debugging (None when the
+    table is too large for a tree and is decided by `decide_by_masks`, the per-column
+    indexes the tree is built from).
 
     Threads may share a table: once constructed, everything a decision reads is complete,
     and what a decision writes (the memo) is only ever added to, whole.
@@ -333,13 +413,13 @@ class CompiledTable:
             # the tree may have already), while no other thread can see this table, rather
             # than at a first decision that threads may reach together.
             _ = self.indexes
-            self.decide, self.decide_args, self.source = self.decide_by_masks, self._decide_args_by_masks, None
+            self.decide, self.source = self.decide_by_masks, None
             return
         code, self.source, constants = generated
         namespace = {name: tuple(table.rows[i] for i in value.positions) if isinstance(value, _RowPositions) else value
                      for name, value in constants.items()}
         exec(code, namespace)
-        self.decide, self.decide_args = namespace["decide"], namespace["decide_args"]
+        self.decide = namespace["decide"]
 
     @property
     def indexes(self) -> tuple:
@@ -381,9 +461,6 @@ class CompiledTable:
             if len(self.memo) < 65536:
                 self.memo[key] = decision
         return decision
-
-    def _decide_args_by_masks(self, *values) -> tuple:
-        return self.decide_by_masks(dict(zip(self.columns, values)))
 
 
 def _column_indexes(table: CheckedTable) -> tuple:

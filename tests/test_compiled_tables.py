@@ -79,6 +79,22 @@ def test_bundled_table_compiles_to_the_same_decisions(name):
     decides_alike()
 
 
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_column_the_mapping_lacks_is_read_as_missing(name):
+    """The pipeline passes an event's values, which may lack a column a table reads (`role`
+    before an initial stage ranks the event): the compiled table reads it as missing, as the
+    row scan reads it with `.get`."""
+    table = TABLES[name]
+    compiled, reference = CompiledTable(table), ReferenceTable(table)
+
+    @DECISIONS
+    @given(values=inputs_for(table), kept=st.sets(st.sampled_from(table.inputs)))
+    def decides_alike(values, kept):
+        decides_as_reference(compiled, reference, {c: v for c, v in values.items() if c in kept})
+
+    decides_alike()
+
+
 def wide_coding_table(extra: int = 1000) -> CheckedTable:
     """The 2026 coding table with `extra` rows spread among its own, each of which asks
     for a word no input has in one discrete column, so none ever matches."""
