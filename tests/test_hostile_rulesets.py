@@ -520,6 +520,36 @@ def load_with_big_table(folder, policy: str, columns: str, rows: list[str]) -> R
     return caught.value
 
 
+def test_a_unique_table_of_5000_disjoint_ranges_checks_and_codes_without_a_stall(tmp_path, capsys):
+    """Once quadratic (pairwise overlaps, a mask per probe): minutes for `check` and `load`.
+    A guard against a stall, not a benchmark (bench/test_load.py measures it): issue 8, item 11."""
+    rows = "".join(f"  r{i} | {2 * i} min .. {2 * i + 1} min => 96365\n" for i in range(5000))
+    text = (MINI / "ruleset.rules").read_text() + f"\ntable big unique per administration [cpt]\n  id | duration => code\n{rows}"
+    folder = write_folder(tmp_path, {"ruleset.rules": text, "codes.rules": (MINI / "codes.rules").read_text()})
+    with time_limit(TIME_LIMIT_S):
+        assert main(["check", str(folder)]) == 0
+        coder = engine.load(folder)
+        push = {"id": "a1", "drug": "d", "category": "therapeutic", "route": "iv", "method": "infusion",
+                "start": "2026-03-01T10:00", "stop": "2026-03-01T10:20"}
+        result = coder.code({"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": [push]})
+    assert "96365" in [line.code for line in result.lines]
+    capsys.readouterr()
+
+
+def test_many_administrations_code_without_a_stall(monkeypatch):
+    """10,000 administrations (above the limit, lifted here) once took about half a minute
+    (grouping in the initial stage scanned every event for each): issue 8, item 12."""
+    from engine import encounter as encounter_module
+    monkeypatch.setattr(encounter_module, "MAX_ADMINISTRATIONS", 20_000)
+    items = [{"id": f"a{i}", "drug": f"drug {i % 50}", "category": "therapeutic", "route": "iv",
+              "method": "infusion" if i % 3 else "push", "start": f"2026-03-01T{8 + i % 12:02d}:{i % 60:02d}",
+              "stop": f"2026-03-01T{8 + i % 12:02d}:{i % 60:02d}", **({"site": f"s{i % 7}"} if i % 2 else {})}
+             for i in range(10_000)]
+    with time_limit(TIME_LIMIT_S):
+        result = engine.load().code({"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": items})
+    assert result.lines
+
+
 def test_many_diagnostics_stay_fast_and_the_rendering_is_capped(tmp_path):
     """200 rows each citing an unknown finding: 200 errors, all kept, the rendering capped."""
     error = load_with_big_table(tmp_path, "first", "id | claim => code | finding",
