@@ -26,9 +26,11 @@ from pathlib import Path
 import attrs
 
 from dsl import ast
-from dsl.analysis import boundaries, duration_text, read_statements, show_value
+from dsl.analysis import boundaries, read_statements
+from dsl.analysis.model import show_value
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire,
                          CheckedRuleset, CheckedTable, FieldType, Predicate)
+from dsl.durations import duration_text
 from dsl.loader import BASE_FILE
 from engine.api import Coder, load
 from engine.encounter import EncounterError
