@@ -26,7 +26,7 @@ from pathlib import Path
 import attrs
 
 from dsl import ast
-from dsl.analysis import boundaries, read_statements
+from dsl.analysis import boundaries
 from dsl.analysis.model import show_value
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire,
                          CheckedRuleset, CheckedTable, FieldType, Predicate)
@@ -177,11 +177,10 @@ class Diff:
 
 @attrs.frozen
 class Side:
-    """One ruleset of the comparison: the checked ruleset, its statements and a coder that applies it."""
+    """One ruleset of the comparison: the checked ruleset and a coder that applies it."""
 
     label: str
     ruleset: CheckedRuleset
-    statements: list
     coder: Coder
     payer: str | None = None
 
@@ -195,14 +194,14 @@ class Side:
 
 def compare(old: Side, new: Side) -> Diff:
     """The text changes and the behavioural difference between two rulesets."""
-    changes = text_changes(old.ruleset, new.ruleset, old.statements, new.statements)
+    changes = text_changes(old.ruleset, new.ruleset)
     generated, differing, patterns = behaviour(old, new)
     return Diff(old.label, new.label, tuple(changes), generated, differing, tuple(patterns))
 
 
 # ----- text -------------------------------------------------------------------
 
-def text_changes(old: CheckedRuleset, new: CheckedRuleset, old_statements: list, new_statements: list) -> list[RuleChange]:
+def text_changes(old: CheckedRuleset, new: CheckedRuleset) -> list[RuleChange]:
     """Every difference in the rules, section by section, each section in the new ruleset's order."""
     changes = []
     for field in ("name", "version", "payer", "base", "effective"):
@@ -210,7 +209,7 @@ def text_changes(old: CheckedRuleset, new: CheckedRuleset, old_statements: list,
         if before != after:
             changes.append(RuleChange("header", field, "changed", (f"{_header_text(before)} → {_header_text(after)}",)))
     changes += _vocabulary_changes(old.vocabularies, new.vocabularies)
-    old_kinds, new_kinds = _constant_kinds(old_statements), _constant_kinds(new_statements)
+    old_kinds, new_kinds = _constant_kinds(old.statements), _constant_kinds(new.statements)
     changes += _keyed("constant", old.consts, new.consts,
                       lambda name, value: _constant_text(value, old_kinds.get(name) or new_kinds.get(name)))
     changes += _keyed("code", old.codes, new.codes, lambda _, v: f'{v[0]} "{v[1]}"')
@@ -845,6 +844,5 @@ def load_side(folder, payer: str | None = None) -> Side:
         known = ", ".join(sorted(family.variants)) or "none"
         raise ValueError(f"{folder} has no variant for payer '{payer}' (payers: {known})")
     ruleset = family.for_payer(payer)
-    statements, _ = read_statements(folder)
     label = f"{folder} ({ruleset.name} {ruleset.version}{f', payer {payer}' if payer else ''})"
-    return Side(label, ruleset, statements[payer], coder, payer)
+    return Side(label, ruleset, coder, payer)

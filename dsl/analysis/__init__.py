@@ -14,13 +14,15 @@ by `family.analyse` in this order:
   - addons: add-on codes whose primary codes are never produced;
 - thresholds: the bounds that split the tables (and `boundaries`, for `infuse diff`).
 
+They read each ruleset's statements as the loader kept them (CheckedRuleset.statements):
+nothing here reads or parses a file.
+
 Example:
-    statements, _ = read_statements("rulesets/2026")
-    report = analyse_family(statements, family, SCHEMA, present=ALWAYS_PRESENT)
+    family = load_family("rulesets/2026", SCHEMA)
+    report = analyse_family(family, SCHEMA, present=ALWAYS_PRESENT)
     report.diagnostics  # sorted Diagnostic warnings and notes
 """
-from dsl.analysis.family import Analysis, FamilyAnalysis, analyse, analyse_family, read_statements
+from dsl.analysis.family import Analysis, FamilyAnalysis, analyse, analyse_family
 from dsl.analysis.thresholds import Threshold, boundaries, thresholds
 
-__all__ = ["Analysis", "FamilyAnalysis", "Threshold", "analyse", "analyse_family", "boundaries",
-           "read_statements", "thresholds"]
+__all__ = ["Analysis", "FamilyAnalysis", "Threshold", "analyse", "analyse_family", "boundaries", "thresholds"]

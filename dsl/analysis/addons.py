@@ -12,13 +12,13 @@ from dsl.checked import CheckedEdit, CheckedRequire, CheckedRuleset
 from dsl.diagnostics import Diagnostic
 
 
-def addons(ruleset: CheckedRuleset, statements: list, usage: Usage) -> list[Diagnostic]:
+def addons(ruleset: CheckedRuleset, usage: Usage) -> list[Diagnostic]:
     """W-addon for each `require` clause whose add-ons are produced but none of whose
     primaries is, and for each produced add-on code no `require` clause names."""
     found = []
     produced = set(usage.outputs("code"))
     required = set()
-    edits = {node.name: node for node in statements if isinstance(node, ast.Edit)}
+    edits = {node.name: node for node in ruleset.statements if isinstance(node, ast.Edit)}
     for stage in ruleset.stages:
         if not isinstance(stage, CheckedEdit):
             continue
@@ -30,7 +30,7 @@ def addons(ruleset: CheckedRuleset, statements: list, usage: Usage) -> list[Diag
                 found.append(Diagnostic(
                     "W-addon", f"add-on {', '.join(reported)} can never be reported: none of its primary codes "
                     f"{', '.join(sorted(checked.primaries))} is produced by a row", clause.span, "warning"))
-    for node in statements:
+    for node in ruleset.statements:
         if isinstance(node, ast.CodeDecl) and node.kind == "addon" and node.code in produced and node.code not in required:
             found.append(Diagnostic(
                 "W-addon", f"add-on code '{node.code}' is produced but no 'require' names its primary codes",

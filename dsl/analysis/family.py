@@ -1,11 +1,8 @@
 """Every analysis of one ruleset, and of a base with its payer variants, each finding once."""
 from __future__ import annotations
 
-import os
-
 import attrs
 
-from dsl import ast
 from dsl.analysis.addons import addons
 from dsl.analysis.flows import Flows
 from dsl.analysis.thresholds import Threshold, thresholds
@@ -14,7 +11,7 @@ from dsl.analysis.usage import Usage
 from dsl.checked import CheckedRuleset
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
-from dsl.loader import RulesetFamily, apply_variant, read_folder
+from dsl.loader import RulesetFamily
 
 
 @attrs.frozen
@@ -42,31 +39,16 @@ class FamilyAnalysis:
     thresholds: dict
 
 
-def read_statements(directory: str | os.PathLike) -> tuple[dict, dict]:
-    """The merged statements of a ruleset folder, by payer (None for the base), and the file texts.
-
-    Reads the folder the way the loader does; call it on a folder that loads without
-    errors, since it reports none of its own.
-    """
-    source = read_folder(directory)
-    merged = {None: source.base}
-    for statements in source.variants.values():
-        payer = next((s.payer for s in statements if isinstance(s, ast.PayerDecl)), None)
-        merged[payer] = apply_variant(source.base, statements, [])
-    return merged, source.texts
-
-
-def analyse_family(statements: dict, family: RulesetFamily, schema: Schema,
-                   present: frozenset = frozenset()) -> FamilyAnalysis:
+def analyse_family(family: RulesetFamily, schema: Schema, present: frozenset = frozenset()) -> FamilyAnalysis:
     """Analyse the base and each variant; report each finding once.
 
     A declaration counts as unused only when every member ruleset that has it leaves it
     unused (the base may declare a modifier only a payer variant attaches). Other findings
     of a variant are reported when the base does not have them, marked with the payer.
     """
-    members = {None: analyse(family.base, statements[None], schema, present)}
+    members = {None: analyse(family.base, schema, present)}
     for payer, ruleset in sorted(family.variants.items()):
-        members[payer] = analyse(ruleset, statements[payer], schema, present)
+        members[payer] = analyse(ruleset, schema, present)
     base = members[None]
     base_diagnostics, base_thresholds = set(base.diagnostics), set(base.thresholds)
     reported = {payer: {(d.code, d.span) for d in m.diagnostics} for payer, m in members.items()}
@@ -90,18 +72,15 @@ def analyse_family(statements: dict, family: RulesetFamily, schema: Schema,
     return FamilyAnalysis(tuple(sorted(dict.fromkeys(found), key=Diagnostic.sort_key)), thresholds)
 
 
-def analyse(ruleset: CheckedRuleset, statements: list, schema: Schema,
-            present: frozenset = frozenset()) -> Analysis:
-    """Every analysis of one checked ruleset; `statements` are the merged AST it was checked from.
+def analyse(ruleset: CheckedRuleset, schema: Schema, present: frozenset = frozenset()) -> Analysis:
+    """Every analysis of one checked ruleset, read from its stages and the statements it was checked from.
 
     `present` names the attributes the engine always fills (required fields, flags with
     a default); any other attribute may be missing from an input. Usage follows the flows:
     a name counts as produced only by rows that decide for some input.
     """
     flows = Flows(ruleset, schema, present).walk()
-    usage = Usage.collect(ruleset, statements, flows.reachable, schema)
+    usage = Usage.collect(ruleset, flows.reachable, schema)
     declared: set = set()
-    diagnostics = [*flows.diagnostics, *unused(ruleset, statements, usage, schema, declared),
-                   *addons(ruleset, statements, usage)]
-    return Analysis(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), thresholds(ruleset, statements),
-                    frozenset(declared))
+    diagnostics = [*flows.diagnostics, *unused(ruleset, usage, schema, declared), *addons(ruleset, usage)]
+    return Analysis(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), thresholds(ruleset), frozenset(declared))

@@ -37,13 +37,13 @@ class Threshold:
                 "kind": self.kind, "columns": list(self.columns), "uses": list(self.uses)}
 
 
-def thresholds(ruleset: CheckedRuleset, statements: list) -> tuple[Threshold, ...]:
+def thresholds(ruleset: CheckedRuleset) -> tuple[Threshold, ...]:
     """Every duration and number bound of the tables and unit rules, with the rules it splits.
 
     Constants come first, by name; bounds written as literals follow, by column and value.
     """
     tables = {stage.name: stage for stage in ruleset.stages if isinstance(stage, CheckedTable)}
-    constants = {node.name for node in statements if isinstance(node, ast.Const)}
+    constants = {node.name for node in ruleset.statements if isinstance(node, ast.Const)}
     found: dict = {}
 
     def add(value, kind: str, column: str, use: str):
@@ -59,7 +59,7 @@ def thresholds(ruleset: CheckedRuleset, statements: list) -> tuple[Threshold, ..
         if use not in entry[5]:
             entry[5].append(use)
 
-    for node in statements:
+    for node in ruleset.statements:
         if isinstance(node, ast.Table) and node.name in tables:
             types = dict(zip(tables[node.name].inputs, tables[node.name].input_types))
             for row in node.rows:

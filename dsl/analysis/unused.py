@@ -15,14 +15,13 @@ from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
 
 
-def unused(ruleset: CheckedRuleset, statements: list, usage: Usage, schema: Schema,
-           declared: set) -> list[Diagnostic]:
+def unused(ruleset: CheckedRuleset, usage: Usage, schema: Schema, declared: set) -> list[Diagnostic]:
     """The warnings and notes; adds the span of every declaration looked at to `declared`."""
     found = []
     bound = {name for fields in schema.scopes.values() for name in fields} | set(schema.initial_writes)
     written = {name for stage in ruleset.stages if isinstance(stage, CheckedTable)
                for name in stage.outputs if name not in schema.outputs}
-    for node in statements:
+    for node in ruleset.statements:
         if isinstance(node, ast.Source):
             declared.add(node.span)
             if node.id not in usage.cited:

@@ -26,10 +26,10 @@ class Usage:
     edit_modifiers: frozenset
 
     @classmethod
-    def collect(cls, ruleset: CheckedRuleset, statements, reachable: set, schema: Schema) -> "Usage":
+    def collect(cls, ruleset: CheckedRuleset, reachable: set, schema: Schema) -> "Usage":
         """`reachable`: the (table, row id) of every row that decides for some input."""
         names, cited = set(), set()
-        for node in statements:
+        for node in ruleset.statements:
             cited.update(ref.source for ref in getattr(node, "refs", ()) or ())
             names.update(_names_in(node))
         produced: dict = {}
