@@ -55,6 +55,19 @@ class Predicate:
 ANY = Predicate("any")
 
 
+class _Other:
+    """The type of OTHER, the only instance."""
+
+    def __repr__(self) -> str:
+        return "OTHER"
+
+
+OTHER = _Other()
+"""Stands for every value that no cell of a column names: `*` and every `not` cell accept
+it, no `in` cell does. The compiled tables index it, the analyses and the overlap check
+search over it, and dsl.show writes it `(any other)`."""
+
+
 @attrs.frozen
 class CheckedRow:
     id: str

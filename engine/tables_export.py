@@ -16,17 +16,21 @@ from __future__ import annotations
 import csv
 import html
 import io
-import re
-
 import itertools
+import re
 
 import attrs
 
 from dsl import ast
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, Predicate
-from dsl.durations import SECONDS_PER_MINUTE, duration_text
+from dsl.durations import minutes_text  # noqa: F401 (for engine/explain.py, see value_text)
+from dsl.show import const_text, input_text
 
 FORMATS = ("markdown", "csv", "html")
+
+# engine/explain.py imports `minutes_text` and `value_text` from here; it takes them from
+# dsl.durations and dsl.show (`input_text`) when it is next rewritten.
+value_text = input_text
 
 
 class SourceChanged(Exception):
@@ -37,29 +41,6 @@ class SourceChanged(Exception):
 def location(span: ast.Span) -> str:
     """`file:line` of a rule, as a person opens it."""
     return f"{span.file}:{span.line}"
-
-
-def minutes_text(seconds: int) -> str:
-    """A measured time in minutes, with the seconds when there are any."""
-    minutes, rest = divmod(seconds, SECONDS_PER_MINUTE)
-    return f"{minutes} min" + (f" {rest} s" if rest else "")
-
-
-def value_text(value, kind: str) -> str:
-    """An attribute value for a person: durations in minutes, booleans as yes/no."""
-    if value is None:
-        return "unknown" if kind == "duration" else "missing"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if kind == "duration":
-        return minutes_text(value)
-    return str(value)
-
-
-def const_text(name: str, kind: str, ruleset: CheckedRuleset) -> str:
-    """A constant by name, then its value in this ruleset in brackets."""
-    value = ruleset.consts[name]
-    return f"{name} ({duration_text(value) if kind == 'duration' else value})"
 
 
 @attrs.frozen
@@ -153,7 +134,7 @@ class RulesetSource:
         if isinstance(value, (ast.Duration, ast.Number)):
             return value.text
         if value.text in self.ruleset.consts:
-            return const_text(value.text, kind, self.ruleset)
+            return const_text(value.text, self.ruleset.consts[value.text], kind)
         return value.text
 
 

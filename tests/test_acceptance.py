@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl.analysis import reachability
-from dsl.analysis.model import OTHER, Model, atoms_of
+from dsl.analysis.model import Model, atoms_of
 from dsl.acceptance import acceptance_masks, positions
 from dsl.ast import NOWHERE
-from dsl.checked import CheckedRow, CheckedTable, Predicate
-from engine.compiled import _OTHER, _DiscreteIndex, _RangeIndex
+from dsl.checked import OTHER, CheckedRow, CheckedTable, Predicate
+from engine.compiled import _DiscreteIndex, _RangeIndex
 
 EXACT = settings(derandomize=True, max_examples=300, deadline=None)
 BOUNDS = (0, 1, 5, 15, 16, 60, 900)
@@ -24,11 +24,11 @@ WORDS = ("iv", "im", "subq", True, False)
 
 
 def accepting(predicates, value) -> int:
-    """The definition: bit i when predicates[i] accepts `value`; a word no cell names (`_OTHER`)
+    """The definition: bit i when predicates[i] accepts `value`; a word no cell names (`OTHER`)
     is accepted by `*` and by every `not` cell."""
     mask = 0
     for i, predicate in enumerate(predicates):
-        if predicate.kind in ("any", "not_in") if value is _OTHER else predicate.matches(value):
+        if predicate.kind in ("any", "not_in") if value is OTHER else predicate.matches(value):
             mask |= 1 << i
     return mask
 
@@ -86,7 +86,7 @@ def test_a_discrete_index_holds_the_rows_each_word_reaches(predicates):
     index = _DiscreteIndex(predicates)
     assert index.masks == {v: accepting(predicates, v) for v in index.masks}
     assert set(index.masks) == {v for p in predicates for v in p.values}
-    assert (index.other, index.missing) == (accepting(predicates, _OTHER), accepting(predicates, None))
+    assert (index.other, index.missing) == (accepting(predicates, OTHER), accepting(predicates, None))
 
 
 def _and(masks) -> int:

@@ -10,8 +10,8 @@ covers (dsl.analysis.gaps).
 from __future__ import annotations
 
 from dsl.analysis import gaps, reachability
-from dsl.analysis.model import OTHER, Model, atoms_of, probes, taken, union
-from dsl.checked import CheckedInitial, CheckedRuleset, CheckedTable, Predicate
+from dsl.analysis.model import Model, atoms_of, probes, taken, union
+from dsl.checked import OTHER, CheckedInitial, CheckedRuleset, CheckedTable, Predicate
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
 

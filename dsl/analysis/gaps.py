@@ -6,10 +6,11 @@ findings may leave inputs alone; no row there means "nothing to change".
 """
 from __future__ import annotations
 
+from dsl.analysis.model import Model, lowest
 from dsl.checked import CheckedTable
 from dsl.checker import Schema
 from dsl.diagnostics import Diagnostic
-from dsl.analysis.model import Model, lowest, show_value
+from dsl.show import value_text
 
 MAX_GAPS = 3  # gaps shown per table
 
@@ -69,7 +70,7 @@ def _describe(table: CheckedTable, model: Model, chosen) -> str:
             values = [_representative(model.atoms[column][i], bounds, step) for i in indexes]
         else:
             values = [v for i in indexes for v in model.atoms[column][i]]
-        fixed.append(f"{name}={'|'.join(show_value(v, field_type) for v in values)}")
+        fixed.append(f"{name}={'|'.join(value_text(v, field_type.kind) for v in values)}")
     text = ", ".join(fixed) or "any input"
     return f"{text} (any {', '.join(free)})" if fixed and free else text
 

@@ -1,8 +1,8 @@
 """The finite model of a table's inputs that reachability and gaps are decided on.
 
 Each column's domain is split into atoms, the sets of values that every row (and every
-constraint the flows add) treats alike: the words of a vocabulary, one "other" word for
-free text, missing, and the segments between a duration or number column's bounds. The
+constraint the flows add) treats alike: the words of a vocabulary, one word for the free
+text no row names (dsl.checked.OTHER), missing, and the segments between a duration or number column's bounds. The
 product of the atoms is searched with one bit per combination, so a row is a bit mask and
 "shadowed" or "uncovered" is a few AND and OR operations.
 """
@@ -11,18 +11,6 @@ from __future__ import annotations
 import attrs
 
 from dsl.acceptance import acceptance_masks, positions
-from dsl.checked import FieldType
-from dsl.durations import duration_text
-
-
-class _Other:
-    """Stands for every text value that no row of the table names."""
-
-    def __repr__(self) -> str:
-        return "(other)"
-
-
-OTHER = _Other()
 
 
 @attrs.frozen
@@ -134,16 +122,3 @@ def probes(predicates, step: int) -> list[int]:
     for bound in bounds:
         points.update(v for v in (bound - step, bound - 1, bound, bound + 1, bound + step) if v >= 0)
     return sorted(points)
-
-
-def show_value(value, field_type: FieldType | None = None) -> str:
-    """A value as a rule would write it."""
-    if value is None:
-        return "missing"
-    if value is OTHER:
-        return "(another value)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if field_type is not None and field_type.kind == "duration":
-        return duration_text(value)
-    return str(value)

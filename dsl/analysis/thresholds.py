@@ -10,7 +10,7 @@ import attrs
 from dsl import ast
 from dsl.analysis.usage import cell_values
 from dsl.checked import CheckedRuleset, CheckedTable
-from dsl.durations import duration_text
+from dsl.show import value_text
 
 
 @attrs.frozen
@@ -26,7 +26,7 @@ class Threshold:
 
     @property
     def text(self) -> str:
-        return duration_text(self.value) if self.kind == "duration" else str(self.value)
+        return value_text(self.value, self.kind)
 
     @property
     def label(self) -> str:
