@@ -55,12 +55,29 @@ class Predicate:
 ANY = Predicate("any")
 
 
+class _Other:
+    """The type of OTHER, the only instance."""
+
+    def __repr__(self) -> str:
+        return "OTHER"
+
+
+OTHER = _Other()
+"""Stands for every value that no cell of a column names: `*` and every `not` cell accept
+it, no `in` cell does. The compiled tables index it, the analyses and the overlap check
+search over it, and dsl.show writes it `(any other)`."""
+
+
 @attrs.frozen
 class CheckedRow:
     id: str
     predicates: tuple[Predicate, ...]
     outputs: tuple  # one resolved value per output column; None where blank
     span: Span = attrs.field(eq=False)
+    # The AST row it was checked from, its cells in the table's columns (for a payer's
+    # amended row, the base row's cells where the amend lists none): tools that show a
+    # row as written read it here, never the file again.
+    node: object = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -177,6 +194,9 @@ class CheckedRuleset:
     # The text of each file the ruleset was checked from, by the name its spans use: tools
     # that quote the rules read it here, never the files again (they may have changed).
     texts: dict = attrs.field(factory=dict, eq=False, repr=False)
+    # The statements it was checked from, a payer variant's merged over its base, in order:
+    # the analyses and the tools that quote a statement read them here, never parse again.
+    statements: tuple = attrs.field(default=(), eq=False, repr=False)
     # Payer names a record may carry without a variant of their own -> the payer variant
     # they take, or BASE_PAYER for the base ruleset (`route payer ... to ...`).
     payer_routes: dict = attrs.field(factory=dict)

@@ -97,7 +97,7 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
         findings={k: FindingInfo(k, v.severity, v.message, tuple(r.source for r in v.refs)) for k, v in ctx.findings.items()},
         consts=consts, units=units, stages=tuple(stages),
         texts={s.span.file: sources_text[s.span.file] for s in statements if s.span.file in sources_text},
-        payer_routes=payer_routes)
+        statements=tuple(statements), payer_routes=payer_routes)
 
 
 # ----- header and declarations ------------------------------------------------
@@ -345,7 +345,7 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
                            for cell, column, field_type in zip(row.inputs, input_columns, input_types))
         outputs = tuple(_output(cell, column.name, kind, ctx, consts, units)
                         for cell, column, kind in itertools.zip_longest(row.outputs, node.outputs, output_kinds))
-        rows.append(CheckedRow(row.id, predicates, outputs, span=row.span))
+        rows.append(CheckedRow(row.id, predicates, outputs, span=row.span, node=row))
     for column, kind in zip(node.outputs, output_kinds):
         if kind == "attribute":
             produced = FieldType("enum", tuple(v.text for v in ctx.vocabularies[column.name].values))

@@ -4,6 +4,11 @@ A directory holds one base ruleset (`ruleset.rules`, which includes the others
 in coding order) and payer variants in `payers/*.rules`, each `extends` the base.
 A variant's declarations and stages replace the base's of the same name in place;
 `amend table` replaces rows by id or inserts new ones.
+
+Each file is read and parsed once. The checked rulesets keep what they were checked from:
+their statements (a variant's merged over its base), each table row its AST row, and the
+file texts (CheckedRuleset.statements, CheckedRow.node, CheckedRuleset.texts), so the
+analyses, `diff` and the table export never read or parse the folder again.
 """
 from __future__ import annotations
 
@@ -43,6 +48,11 @@ class RulesetFamily:
 
     base: CheckedRuleset
     variants: dict
+
+    @property
+    def texts(self) -> dict:
+        """The text of every file a member was checked from, by the name its spans use."""
+        return {name: text for ruleset in (self.base, *self.variants.values()) for name, text in ruleset.texts.items()}
 
     @property
     def known_payers(self) -> list[str]:

@@ -20,11 +20,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
-from dsl.checked import CheckedTable, FieldType, Predicate
-from dsl.durations import duration_text
+from dsl.checked import OTHER, CheckedTable, FieldType, Predicate
+from dsl.show import value_text
 
 NONE = object()  # no value is accepted by both predicates
-_OTHER_TEXT = "\x00other"  # a free-text value no cell names
 _UNBOUNDED = float("inf")
 
 
@@ -57,7 +56,7 @@ def common_input(table: CheckedTable, first, second) -> list[str] | None:
         witness = common_value(p, q, field_type)
         if witness is NONE:
             return None
-        example.append(f"{column}={_show(witness, field_type)}")
+        example.append(f"{column}={value_text(witness, field_type.kind)}")
     return example
 
 
@@ -80,21 +79,11 @@ def common_value(p: Predicate, q: Predicate, field_type: FieldType):
         for value in sorted(p.values | q.values):
             candidates += [value - 1, value + 1]
     else:
-        candidates.append(_OTHER_TEXT)
+        candidates.append(OTHER)
     for candidate in candidates:
         if p.matches(candidate) and q.matches(candidate):
             return candidate
     return NONE
-
-
-def _show(value, field_type: FieldType) -> str:
-    if value is None:
-        return "missing"
-    if field_type.kind == "duration":
-        return duration_text(value)
-    if value == _OTHER_TEXT:
-        return "(any other)"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _filter(predicates: list[Predicate], field_type: FieldType):

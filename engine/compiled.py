@@ -34,10 +34,9 @@ import threading
 import attrs
 
 from dsl.acceptance import acceptance_masks, positions
-from dsl.checked import CheckedTable, CheckedUnits, Predicate
+from dsl.checked import OTHER, CheckedTable, CheckedUnits, Predicate
 from engine.reference import apply_policy
 
-_OTHER = object()
 _MAX_TREE_LINES = 20_000
 # The tokenizer allows 100 indentation levels; a deeper tree keeps the masks decider.
 _MAX_DEPTH = 80
@@ -54,7 +53,7 @@ class _DiscreteIndex:
 
     def __init__(self, predicates: list[Predicate]):
         named = sorted({value for p in predicates for value in p.values}, key=repr)  # same source every run
-        *masks, self.other, self.missing = acceptance_masks(predicates, [*named, _OTHER, None])
+        *masks, self.other, self.missing = acceptance_masks(predicates, [*named, OTHER, None])
         self.masks = dict(zip(named, masks))
 
     def bucket(self, value):

@@ -28,6 +28,7 @@ import attrs
 from dsl.checked import (ANY, CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair,
                          CheckedRequire, CheckedTable)
 from dsl.loader import RulesetFamily
+from dsl.show import clause_text, codes_text
 
 CATEGORIES = ("rows", "units", "merges", "initial", "edits", "findings")
 BASE = "base"
@@ -237,10 +238,10 @@ class Coverage:
 def _clause_outcomes(clause) -> list[tuple[str, str]]:
     """The ways a clause can act, each with its description."""
     if isinstance(clause, CheckedLimit):
-        return [("limit", f"limit {clause.code} to {clause.units} per {clause.per} cuts units")]
+        return [("limit", f"{clause_text(clause)} cuts units")]
     if isinstance(clause, CheckedRequire):
-        return [("require", f"require {_codes(clause.addons)} with {_codes(clause.primaries)} removes an add-on")]
-    pair = f"pair {_codes(clause.column2)} with column 1 codes per {clause.per}"
+        return [("require", f"{clause_text(clause)} removes an add-on")]
+    pair = f"pair {codes_text(clause.column2)} with column 1 codes per {clause.per}"
     return [("bundled", f"{pair} bundles it"),
             *((f"distinct:{modifier}", f"{pair} keeps it at a distinct {attribute} with {modifier}")
               for attribute, modifier in clause.distinctions)]
@@ -254,7 +255,3 @@ def _acted(clause, action: str, code: str, modifier: str | None) -> str | None:
     if isinstance(clause, CheckedRequire) and action == "remove" and code in clause.addons:
         return "require"
     return None
-
-
-def _codes(codes) -> str:
-    return ", ".join(sorted(codes))

@@ -26,9 +26,11 @@ from pathlib import Path
 import attrs
 
 from dsl import ast
-from dsl.analysis import boundaries, duration_text, read_statements, show_value
+from dsl.analysis import boundaries
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire,
-                         CheckedRuleset, CheckedTable, FieldType, Predicate)
+                         CheckedRuleset, CheckedTable, Predicate)
+from dsl.durations import duration_text
+from dsl.show import clause_text, output_text, predicate_text, value_text
 from dsl.loader import BASE_FILE
 from engine.api import Coder, load
 from engine.encounter import EncounterError
@@ -175,11 +177,10 @@ class Diff:
 
 @attrs.frozen
 class Side:
-    """One ruleset of the comparison: the checked ruleset, its statements and a coder that applies it."""
+    """One ruleset of the comparison: the checked ruleset and a coder that applies it."""
 
     label: str
     ruleset: CheckedRuleset
-    statements: list
     coder: Coder
     payer: str | None = None
 
@@ -193,14 +194,14 @@ class Side:
 
 def compare(old: Side, new: Side) -> Diff:
     """The text changes and the behavioural difference between two rulesets."""
-    changes = text_changes(old.ruleset, new.ruleset, old.statements, new.statements)
+    changes = text_changes(old.ruleset, new.ruleset)
     generated, differing, patterns = behaviour(old, new)
     return Diff(old.label, new.label, tuple(changes), generated, differing, tuple(patterns))
 
 
 # ----- text -------------------------------------------------------------------
 
-def text_changes(old: CheckedRuleset, new: CheckedRuleset, old_statements: list, new_statements: list) -> list[RuleChange]:
+def text_changes(old: CheckedRuleset, new: CheckedRuleset) -> list[RuleChange]:
     """Every difference in the rules, section by section, each section in the new ruleset's order."""
     changes = []
     for field in ("name", "version", "payer", "base", "effective"):
@@ -208,9 +209,8 @@ def text_changes(old: CheckedRuleset, new: CheckedRuleset, old_statements: list,
         if before != after:
             changes.append(RuleChange("header", field, "changed", (f"{_header_text(before)} → {_header_text(after)}",)))
     changes += _vocabulary_changes(old.vocabularies, new.vocabularies)
-    old_kinds, new_kinds = _constant_kinds(old_statements), _constant_kinds(new_statements)
-    changes += _keyed("constant", old.consts, new.consts,
-                      lambda name, value: _constant_text(value, old_kinds.get(name) or new_kinds.get(name)))
+    kinds = {**_constant_kinds(new.statements), **_constant_kinds(old.statements)}
+    changes += _keyed("constant", old.consts, new.consts, lambda name, value: value_text(value, kinds.get(name)))
     changes += _keyed("code", old.codes, new.codes, lambda _, v: f'{v[0]} "{v[1]}"')
     changes += _keyed("modifier", old.modifiers, new.modifiers, lambda _, v: f'"{v}"')
     changes += _keyed("finding", old.findings, new.findings,
@@ -231,11 +231,9 @@ def _header_text(value) -> str:
 
 
 def _constant_kinds(statements: list) -> dict:
-    return {node.name: type(node.value).__name__ for node in statements if isinstance(node, ast.Const)}
-
-
-def _constant_text(value, kind: str | None) -> str:
-    return duration_text(value) if kind == "Duration" else str(value)
+    """The kind of each constant's value: "duration" for a duration, else None."""
+    return {node.name: "duration" if isinstance(node.value, ast.Duration) else None
+            for node in statements if isinstance(node, ast.Const)}
 
 
 def _keyed(section: str, old: dict, new: dict, show: Callable) -> list[RuleChange]:
@@ -307,19 +305,10 @@ def _stage_field(value) -> str:
     if isinstance(value, (frozenset, set)):
         return ", ".join(sorted(value)) or "(none)"
     if isinstance(value, tuple) and value and isinstance(value[0], (CheckedRequire, CheckedLimit, CheckedPair)):
-        return "; ".join(_clause_text(c) for c in value)
+        return "; ".join(clause_text(c) for c in value)
     if isinstance(value, tuple):
         return ", ".join(value) or "(none)"
     return str(value)
-
-
-def _clause_text(clause) -> str:
-    if isinstance(clause, CheckedRequire):
-        return f"require {', '.join(sorted(clause.addons))} with {', '.join(sorted(clause.primaries))}"
-    if isinstance(clause, CheckedLimit):
-        return f"limit {clause.code} to {clause.units} per {clause.per}"
-    distinct = "; ".join(f"distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
-    return f"pair {', '.join(sorted(clause.column1))} with {', '.join(sorted(clause.column2))} per {clause.per}, {distinct}"
 
 
 def _table_changes(old: CheckedTable, new: CheckedTable) -> list[RuleChange]:
@@ -377,34 +366,6 @@ def _cell_changes(old_table, old_row, new_table, new_row) -> list[str]:
             if a != b:
                 changed.append(f"{column} {a} → {b}" if side == "in" else f"=> {column} {a} → {b}")
     return changed
-
-
-def predicate_text(predicate: Predicate, field_type: FieldType) -> str:
-    """An input cell as the rule language writes it, with constants resolved."""
-    show = lambda v: show_value(v, field_type)  # noqa: E731
-    if predicate.kind == "any":
-        return "*"
-    if predicate.kind == "missing":
-        return "missing"
-    if predicate.kind in ("in", "not_in"):
-        values = ", ".join(sorted(show(v) for v in predicate.values))
-        return values if predicate.kind == "in" else f"not {values}"
-    low, high = predicate.low, predicate.high
-    if low is not None and high is not None:
-        if predicate.low_inclusive and predicate.high_inclusive:
-            return f"{show(low)} .. {show(high)}"
-        return f"{'>=' if predicate.low_inclusive else '>'} {show(low)} and {'<=' if predicate.high_inclusive else '<'} {show(high)}"
-    if low is not None:
-        return f"{'>=' if predicate.low_inclusive else '>'} {show(low)}"
-    return f"{'<=' if predicate.high_inclusive else '<'} {show(high)}"
-
-
-def output_text(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, tuple):
-        return ", ".join(value)
-    return show_value(value)
 
 
 # ----- behaviour: the encounters ----------------------------------------------
@@ -717,7 +678,7 @@ def _alternatives(groups, total: int, limit: int = 4) -> str:
     """Classes of values joined by `|` (cut after `limit`); empty when they are all `total` classes."""
     if total and len(groups) == total:
         return ""
-    values = ["none" if v is None else show_value(v) for group in groups for v in group]
+    values = ["none" if v is None else value_text(v) for group in groups for v in group]
     return "|".join(values) if len(values) <= limit else "|".join(values[:limit - 1]) + "|…"
 
 
@@ -843,6 +804,5 @@ def load_side(folder, payer: str | None = None) -> Side:
         known = ", ".join(sorted(family.variants)) or "none"
         raise ValueError(f"{folder} has no variant for payer '{payer}' (payers: {known})")
     ruleset = family.for_payer(payer)
-    statements, _ = read_statements(folder)
     label = f"{folder} ({ruleset.name} {ruleset.version}{f', payer {payer}' if payer else ''})"
-    return Side(label, ruleset, statements[payer], coder, payer)
+    return Side(label, ruleset, coder, payer)

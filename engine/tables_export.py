@@ -1,10 +1,11 @@
 """The decision tables of a checked ruleset as a reviewer reads them: markdown, CSV or HTML.
 
 A checked table keeps predicates, not the words an analyst wrote, so the cells are taken
-from the rule text again: each checked row points at its row in the source (a payer's
-`amend` row included), and the cell is shown as written, with every constant by name and
-value (`> push_limit` followed by its value in brackets) and every named set with its members. `explain` shares
-this written form to word its conditions.
+from the AST row each checked row keeps (a payer's amended row with the base row's cells
+where the amend lists none), and each cell is shown as written, with every constant by
+name and value (`> push_limit` followed by its value in brackets) and every named set with
+its members. Nothing is read or parsed again. `explain` shares this written form to word
+its conditions.
 
 Example:
     tables = written_tables(ruleset)
@@ -15,48 +16,31 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import re
 
 import attrs
 
 from dsl import ast
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, Predicate
-from dsl.durations import SECONDS_PER_MINUTE, duration_text
-from dsl.parser import parse
+from dsl.durations import minutes_text  # noqa: F401 (for engine/explain.py, see value_text)
+from dsl.show import const_text, input_text
 
 FORMATS = ("markdown", "csv", "html")
 
+# engine/explain.py imports `minutes_text` and `value_text` from here; it takes them from
+# dsl.durations and dsl.show (`input_text`) when it is next rewritten.
+value_text = input_text
+
 
 class SourceChanged(Exception):
-    """The rule text on disk no longer holds the rows the ruleset was checked from."""
+    """The ruleset keeps no rule text for a row or statement asked for: it was built in
+    code, not loaded from rule files."""
 
 
 def location(span: ast.Span) -> str:
     """`file:line` of a rule, as a person opens it."""
     return f"{span.file}:{span.line}"
-
-
-def minutes_text(seconds: int) -> str:
-    """A measured time in minutes, with the seconds when there are any."""
-    minutes, rest = divmod(seconds, SECONDS_PER_MINUTE)
-    return f"{minutes} min" + (f" {rest} s" if rest else "")
-
-
-def value_text(value, kind: str) -> str:
-    """An attribute value for a person: durations in minutes, booleans as yes/no."""
-    if value is None:
-        return "unknown" if kind == "duration" else "missing"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if kind == "duration":
-        return minutes_text(value)
-    return str(value)
-
-
-def const_text(name: str, kind: str, ruleset: CheckedRuleset) -> str:
-    """A constant by name, then its value in this ruleset in brackets."""
-    value = ruleset.consts[name]
-    return f"{name} ({duration_text(value) if kind == 'duration' else value})"
 
 
 @attrs.frozen
@@ -90,54 +74,34 @@ class WrittenTable:
 
 
 class RulesetSource:
-    """The rule text behind a checked ruleset (the texts it was checked from, kept with it),
-    parsed again and indexed by position."""
+    """The rule text behind a checked ruleset, from what it keeps: the statements and file
+    texts it was checked from, and each table row's AST row."""
 
     def __init__(self, ruleset: CheckedRuleset):
         self.ruleset = ruleset
-        self._files: dict = {}
-
-    def _index(self, file: str) -> dict:
-        """(line, column) -> node for every statement and table row of one file."""
-        if file not in self._files:
-            if file not in self.ruleset.texts:
-                raise SourceChanged(f"the ruleset keeps no text for {file}")
-            module = parse(self.ruleset.texts[file], file)
-            index = {}
-            for node in module.statements:
-                index[(node.span.line, node.span.column)] = node
-                if isinstance(node, (ast.Table, ast.Amend)):
-                    for row in node.rows:
-                        index[(row.span.line, row.span.column)] = (row, node)
-            self._files[file] = (module.text, index)
-        return self._files[file][1]
+        self._statements = {_position(node.span): node for node in ruleset.statements}
 
     def statement(self, span: ast.Span):
         """The AST statement that starts at `span`."""
-        node = self._index(span.file).get((span.line, span.column))
-        if node is None or isinstance(node, tuple):
-            raise SourceChanged(f"{location(span)} no longer holds the rule the ruleset was checked from")
+        node = self._statements.get(_position(span))
+        if node is None:
+            raise SourceChanged(f"{location(span)}: the ruleset keeps no statement there")
         return node
 
     def row(self, table: CheckedTable, row: CheckedRow) -> WrittenRow:
         """A checked row with its cells as written, one per column of the checked table."""
-        found = self._index(row.span.file).get((row.span.line, row.span.column))
-        if not isinstance(found, tuple) or found[0].id != row.id:
-            raise SourceChanged(f"{location(row.span)} no longer holds row '{row.id}' of table '{table.name}'")
-        written, holder = found
-        by_input = {c.name: cell for c, cell in zip(holder.inputs[1:], written.inputs)}
-        by_output = {c.name: cell for c, cell in zip(holder.outputs, written.outputs)}
-        text = self._files[row.span.file][0]
-        inputs = tuple(
-            WrittenCell(column, self._cell_text(by_input.get(column), field_type.kind, predicate, text),
-                        by_input.get(column))
-            for column, field_type, predicate in zip(table.inputs, table.input_types, row.predicates))
-        outputs = tuple(WrittenCell(column, self._cell_text(by_output.get(column), "output", None, text),
-                                    by_output.get(column))
-                        for column in table.outputs)
+        if row.node is None:
+            raise SourceChanged(f"{location(row.span)}: the ruleset keeps no text of row '{row.id}' "
+                                f"of table '{table.name}'")
+        inputs = tuple(WrittenCell(column, self._cell_text(cell, field_type.kind, predicate), cell)
+                       for column, field_type, predicate, cell
+                       in zip(table.inputs, table.input_types, row.predicates, row.node.inputs))
+        # A row may leave its last output cells out: blank.
+        outputs = tuple(WrittenCell(column, self._cell_text(cell, "output", None), cell)
+                        for column, cell in itertools.zip_longest(table.outputs, row.node.outputs))
         return WrittenRow(row.id, location(row.span), inputs, outputs)
 
-    def _cell_text(self, cell, kind: str, predicate: Predicate | None, text: str) -> str:
+    def _cell_text(self, cell, kind: str, predicate: Predicate | None) -> str:
         if cell is None:
             return "*" if predicate is not None else ""
         if isinstance(cell, ast.AnyCell):
@@ -145,9 +109,9 @@ class RulesetSource:
         if isinstance(cell, ast.BlankCell):
             return "-"
         if isinstance(cell, ast.MissingCell):
-            return _source_slice(text, cell.span)
+            return _source_slice(self.ruleset.texts[cell.span.file], cell.span)
         if isinstance(cell, ast.Negated):
-            return "not " + self._cell_text(cell.alternatives, kind, predicate, text)
+            return "not " + self._cell_text(cell.alternatives, kind, predicate)
         if isinstance(cell, ast.Comparison):
             return f"{cell.operator} {self.value_text(cell.value, kind)}"
         if isinstance(cell, ast.Between):
@@ -170,8 +134,12 @@ class RulesetSource:
         if isinstance(value, (ast.Duration, ast.Number)):
             return value.text
         if value.text in self.ruleset.consts:
-            return const_text(value.text, kind, self.ruleset)
+            return const_text(value.text, self.ruleset.consts[value.text], kind)
         return value.text
+
+
+def _position(span: ast.Span) -> tuple:
+    return (span.file, span.line, span.column)
 
 
 def _source_slice(text: str, span: ast.Span) -> str:

@@ -3,7 +3,7 @@
 dsl/acceptance.py reads each cell once (named values into buckets, ranges swept over sorted
 values) instead of testing every cell on every value. Its users must come out as if they
 did: the compiled tables' column indexes (engine/compiled.py), the atoms and row regions
-of `infuse check`'s search (dsl/analysis.py), and the search's verdict on which rows ahead
+of `infuse check`'s search (dsl/analysis/), and the search's verdict on which rows ahead
 take a row's inputs. The definitions they are checked against live here, and only here.
 """
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsl import analysis
+from dsl.analysis import reachability
+from dsl.analysis.model import Model, atoms_of
 from dsl.acceptance import acceptance_masks, positions
 from dsl.ast import NOWHERE
-from dsl.checked import CheckedRow, CheckedTable, Predicate
-from engine.compiled import _OTHER, _DiscreteIndex, _RangeIndex
+from dsl.checked import OTHER, CheckedRow, CheckedTable, Predicate
+from engine.compiled import _DiscreteIndex, _RangeIndex
 
 EXACT = settings(derandomize=True, max_examples=300, deadline=None)
 BOUNDS = (0, 1, 5, 15, 16, 60, 900)
@@ -23,11 +24,11 @@ WORDS = ("iv", "im", "subq", True, False)
 
 
 def accepting(predicates, value) -> int:
-    """The definition: bit i when predicates[i] accepts `value`; a word no cell names (`_OTHER`)
+    """The definition: bit i when predicates[i] accepts `value`; a word no cell names (`OTHER`)
     is accepted by `*` and by every `not` cell."""
     mask = 0
     for i, predicate in enumerate(predicates):
-        if predicate.kind in ("any", "not_in") if value is _OTHER else predicate.matches(value):
+        if predicate.kind in ("any", "not_in") if value is OTHER else predicate.matches(value):
             mask |= 1 << i
     return mask
 
@@ -85,7 +86,7 @@ def test_a_discrete_index_holds_the_rows_each_word_reaches(predicates):
     index = _DiscreteIndex(predicates)
     assert index.masks == {v: accepting(predicates, v) for v in index.masks}
     assert set(index.masks) == {v for p in predicates for v in p.values}
-    assert (index.other, index.missing) == (accepting(predicates, _OTHER), accepting(predicates, None))
+    assert (index.other, index.missing) == (accepting(predicates, OTHER), accepting(predicates, None))
 
 
 def _and(masks) -> int:
@@ -110,11 +111,11 @@ def test_positions_are_the_set_bits(mask):
 def test_atoms_and_row_regions_are_those_of_testing_every_cell(rows, numbers, missing):
     """Atoms group the values every cell treats alike; a row's region is every input whose
     value in each column is one its cell accepts."""
-    columns = [(*sorted(numbers), *((None,) if missing else ())), ("iv", "im", True, analysis.OTHER, None)]
+    columns = [(*sorted(numbers), *((None,) if missing else ())), ("iv", "im", True, OTHER, None)]
     atoms, signatures = [], []
     for column, candidates in enumerate(columns):
         predicates = [row[column] for row in rows]
-        column_atoms, column_signatures = analysis._atoms_of(candidates, predicates)
+        column_atoms, column_signatures = atoms_of(candidates, predicates)
         groups: dict = {}
         for value in candidates:
             key = ("missing",) if value is None else tuple(p.matches(value) for p in predicates)
@@ -123,7 +124,7 @@ def test_atoms_and_row_regions_are_those_of_testing_every_cell(rows, numbers, mi
         assert column_signatures == tuple(accepting(predicates, atom[0]) for atom in column_atoms)
         atoms.append(column_atoms)
         signatures.append(column_signatures)
-    model = analysis._Model.build(("duration", "route"), atoms)
+    model = Model.build(("duration", "route"), atoms)
     expected = []
     for row in rows:
         mask = model.full
@@ -148,17 +149,16 @@ def searched(draw):
 
 def reachability_by_pairs(table, accepted, cells) -> tuple[list, list]:
     """The definition: each row against every row ahead of it, in precedence order."""
-    flows = analysis._Flows(None, None, frozenset())
     reached = []
     for index, row in enumerate(table.rows):
         region = accepted[index]
         if not region:
             reached.append(False)
             continue
-        own = flows._precedence(table, index)
+        own = reachability.precedence(table, index)
         beaters = [] if table.policy == "collect" else sorted(
-            (i for i in range(len(table.rows)) if flows._precedence(table, i) < own),
-            key=lambda i: flows._precedence(table, i))
+            (i for i in range(len(table.rows)) if reachability.precedence(table, i) < own),
+            key=lambda i: reachability.precedence(table, i))
         remaining, shadows = region, []
         for other in beaters:
             if remaining & accepted[other]:
@@ -173,11 +173,10 @@ def reachability_by_pairs(table, accepted, cells) -> tuple[list, list]:
 def test_rows_ahead_are_gathered_as_row_against_row(case):
     """Which rows decide, and the rows ahead that the warning for each other one names."""
     table, accepted, cells = case
-    flows = analysis._Flows(None, None, frozenset())
-    reached = flows._reachability(table, accepted, cells)
+    reached, warnings = reachability.reached(table, accepted, cells)
     expected = reachability_by_pairs(table, accepted, cells)
     assert reached == [value is True for value in expected]
-    named = [d.message.split("never reached: ")[-1] for d in flows.diagnostics if "never reached" in d.message]
+    named = [d.message.split("never reached: ")[-1] for d in warnings if "never reached" in d.message]
     assert named == [_names(table, shadows) for shadows in expected if isinstance(shadows, list) and shadows]
 
 

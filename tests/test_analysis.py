@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsl.analysis import analyse, analyse_family, read_statements, thresholds
+from dsl.analysis import analyse, analyse_family, thresholds
 from dsl.ast import NOWHERE
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, FieldType, Predicate
 from dsl.checker import Schema
@@ -48,16 +48,13 @@ def test_text_output_matches_its_golden_file(folder, golden, status, capsys, mon
     assert out == path.read_text(encoding="utf-8"), f"{path} differs; read the change, then INFUSE_REGENERATE=1"
 
 
-def _family(folder):
-    family = load_family(folder, SCHEMA)
-    statements, _ = read_statements(folder)
-    return family, statements
+def _analysis(folder):
+    return analyse_family(load_family(folder, SCHEMA), SCHEMA, ALWAYS_PRESENT)
 
 
 @pytest.fixture(scope="module")
 def analysis_2026():
-    family, statements = _family(RULESET_2026)
-    return analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT)
+    return _analysis(RULESET_2026)
 
 
 def test_2026_has_no_unreachable_row_and_no_gap(analysis_2026):
@@ -141,8 +138,7 @@ def test_moving_a_catch_all_row_up_shadows_the_rows_below_it(tmp_path):
     text = (folder / "service.rules").read_text()
     anchor = "  infusion.no-stop "
     (folder / "service.rules").write_text(text.replace(anchor, push + anchor, 1))
-    family, statements = _family(folder)
-    found = {d.message for d in analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT).diagnostics}
+    found = {d.message for d in _analysis(folder).diagnostics}
     shadowed = {m.split(":")[0]: m for m in found if "is never reached" in m}
     assert set(shadowed) == {"row 'infusion' of table 'service' is never reached",
                              "row 'infusion.no-stop' of table 'service' is never reached"}
@@ -157,8 +153,7 @@ def test_moving_a_catch_all_row_up_shadows_the_rows_below_it(tmp_path):
 def test_a_missing_row_is_a_gap_with_an_example(tmp_path):
     injection = re.search(r"  injection +\|.*\n", (RULESET_2026 / "service.rules").read_text()).group(0)
     folder = _edited_copy(tmp_path, "service.rules", injection, "")
-    family, statements = _family(folder)
-    found = [d.message for d in analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT).diagnostics
+    found = [d.message for d in _analysis(folder).diagnostics
              if d.code == "W-gap" and "'service'" in d.message]
     assert len(found) == 3 and found[-1].endswith("(and more)")
     assert all(g.startswith("no row of table 'service' matches claim=facility, "
@@ -168,12 +163,10 @@ def test_a_missing_row_is_a_gap_with_an_example(tmp_path):
 
 def test_an_addon_whose_primaries_are_never_produced(tmp_path):
     folder = _edited_copy(tmp_path, "edits.rules", "require 96370, 96371 with 96369", "require 96370, 96371 with 96360")
-    family, statements = _family(folder)
-    found = [d for d in analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT).diagnostics if d.code == "W-addon"]
+    found = [d for d in _analysis(folder).diagnostics if d.code == "W-addon"]
     assert found == []  # 96360 is produced: the edit is wrong, but not provably dead
     folder = _edited_copy(tmp_path / "again", "coding.rules", "=> 96369 |", "=> 96365 |")
-    family, statements = _family(folder)
-    found = [d.message for d in analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT).diagnostics
+    found = [d.message for d in _analysis(folder).diagnostics
              if d.code in ("W-addon", "W-unproduced")]
     assert found == ["code '96369' is declared but no row produces it",
                      "add-on 96370, 96371 can never be reported: none of its primary codes 96369 is produced by a row"]
@@ -231,7 +224,7 @@ def _brute_force(table):
 def test_reachability_and_gaps_agree_with_trying_every_input(table):
     ruleset = CheckedRuleset("toy", "1", None, None, ("2026-01-01", "2026-12-31"), "", {"src": ""},
                              {"route": ROUTES, "service": SERVICES}, {}, {}, {}, {}, {}, (table,))
-    diagnostics = analyse(ruleset, [], TOY_SCHEMA).diagnostics
+    diagnostics = analyse(ruleset, TOY_SCHEMA).diagnostics
     unreachable = {re.match(r"row '(\w+)'", d.message).group(1) for d in diagnostics if d.code == "W-unreachable"}
     reached, gap = _brute_force(table)
     assert unreachable == {row.id for row in table.rows} - reached
@@ -239,8 +232,7 @@ def test_reachability_and_gaps_agree_with_trying_every_input(table):
 
 
 def test_thresholds_of_the_warnings_ruleset():
-    family, statements = _family(GOLDEN / "warnings")
-    assert [t.label for t in thresholds(family.base, statements[None])] == [
+    assert [t.label for t in thresholds(load_family(GOLDEN / "warnings", SCHEMA).base)] == [
         "long_infusion = 20 min", "push_limit = 15 min", "30 min on duration"]
 
 
@@ -254,5 +246,5 @@ def test_a_table_too_wide_to_search_gets_a_note_and_counts_as_reached():
                          tuple(FieldType("text") for _ in columns), ("code",), (row, row), span=NOWHERE)
     ruleset = CheckedRuleset("toy", "1", None, None, ("2026-01-01", "2026-12-31"), "", {"src": ""}, {},
                              {"96365": ("initial", "")}, {}, {}, {}, {}, (table,))
-    diagnostics = analyse(ruleset, [], schema).diagnostics
+    diagnostics = analyse(ruleset, schema).diagnostics
     assert [(d.code, d.severity) for d in diagnostics] == [("I-wide", "info")]

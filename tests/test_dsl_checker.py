@@ -232,7 +232,7 @@ def test_a_unique_table_shows_a_witness_on_every_column():
     body = ("table t unique per administration [cpt]\n  id | claim | route | hormonal => service\n"
             "  a | * | iv, im | * => push\n  b | not facility | im | yes => push\n  c | facility | subq | * => push\n")
     assert problems(body) == [
-        ("E-overlap", 4, "rows 'a' and 'b' of unique table 't' both match claim=professional, route=im, hormonal=true")]
+        ("E-overlap", 4, "rows 'a' and 'b' of unique table 't' both match claim=professional, route=im, hormonal=yes")]
 
 
 # ----- variants ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl.ast import NOWHERE
-from dsl.checked import CheckedRow, CheckedTable, FieldType, Predicate
+from dsl.checked import OTHER, CheckedRow, CheckedTable, FieldType, Predicate
 from dsl.overlaps import NONE, common_input, common_value, overlapping_pairs
 from tests.test_hostile_rulesets import load_with_big_table
 
@@ -68,7 +68,7 @@ def domain(column: str) -> list:
     """Every value a column can hold, up to values no cell tells apart: a free text no cell
     names stands for all the others."""
     if column in WORDS:
-        return [None, *WORDS[column], *(["\x00other"] if TYPES[column].kind == "text" else [])]
+        return [None, *WORDS[column], *([OTHER] if TYPES[column].kind == "text" else [])]
     return [None, *range(-3, 130)]
 
 

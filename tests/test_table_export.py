@@ -74,6 +74,25 @@ def test_a_payer_variant_shows_its_amended_rows_and_constants(family):
     assert ("payer-policy", family.variants["commercial"].sources["payer-policy"]) in commercial["coding"].citations
 
 
+def test_an_amended_row_shows_the_base_cells_its_amend_keeps(tmp_path, monkeypatch):
+    """An amend that replaces a row lists only the cells it changes; the others stay the base
+    row's, and are shown as the base writes them, not as `*`."""
+    folder = tmp_path / "2026"
+    shutil.copytree(ROOT / "rulesets" / "2026", folder)
+    with open(folder / "payers" / "commercial.rules", "a", encoding="utf-8") as variant:
+        variant.write("\namend table service [payer-policy]\n"
+                      "  id             | duration => service\n"
+                      "  chemo.infusion | > 20 min => chemo_infusion\n")
+    monkeypatch.chdir(tmp_path)
+    ruleset = Registry.from_path(Path("2026")).families[0].variants["commercial"]
+    service = next(t for t in written_tables(ruleset) if t.name == "service")
+    row = next(r for r in service.rows if r.id == "chemo.infusion")
+    cells = {c.column: c.text for c in row.inputs}
+    assert (cells["category"], cells["route"], cells["method"], cells["duration"]) == (
+        "chemotherapy", "iv", "infusion", "> 20 min")
+    assert row.location == "2026/payers/commercial.rules:24"
+
+
 def test_markdown(family):
     text = render([(family.base, written_tables(family.base))], "markdown")
     assert text.startswith("# Decision tables of drug-administration 2026.1")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dsl.analysis import analyse_family, read_statements
+from dsl.analysis import analyse_family
 from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
 from dsl.loader import BASE_FILE, load_family, ruleset_folders
 from engine import output
@@ -57,14 +57,13 @@ def check_folder(folder: Path) -> dict:
     except RulesetError as error:
         return {"diagnostics": error.diagnostics, "texts": error.sources,
                 "summary": {"folder": str(folder), "loaded": False}}
-    statements, texts = read_statements(folder)
-    analysis = analyse_family(statements, family, SCHEMA, ALWAYS_PRESENT)
+    analysis = analyse_family(family, SCHEMA, ALWAYS_PRESENT)
     base = family.base
     thresholds = [dict(threshold.as_dict(), payer=payer)
                   for payer, listed in analysis.thresholds.items() for threshold in listed]
     summary = {"folder": str(folder), "loaded": True, "name": base.name, "version": base.version,
                "effective": list(base.effective), "payers": sorted(family.variants), "thresholds": thresholds}
-    return {"diagnostics": list(analysis.diagnostics), "texts": texts, "summary": summary,
+    return {"diagnostics": list(analysis.diagnostics), "texts": family.texts, "summary": summary,
             "thresholds": analysis.thresholds}
 
 

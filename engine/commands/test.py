@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dsl.durations import duration_text
+from dsl.show import value_text
 from engine import output
 from engine.commands.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.coverage import CATEGORIES, Boundary, Coverage
@@ -122,13 +122,8 @@ def _by_table(coverage: Coverage) -> dict[str, tuple[int, int]]:
 def _side(boundary: Boundary, below: bool) -> str:
     operator = ("<=" if below else ">") if boundary.at_or_below else ("<" if below else ">=")
     tested = boundary.below if below else boundary.above
-    seen = "untested" if tested is None else f"nearest {_amount(tested, boundary.kind)}"
-    return f"{operator} {_amount(boundary.value, boundary.kind)}: {seen}"
-
-
-def _amount(value: int, kind: str) -> str:
-    """A duration as the rule language writes it; a number as is."""
-    return duration_text(value) if kind == "duration" else str(value)
+    seen = "untested" if tested is None else f"nearest {value_text(tested, boundary.kind)}"
+    return f"{operator} {value_text(boundary.value, boundary.kind)}: {seen}"
 
 
 # ----- json -----
