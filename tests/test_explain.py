@@ -20,6 +20,7 @@ import engine
 from engine.cli import main
 from engine.explain import explain, render_text
 from engine.registry import Registry
+from engine.trace import TableRecord
 from tests.conftest import CASES, ROOT, ruleset_with_range_row
 from tests.golden import load_cases
 
@@ -197,7 +198,7 @@ def test_the_trace_is_the_reference_pipelines(registry):
     data = encounter("04-infusion-with-premedication-pushes")
     story = explain(registry, data)
     assert story.result == coder.code(data).as_dict()
-    assert sum(1 for r in story.trace if r["stage"] == "table" and r["table"] == "coding") == 3
+    assert sum(1 for r in story.trace if isinstance(r, TableRecord) and r.table == "coding") == 3
 
 
 def test_the_story_quotes_the_text_that_was_checked_wherever_it_runs(tmp_path, monkeypatch):
