@@ -360,6 +360,7 @@ def table_inputs(coder, encounters: list[dict], table: str) -> list[dict]:
     order, read from the decision trace: realistic inputs for benchmarking one table."""
     from engine.encounter import parse_encounter
     from engine.schema import VALIDATED_FIELDS
+    from engine.trace import TableRecord
 
     seen = []
     for data in encounters:
@@ -367,5 +368,5 @@ def table_inputs(coder, encounters: list[dict], table: str) -> list[dict]:
         encounter = parse_encounter(data, {k: ruleset.vocabularies[k] for k in VALIDATED_FIELDS})
         trace: list = []
         coder.pipeline(ruleset).run(encounter, trace=trace)
-        seen.extend(entry["inputs"] for entry in trace if entry["stage"] == "table" and entry["table"] == table)
+        seen.extend(record.inputs for record in trace if isinstance(record, TableRecord) and record.table == table)
     return seen

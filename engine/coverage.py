@@ -1,5 +1,5 @@
-"""How much of a ruleset its tests exercise, read from the decision traces of the reference
-pipeline (engine.pipeline: `Pipeline.run(encounter, trace=list)`).
+"""How much of a ruleset its tests exercise, read from the decision records the reference
+pipeline traces (engine.trace; `Pipeline.run(encounter, trace=list)`).
 
 An item is one thing in the rules that a test should make act:
 - rows: a table row that decided for some administration, line or E/M service;
@@ -29,6 +29,7 @@ from dsl.checked import (ANY, CheckedEdit, CheckedInitial, CheckedLimit, Checked
                          CheckedRequire, CheckedTable)
 from dsl.loader import RulesetFamily
 from dsl.show import clause_text, codes_text
+from engine.trace import EditRecord, InitialRecord, MergeRecord, TableRecord, UnitsRecord
 
 CATEGORIES = ("rows", "units", "merges", "initial", "edits", "findings")
 BASE = "base"
@@ -152,11 +153,9 @@ class Coverage:
 
     # ----- what the tests reached -----
     def add(self, variant: str, trace: list, result) -> None:
-        """Count what one coded encounter (its trace and result) exercised under `variant`."""
-        for entry in trace:
-            count = getattr(self, f"_add_{entry['stage']}", None)
-            if count is not None:  # a stage this coverage does not count (yet) is passed over
-                count(variant, entry)
+        """Count what one coded encounter (its trace records and result) exercised under `variant`."""
+        for record in trace:
+            getattr(self, f"_add_{record.stage}")(variant, record)
         for finding in result.findings:
             self._hit(variant, ("finding", finding.id))
 
@@ -170,36 +169,33 @@ class Coverage:
             for boundary in self._watched.get((variant, where), {}).values():
                 boundary.observe(value)
 
-    def _add_table(self, variant: str, entry: dict) -> None:
-        for row in entry["rows"]:
-            self._hit(variant, ("row", entry["table"], row))
-        for column, value in entry["inputs"].items():
-            self._observe(variant, f"{entry['table']}.{column}", value)
+    def _add_table(self, variant: str, record: TableRecord) -> None:
+        for row in record.rows:
+            self._hit(variant, ("row", record.table, row))
+        for column, value in record.inputs.items():
+            self._observe(variant, f"{record.table}.{column}", value)
 
-    def _add_units(self, variant: str, entry: dict) -> None:
-        self._hit(variant, ("units", entry["rule"]))
-        self._observe(variant, f"units/{entry['rule']}", entry["counted"])
+    def _add_units(self, variant: str, record: UnitsRecord) -> None:
+        self._hit(variant, ("units", record.rule))
+        self._observe(variant, f"units/{record.rule}", record.counted)
 
-    def _add_merge(self, variant: str, entry: dict) -> None:
-        if len(entry["subject"]) > 1:
-            self._hit(variant, ("merge", entry["merge"], "combine"))
-        if entry["removed"]:
-            self._hit(variant, ("merge", entry["merge"], "minus"))
+    def _add_merge(self, variant: str, record: MergeRecord) -> None:
+        if len(record.members) > 1:
+            self._hit(variant, ("merge", record.merge, "combine"))
+        if record.removed:
+            self._hit(variant, ("merge", record.merge, "minus"))
 
-    def _add_initial(self, variant: str, entry: dict) -> None:
-        for role in set(entry["roles"].values()):
-            self._hit(variant, ("initial", entry["initial"], role))
-        if entry["promoted"]:
-            self._hit(variant, ("initial", entry["initial"], "primary"))
+    def _add_initial(self, variant: str, record: InitialRecord) -> None:
+        for role in {given.role for given in record.roles}:
+            self._hit(variant, ("initial", record.initial, role))
+        if any(candidate.promoted for candidate in record.candidates):
+            self._hit(variant, ("initial", record.initial, "primary"))
 
-    def _add_edit(self, variant: str, entry: dict) -> None:
-        """The clause behind an edit's action, as the trace names it."""
-        name = entry["edit"].removeprefix("edit/")
+    def _add_edit(self, variant: str, record: EditRecord) -> None:
+        """The clause that acted and how, as the record names them."""
+        name = record.edit.removeprefix("edit/")
         stage = next(s for s in self._rulesets[variant].stages if isinstance(s, CheckedEdit) and s.name == name)
-        index = entry["clause"]
-        outcome = _acted(stage.clauses[index], entry["action"], entry["code"], entry.get("modifier"))
-        if outcome:
-            self._hit(variant, ("edit", name, index, outcome))
+        self._hit(variant, ("edit", name, record.clause, _outcome(stage.clauses[record.clause], record)))
 
     # ----- the figures -----
     def summary(self) -> dict[str, tuple[int, int]]:
@@ -247,11 +243,10 @@ def _clause_outcomes(clause) -> list[tuple[str, str]]:
               for attribute, modifier in clause.distinctions)]
 
 
-def _acted(clause, action: str, code: str, modifier: str | None) -> str | None:
-    if isinstance(clause, CheckedLimit) and action == "limit" and code == clause.code:
+def _outcome(clause, record: EditRecord) -> str:
+    """Which of the clause's outcomes (`_clause_outcomes`) its action is."""
+    if record.action == "modifier":
+        return f"distinct:{record.modifier}"
+    if record.action == "limit":
         return "limit"
-    if isinstance(clause, CheckedPair) and code in clause.column2:
-        return {"remove": "bundled", "modifier": f"distinct:{modifier}"}.get(action)
-    if isinstance(clause, CheckedRequire) and action == "remove" and code in clause.addons:
-        return "require"
-    return None
+    return "bundled" if isinstance(clause, CheckedPair) else "require"

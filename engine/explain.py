@@ -5,7 +5,9 @@ trace in order: what each administration is and the row that decided it, how hyd
 time was merged, how the initial service of each session and site was chosen and why the
 others are add-ons, the row behind each code, how each unit count follows from the
 minutes, each modifier, edit and finding. The lines shown are the traced run's own, so
-the story cannot disagree with the result.
+the story cannot disagree with the result. It words the facts the trace records hold
+(engine.trace: ranks and tie keys, the partner of a concurrent event, the offset of each
+unit, the distinction that held) and works none of them out again.
 
 "Why not" answers come from the same semantics: for each administration, the rows a
 coder might have expected (rows of its service with another role, rows across a duration
@@ -26,16 +28,16 @@ from dsl import ast
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable,
                          CheckedUnits)
 from dsl.durations import duration_text
-from engine import intervals
 from engine.api import Coder
 from engine.encounter import Encounter
-from engine.pipeline import Pipeline
+from engine.pipeline import Pipeline, canonical
 from engine.reference import ReferenceTable, apply_policy, reference_unit_offsets
 from engine.registry import Registry
 from engine.result import Result
 from engine.schema import SCHEMA
 from engine.tables_export import (RulesetSource, WrittenCell, location, minutes_text,
                                   value_text)
+from engine.trace import Candidate, EditRecord, InitialRecord, MergeRecord, Role, TableRecord, UnitsRecord
 
 _COMPARISONS = {">": ("is more than", "is not more than"), ">=": ("is at least", "is less than"),
                 "<": ("is less than", "is not less than"), "<=": ("is at most", "is more than")}
@@ -183,10 +185,12 @@ class Explanation:
     edits: tuple[EditStory, ...]
     em: tuple[Decision, ...]
     findings: tuple[FindingStory, ...]
-    trace: list  # the pipeline's own records, made JSON-safe
+    trace: list  # the pipeline's own records (engine.trace)
 
     def as_dict(self) -> dict:
-        return attrs.asdict(self)
+        """The story as JSON data, each trace record in its flat form."""
+        return {**attrs.asdict(self, filter=lambda field, _: field.name != "trace"),
+                "trace": [_jsonable(record.as_dict()) for record in self.trace]}
 
 
 # ----- building it ------------------------------------------------------------
@@ -227,11 +231,7 @@ class _Teller:
         self.tables = {s.name: s for s in ruleset.stages if isinstance(s, CheckedTable)}
         self.stages = {(type(s), s.name): s for s in ruleset.stages if not isinstance(s, CheckedTable)}
         self.administrations = {a.id: a for a in encounter.administrations}
-        self.order = {a.id: i for i, a in enumerate(sorted(
-            encounter.administrations,
-            key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id)))}
         self._written: dict = {}
-        self.values: dict = {}  # subject -> the latest attribute values the trace showed
         self.rules = self._rule_locations()
 
     def tell(self) -> Explanation:
@@ -239,28 +239,24 @@ class _Teller:
         merges, groups, coding, edits, em = [], [], [], [], []
         before_merge: dict = {}  # administration -> its decisions before it was merged
         for index, record in enumerate(self.trace):
-            stage = record["stage"]
-            subject = tuple(record.get("subject", ()))
-            if stage == "table":
-                self.values.setdefault(subject, {}).update(record["inputs"])
-                table = self.tables[record["table"]]
-                if table.scope == "em":
-                    em.extend(self._decisions(table, record, code=subject[0]))
-                elif table.scope == "line":
+            if isinstance(record, TableRecord):
+                table = self.tables[record.table]
+                if record.scope == "em":
+                    em.extend(self._decisions(table, record, code=record.subject[0]))
+                elif record.scope == "line":
                     continue
                 elif _makes_codes(table):
                     coding.append(self._coding(table, record, index))
                 else:
-                    decisions.setdefault(subject, []).extend(self._decisions(table, record))
-            elif stage == "merge" and (len(subject) > 1 or record["removed"]):
-                for ids in record["subject"]:
+                    decisions.setdefault(record.subject, []).extend(self._decisions(table, record))
+            elif isinstance(record, MergeRecord) and (len(record.members) > 1 or record.removed):
+                for ids in record.subject:
                     before_merge.setdefault((ids,), decisions.get((ids,), []))
-                self.values[subject] = {**self.values.get(subject[:1], {}), "duration": record["counted"]}
-                decisions[subject] = []
-                merges.append((record, decisions[subject]))
-            elif stage == "initial":
+                decisions[record.subject] = []
+                merges.append((record, decisions[record.subject]))
+            elif isinstance(record, InitialRecord):
                 groups.append(self._group(record))
-            elif stage == "edit":
+            elif isinstance(record, EditRecord):
                 edits.append(self._edit(record))
         return Explanation(
             self.encounter.id, self.encounter.date.isoformat(), self.encounter.claim, self.encounter.pos,
@@ -268,9 +264,9 @@ class _Teller:
                                    "payer": self.ruleset.payer, "digest": self.ruleset.digest},
             self.result.as_dict(),
             tuple(self._administration(a, before_merge.get((a.id,), decisions.get((a.id,), ())))
-                  for a in sorted(self.encounter.administrations, key=lambda a: self.order[a.id])),
+                  for a in canonical(self.encounter.administrations)),
             tuple(self._merge(record, after) for record, after in merges),
-            tuple(groups), tuple(coding), tuple(edits), tuple(em), self._findings(), _jsonable(self.trace))
+            tuple(groups), tuple(coding), tuple(edits), tuple(em), self._findings(), self.trace)
 
     # ----- rows and cells -----
     def _rule_locations(self) -> dict:
@@ -305,14 +301,14 @@ class _Teller:
                      for i, column in enumerate(table.inputs)
                      if row.predicates[i].kind != "any" and (columns is None or i in columns))
 
-    def _decision(self, table: CheckedTable, row, record: dict, code: str | None = None) -> Decision:
+    def _decision(self, table: CheckedTable, row, record: TableRecord, code: str | None = None) -> Decision:
         written = self._written_row(table, row)
-        return Decision(table.name, row.id, written.location, tuple(record.get("subject", ())),
-                        self._conditions(table, row, record["inputs"]),
+        return Decision(table.name, row.id, written.location, record.subject,
+                        self._conditions(table, row, record.inputs),
                         tuple((c.column, c.text) for c in written.outputs if c.text not in ("", "-")), code)
 
-    def _decisions(self, table: CheckedTable, record: dict, code: str | None = None) -> list[Decision]:
-        return [self._decision(table, self._row(table, row_id), record, code) for row_id in record["rows"]]
+    def _decisions(self, table: CheckedTable, record: TableRecord, code: str | None = None) -> list[Decision]:
+        return [self._decision(table, self._row(table, row_id), record, code) for row_id in record.rows]
 
     # ----- administrations and merges -----
     def _administration(self, a, decisions) -> AdministrationStory:
@@ -321,127 +317,73 @@ class _Teller:
         return AdministrationStory(a.id, a.drug, a.dose, a.category, a.route, a.method, _when(a.start), stop,
                                    minutes, a.site, a.session, tuple(decisions))
 
-    def _merge(self, record: dict, decisions) -> MergeStory:
-        stage = self.stages[(CheckedMerge, record["merge"])]
-        counted = record["counted"]
-        return MergeStory(stage.name, location(stage.span), tuple(record["subject"]),
+    def _merge(self, record: MergeRecord, decisions) -> MergeStory:
+        stage = self.stages[(CheckedMerge, record.merge)]
+        counted = record.counted
+        return MergeStory(stage.name, location(stage.span), record.subject,
                           minutes_text(counted) if counted is not None else "unknown",
-                          minutes_text(record["removed"]), tuple(decisions))
+                          minutes_text(record.removed), tuple(decisions))
 
     # ----- initial services -----
-    def _group(self, record: dict) -> GroupStory:
-        stage: CheckedInitial = self.stages[(CheckedInitial, record["initial"])]
-        members = {tuple(ids): (value, rank) for ids, value, rank in record["ranked_by"]}
-        ranked = [tuple(ids) for ids in record["ranking"]]
-        chosen = tuple(record["chosen"])
-        selector = None
-        if stage.selector:
-            selector = self.values.get(chosen, {}).get(stage.selector, getattr(self.encounter, stage.selector, None))
-        order = stage.rankings.get(selector, stage.rankings.get(None))
-        eligible = stage.primary_of.get(selector, stage.primary_of.get(None))
-        shown = [f"primary({', '.join(sorted(eligible))})" if item == "primary" and eligible else item for item in order]
-        ranking = (f"by {stage.selector} ({value_text(selector, 'enum')}): " if stage.selector else "") + " > ".join(shown)
-        roles = {tuple(ids): role for ids, role in record["roles"].items()}
-        story_members = tuple(
-            Member(ids, members[ids][0], "primary" if order[members[ids][1]] == "primary" else str(members[ids][1] + 1),
-                   roles[ids], self._role_reason(ids, roles[ids], chosen, list(members)))
-            for ids in ranked)
+    def _group(self, record: InitialRecord) -> GroupStory:
+        stage: CheckedInitial = self.stages[(CheckedInitial, record.initial)]
+        eligible = record.primary_of
+        shown = [f"primary({', '.join(sorted(eligible))})" if item == "primary" and eligible else item
+                 for item in record.ranking]
+        by = f"by {stage.selector} ({value_text(record.selector, 'enum')}): " if stage.selector else ""
+        roles = {given.ids: given for given in record.roles}
+        members = tuple(Member(c.ids, c.value, "primary" if c.promoted else str(c.rank + 1), roles[c.ids].role,
+                               self._role_reason(roles[c.ids], record.chosen))
+                        for c in record.candidates)
         group = tuple((key, value_text(value, "text") if value is not None else "(none)")
-                      for key, value in record["group"].items())
-        return GroupStory(stage.name, location(stage.span), group, ranking, record["distinct"], chosen,
-                          self._choice(stage, chosen, members, selector), story_members)
+                      for key, value in record.group.items())
+        return GroupStory(stage.name, location(stage.span), group, by + " > ".join(shown), record.distinct,
+                          record.chosen, _choice(record), members)
 
-    def _choice(self, stage: CheckedInitial, chosen, members: dict, selector) -> str:
-        value, rank = members[chosen]
-        if stage.rankings.get(selector, stage.rankings.get(None))[rank] == "primary":
-            return (f"{_ids(chosen)} is the documented primary reason, which the ranking for "
-                    f"{value_text(selector, 'enum')} puts above its {value}")
-        tied = [ids for ids, (_, r) in members.items() if r == rank]
-        if len(tied) == 1:
-            return f"{_ids(chosen)} ({value}) ranks highest"
-        text = f"{', '.join(_ids(t) for t in tied)} tie at {value}"
-        for tie in stage.ties:
-            keys = {ids: self._tie_value(tie, ids) for ids in tied}
-            best = min(keys.values())
-            narrowed = [ids for ids in tied if keys[ids] == best]
-            if len(narrowed) < len(tied):
-                detail = ", ".join(f"{_ids(ids)} {self._tie_shown(tie, ids)}" for ids in tied)
-                text += f"; {tie} decides ({detail})"
-                tied = narrowed
-                if len(tied) == 1:
-                    return text
-        return text + "; then the order of administration (start, stop, id) decides"
-
-    def _tie_value(self, tie: str, ids) -> int:
-        start = self._first(ids).start_s
-        duration = self.values.get(ids, {}).get("duration") or 0
-        return {"primary": 0 if self.encounter.primary in ids else 1, "earliest start": start,
-                "latest start": -start, "longest duration": -duration, "shortest duration": duration}[tie]
-
-    def _tie_shown(self, tie: str, ids) -> str:
-        if tie == "primary":
-            return "is the primary reason" if self.encounter.primary in ids else "is not"
-        if tie.endswith("start"):
-            return f"started {_clock(self._first(ids).start)}"
-        duration = self.values.get(ids, {}).get("duration")
-        return "ran " + (minutes_text(duration) if duration is not None else "an unknown time")
-
-    def _first(self, ids):
-        return min((self.administrations[i] for i in ids), key=lambda a: self.order[a.id])
-
-    def _role_reason(self, ids, role: str, chosen, members: list) -> str:
-        """Why a member has its role, naming the administration that gave it (as the pipeline's roles do)."""
-        if role == "initial":
+    def _role_reason(self, given: Role, chosen) -> str:
+        """Why a member has its role, naming the event that gave it, as the record does."""
+        if given.role == "initial":
             return "the initial service of this group"
-        place = min(self.order[i] for i in ids)
-        before = [m for m in members if m != ids and min(self.order[i] for i in m) < place]
-        drug = self._first(ids).drug
-        same = [m for m in before if self._first(m).drug_key == self._first(ids).drug_key]
-        if role == "concurrent":
-            spans = self._spans(ids)
-            partner = next((m for m in [chosen, *before] if m != ids and m not in same
-                            and any(intervals.overlaps(a, b) for a in self._spans(m) for b in spans)), None)
-            with_whom = f"{_ids(partner)} ({self._first(partner).drug})" if partner else "another infusion"
-            return f"a different drug running at the same time as {with_whom}"
-        if role == "repeat":
-            return f"the same drug ({drug}) as {_ids(same[0]) if same else 'an earlier one'}, given again"
-        return f"a new drug ({drug}) through this access; {_ids(chosen)} is the initial service"
+        if given.role == "concurrent":
+            return (f"a different drug running at the same time as {_ids(given.partner)} "
+                    f"({self._drug(given.partner)})")
+        if given.role == "repeat":
+            return f"the same drug ({self._drug(given.ids)}) as {_ids(given.repeat_of)}, given again"
+        return f"a new drug ({self._drug(given.ids)}) through this access; {_ids(chosen)} is the initial service"
 
-    def _spans(self, ids) -> list:
-        return [(a.start_s, a.stop_s) for a in (self.administrations[i] for i in ids)
-                if a.stop_s is not None and a.stop_s > a.start_s]
+    def _drug(self, ids) -> str:
+        """The drug of an event as documented: its first administration's."""
+        return self.administrations[ids[0]].drug
 
     # ----- coding, units, modifiers and why not -----
-    def _coding(self, table: CheckedTable, record: dict, index: int) -> CodingStory:
-        subject = tuple(record["subject"])
-        if record["rows"]:
+    def _coding(self, table: CheckedTable, record: TableRecord, index: int) -> CodingStory:
+        subject = record.subject
+        if record.rows:
             decision = self._decisions(table, record)[0]
         else:
             decision = Decision(table.name, None, None, subject, (), ())
         units = []
         for later in self.trace[index + 1:]:  # the units of its lines are recorded right after it
-            if later["stage"] != "units" or tuple(later["subject"]) != subject:
+            if not isinstance(later, UnitsRecord) or later.subject != subject:
                 break
             units.append(self._units(later))
         modifiers = [decision for later in self.trace[index + 1:]
-                     if later["stage"] == "table" and self.tables[later["table"]].scope == "line"
-                     and tuple(later["subject"]) == subject
-                     for decision in self._decisions(self.tables[later["table"]], later, code=later["code"])]
-        seen = tuple((column, value_text(record["inputs"].get(column), field_type.kind))
+                     if isinstance(later, TableRecord) and later.scope == "line" and later.subject == subject
+                     for decision in self._decisions(self.tables[later.table], later, code=later.code)]
+        seen = tuple((column, value_text(record.inputs.get(column), field_type.kind))
                      for column, field_type in zip(table.inputs, table.input_types))
         return CodingStory(subject, seen, decision, tuple(units), tuple(modifiers), self._why_not(subject, units))
 
-    def _units(self, record: dict) -> UnitsStory:
-        rule: CheckedUnits = self.ruleset.units[record["rule"]]
-        counted, units = record["counted"], record["units"]
-        text = _units_text(rule, self._part(rule), counted, units)
-        dates = list(dict.fromkeys(record["dates"]))
+    def _units(self, record: UnitsRecord) -> UnitsStory:
+        rule: CheckedUnits = self.ruleset.units[record.rule]
+        text = _units_text(record, self._part(rule))
+        dates = list(dict.fromkeys(record.dates))
         if len(dates) == 1:
             text += f" on {dates[0]}"
         elif dates:
-            text += " on " + ", ".join(f"{d} ({record['dates'].count(d)})" for d in dates)
-        return UnitsStory(rule.name, location(rule.span), record["code"], minutes_text(counted), units,
-                          tuple(record["dates"]), text)
+            text += " on " + ", ".join(f"{d} ({record.dates.count(d)})" for d in dates)
+        return UnitsStory(rule.name, location(rule.span), record.code, minutes_text(record.counted), record.units,
+                          record.dates, text)
 
     def _why_not(self, subject: tuple, units: list) -> tuple[WhyNot, ...]:
         have = self._codes(self.result, subject)
@@ -455,11 +397,11 @@ class _Teller:
                                            f"units/{story.rule}", story.location)
         calls: dict = {}
         for record in self.trace:
-            if record["stage"] != "table":
+            if not isinstance(record, TableRecord):
                 continue
-            calls[record["table"]] = calls.get(record["table"], 0) + 1
-            table = self.tables[record["table"]]
-            if table.scope != "administration" or table.policy == "collect" or not set(record["subject"]) & set(subject):
+            calls[record.table] = calls.get(record.table, 0) + 1
+            table = self.tables[record.table]
+            if table.scope != "administration" or table.policy == "collect" or not set(record.subject) & set(subject):
                 continue
             for rows, reason, row in self._alternatives(table, record):
                 rerun = Pipeline(self.ruleset, lambda t: _Forced(t, table, calls[table.name], rows),
@@ -479,11 +421,11 @@ class _Teller:
         """The codes of the lines for these administrations, in claim order (a dict as an ordered set)."""
         return dict.fromkeys(line.code for line in result.lines if set(line.administrations) & set(subject))
 
-    def _alternatives(self, table: CheckedTable, record: dict):
+    def _alternatives(self, table: CheckedTable, record: TableRecord):
         """(rows to force, why they did not decide, the row to cite) for one table call."""
-        inputs = record["inputs"]
+        inputs = record.inputs
         values = [inputs.get(column) for column in table.inputs]
-        decided = [self._row(table, row_id) for row_id in record["rows"]]
+        decided = [self._row(table, row_id) for row_id in record.rows]
         derived = self._derived_columns(table)
         codes = _makes_codes(table)
         for row in table.rows:
@@ -518,22 +460,20 @@ class _Teller:
         return derived
 
     # ----- edits and findings -----
-    def _edit(self, record: dict) -> EditStory:
-        stage: CheckedEdit = self.stages[(CheckedEdit, record["edit"].split("/", 1)[1])]
+    def _edit(self, record: EditRecord) -> EditStory:
+        stage: CheckedEdit = self.stages[(CheckedEdit, record.edit.split("/", 1)[1])]
         written: ast.Edit = self.source.statement(stage.span)
-        code, ids, action = record["code"], tuple(record["subject"]), record["action"]
-        clause = written.clauses[record["clause"]]
+        code, ids, action = record.code, record.subject, record.action
+        clause = written.clauses[record.clause]
         clause_text = self._clause_text(clause)
         owner = f"{code} for {_ids(ids)}" if ids else code
         if action == "limit":
-            kept = record["kept"]
+            kept = record.kept
             text = f"{owner} cut to {kept} unit{'s' if kept != 1 else ''}" if kept else f"{owner} not reported: the limit is reached"
         elif action == "modifier":
-            distinction = next((d for d in clause.distinctions
-                                if self.source.value_text(d.modifier, "modifier").startswith(record["modifier"])),
-                               clause.distinctions[0])
-            text = (f"{owner} is beside a code it bundles into, but not in its {distinction.attribute}: "
-                    f"modifier {self.source.value_text(distinction.modifier, 'modifier')}")
+            held = next(d for d in clause.distinctions if d.attribute == record.attribute)
+            text = (f"{owner} is beside a code it bundles into, but not in its {record.attribute}: "
+                    f"modifier {self.source.value_text(held.modifier, 'modifier')}")
         elif isinstance(clause, ast.Pair):
             shared = " or ".join(d.attribute for d in clause.distinctions)
             text = f"{owner} removed: it shares its {shared} with a code it bundles into"
@@ -584,22 +524,49 @@ def _phrase(cell: WrittenCell, kind: str, value, holds: bool) -> str:
     return f"{column} is {shown}, not {'one of ' if several else ''}{cell.text}"
 
 
-def _units_text(rule: CheckedUnits, part: str, counted: int, units: int) -> str:
-    """How a unit count follows from the minutes, in the rule's own terms."""
-    period, after = duration_text(rule.period), duration_text(rule.after)
-    head = f"{minutes_text(counted)} counted"
-    if counted <= rule.after:
+def _units_text(record: UnitsRecord, part: str) -> str:
+    """How a unit count follows from the minutes, in the rule's own terms (`part` as written)."""
+    period, after = duration_text(record.period), duration_text(record.after)
+    head = f"{minutes_text(record.counted)} counted"
+    if not record.beyond:
         return f"{head}, nothing beyond the first {after}: no unit"
-    beyond = counted - rule.after
-    full, rest = divmod(beyond, rule.period)
-    if full + (rest > rule.part) != units:
-        return f"{head}: {_count(units)} by the rule"
-    text = f"{head}: the first {after}, then {minutes_text(beyond)}" if rule.after else f"{head} from the start"
+    full, rest = record.periods
+    counted = record.final_part_counted
+    if counted is None:
+        return f"{head}: {_count(record.units)} by the rule"
+    text = f"{head}: the first {after}, then {minutes_text(record.beyond)}" if record.after else f"{head} from the start"
     steps = [f"{full} x {period}"] if full else []
     if rest:
-        counts = "counted, more than" if rest > rule.part else "not counted, not more than"
-        steps.append(f"a final {minutes_text(rest)} ({counts} {part})")
-    return f"{text}: {' and '.join(steps)}: {_count(units)}"
+        verdict = "counted, more than" if counted else "not counted, not more than"
+        steps.append(f"a final {minutes_text(rest)} ({verdict} {part})")
+    return f"{text}: {' and '.join(steps)}: {_count(record.units)}"
+
+
+def _choice(record: InitialRecord) -> str:
+    """Why the chosen one is initial: promoted as the primary reason, ranked highest, or the
+    ties (and at last the order of administration) that set it above those of its rank."""
+    chosen = record.candidates[0]
+    if chosen.promoted:
+        return (f"{_ids(chosen.ids)} is the documented primary reason, which the ranking for "
+                f"{value_text(record.selector, 'enum')} puts above its {chosen.value}")
+    tied = record.tied()
+    if len(tied) == 1:
+        return f"{_ids(chosen.ids)} ({chosen.value}) ranks highest"
+    text = f"{', '.join(_ids(c.ids) for c in tied)} tie at {chosen.value}"
+    for step in record.tie_breaks():
+        if step.tie is None:
+            return text + "; then the order of administration (start, stop, id) decides"
+        text += f"; {step.tie} decides ({', '.join(f'{_ids(c.ids)} {_tie_shown(step.tie, c)}' for c in step.among)})"
+    return text
+
+
+def _tie_shown(tie: str, candidate: Candidate) -> str:
+    """What a tie compared of a candidate, in words."""
+    if tie == "primary":
+        return "is the primary reason" if candidate.primary else "is not"
+    if tie.endswith("start"):
+        return f"started {_clock(candidate.start)}"
+    return "ran " + (minutes_text(candidate.duration) if candidate.duration is not None else "an unknown time")
 
 
 def _count(units: int) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 import datetime
 import functools
+import itertools
+import operator
 
 import attrs
 
@@ -18,6 +20,7 @@ from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge
 from engine import intervals
 from engine.encounter import Encounter
 from engine.result import Finding, Line, Result
+from engine.trace import Candidate, EditRecord, InitialRecord, MergeRecord, Role, TableRecord, UnitsRecord
 
 _SPECIAL_OUTPUTS = {"code", "addon", "units", "addon_units", "modifier", "finding", "report"}
 
@@ -59,11 +62,7 @@ class _Run:
     events: list
     lines: list = attrs.Factory(list)
     findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
-    trace: list | None = None  # when a list, every decision is recorded in it (for `explain`)
-
-    def record(self, **entry):
-        if self.trace is not None:
-            self.trace.append(entry)
+    trace: list | None = None  # when a list, a record of every decision goes to it (engine.trace)
 
     def raise_finding(self, finding: str, rule: str, administrations=()):
         self.findings.setdefault((finding, rule), {}).update(dict.fromkeys(administrations))
@@ -116,7 +115,8 @@ class Pipeline:
                 self._steps.append(functools.partial(_edit, _EditPlan.of(stage)))
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
-        """Code one encounter; with `trace`, append a record of every decision to it."""
+        """Code one encounter; with `trace`, append a record of every decision to it
+        (engine.trace), built only then."""
         run = _Run(encounter, _events(encounter), trace=trace)
         for step in self._steps:
             step(run)
@@ -127,8 +127,8 @@ class Pipeline:
         for event in run.events:
             rows = decide(event.values)
             if run.trace is not None:
-                run.record(stage="table", table=table.name, scope="administration", subject=event.ids,
-                           inputs={c: event.values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+                run.trace.append(TableRecord(table.name, "administration", event.ids, _inputs(table, event.values),
+                                             _row_ids(rows)))
             for row in rows:
                 self._apply_row(self._effects[id(row)], event, run)
 
@@ -154,12 +154,13 @@ class Pipeline:
             dates = [event.wall_start.date().isoformat()]
         else:
             counted = event.values.get("duration") or 0
-            offsets = self.unit_offsets(self.ruleset.units[units_rule], counted)
+            counting = self.ruleset.units[units_rule]
+            offsets = self.unit_offsets(counting, counted)
             dates = [event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
-                run.record(stage="units", rule=units_rule, code=code, subject=event.ids, counted=counted,
-                           units=len(offsets), dates=dates)
+                run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
+                                             counting.part, tuple(offsets), tuple(dates)))
         made = []
         for date, units in collections.Counter(dates).items():
             line = WorkLine(code, units, date, values, event.ids, list(rules))
@@ -173,9 +174,8 @@ class Pipeline:
                 continue
             rows = decide(line.values)
             if run.trace is not None:
-                run.record(stage="table", table=table.name, scope="line", subject=line.administrations,
-                           code=line.code, inputs={c: line.values.get(c) for c in table.inputs},
-                           rows=[r.id for r in rows])
+                run.trace.append(TableRecord(table.name, "line", line.administrations, _inputs(table, line.values),
+                                             _row_ids(rows), line.code))
             for row in rows:
                 effect = self._effects[id(row)]
                 if effect.modifier and effect.modifier not in line.modifiers:
@@ -190,7 +190,7 @@ class Pipeline:
             return
         lines_by_session = collections.Counter(line.values.get("session") for line in run.lines
                                                if line.from_administration)
-        session = default_session(_canonical(encounter.administrations))
+        session = default_session(canonical(encounter.administrations))
         for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
             own_session = service.session or session
             values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
@@ -199,8 +199,8 @@ class Pipeline:
                       "administration_lines": lines_by_session[own_session]}  # in the E/M's own session
             rows = decide(values)
             if run.trace is not None:
-                run.record(stage="table", table=table.name, scope="em", subject=(service.code,),
-                           inputs={c: values.get(c) for c in table.inputs}, rows=[r.id for r in rows])
+                run.trace.append(TableRecord(table.name, "em", (service.code,), _inputs(table, values),
+                                             _row_ids(rows)))
             for row in rows:
                 effect = self._effects[id(row)]
                 for finding in effect.findings:
@@ -219,14 +219,23 @@ class Pipeline:
         return tuple(found)
 
 
-def _canonical(administrations) -> list:
+def _inputs(table: CheckedTable, values: dict) -> dict:
+    """What a table saw of the values, for its trace record."""
+    return {column: values.get(column) for column in table.inputs}
+
+
+def _row_ids(rows) -> tuple:
+    return tuple(row.id for row in rows)
+
+
+def canonical(administrations) -> list:
     """Administrations by (start, stop, id): the order every stage sees, whatever the input's."""
     return sorted(administrations, key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
 
 
 def _events(encounter: Encounter) -> list:
     """Events in the canonical order, so input order never matters."""
-    ordered = _canonical(encounter.administrations)
+    ordered = canonical(encounter.administrations)
     session = default_session(ordered)
     last_end: dict = {}
     events = []
@@ -268,17 +277,17 @@ def _merge(stage: CheckedMerge, run: _Run):
     replaced: dict = {}  # id of a member merged -> the merged event for the first, None for the others
     for members in groups.values():
         first = members[0]
-        removed = cuts.removed(first)
-        counted = intervals.subtract(intervals.union(s for m in members for s in m.intervals), removed)
+        spans = intervals.union(s for m in members for s in m.intervals)
+        counted = intervals.subtract(spans, cuts.removed(first))
         has_time = any(m.values.get("duration") is not None for m in members)
         values = {**first.values, "duration": intervals.total(counted) if has_time else None}
         merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
                        max((m.stop_s for m in members if m.stop_s is not None), default=None),
                        first.wall_start, counted, first.order, [*first.trail, rule])
         if run.trace is not None:
-            run.record(stage="merge", merge=stage.name, subject=merged.ids, counted=values["duration"],
-                       removed=intervals.total(intervals.union(s for m in members for s in m.intervals)) - intervals.total(counted)
-                       if has_time else 0)
+            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), values["duration"],
+                                         intervals.total(spans) - intervals.total(counted) if has_time else 0,
+                                         tuple(counted)))
         cuts.replace(members, merged)
         replaced.update(dict.fromkeys(map(id, members)))
         replaced[id(first)] = merged
@@ -338,43 +347,58 @@ def _initial(stage: CheckedInitial, ranked: frozenset, run: _Run):
     """
     primary = run.encounter.primary
     groups: dict = {}
-    candidates: list = []
+    candidates: list = []  # (rank, tie key, event, rank of its own value, its selector value)
     for event in run.events:
-        if event.values.get(stage.ranked_field) not in ranked:
+        value = event.values.get(stage.ranked_field)
+        if value not in ranked:
             continue
         selector = event.values.get(stage.selector) if stage.selector else None
-        ranking = stage.rankings.get(selector, stage.rankings.get(None))
-        value = event.values.get(stage.ranked_field)
+        ranking = _ranking(stage, selector)
         if ranking is None or value not in ranking:
             continue
-        rank = ranking.index(value)
+        own = rank = ranking.index(value)
         if primary in event.ids and "primary" in ranking:
-            eligible = stage.primary_of.get(selector, stage.primary_of.get(None))
+            eligible = _promotable(stage, selector)
             if (not eligible or value in eligible) and ranking.index("primary") < rank:
                 rank = ranking.index("primary")
-        candidates.append((rank, _tie_key(stage.ties, event, primary), event))
-    members = [event for _, _, event in candidates]
-    for candidate, key in zip(candidates, _group_keys(stage.keys, members)):
+        candidates.append((rank, _tie_key(stage.ties, event, primary), event, own, selector))
+    for candidate, key in zip(candidates, _group_keys(stage.keys, [c[2] for c in candidates])):
         groups.setdefault(key, []).append(candidate)
-    ordered_groups = sorted(groups.items(), key=lambda item: min(e.order for _, _, e in item[1]))
+    ordered_groups = sorted(groups.items(), key=lambda item: min(c[2].order for c in item[1]))
     first_key = ordered_groups[0][0] if ordered_groups else None
     for key, members in ordered_groups:
         distinct = next((stage.keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), "none")
-        initial = min(members, key=lambda m: (m[0], m[1]))[2]
-        events = sorted((e for _, _, e in members), key=lambda e: e.order)
+        initial = min(members, key=_BY_RANK)[2]
+        events = sorted((c[2] for c in members), key=lambda e: e.order)
         roles = _Roles(stage, initial, events)
+        recorded = [] if run.trace is not None else None  # the roles, for the trace
         for event in events:
             event.values["distinct"] = distinct
-            event.values["role"] = "initial" if event is initial else roles.role(event)
+            role = event.values["role"] = "initial" if event is initial else roles.role(event)
             event.values["repeats"] = roles.repeats(event)
             event.trail.append(f"initial/{stage.name}")
+            if recorded is not None:  # asked before `given`, as the role was
+                recorded.append(Role(event.ids, role, roles.partner(event).ids if role == "concurrent" else None,
+                                     roles.repeat_of(event).ids if role == "repeat" else None))
             roles.given(event)
-        if run.trace is not None:
-            run.record(stage="initial", initial=stage.name, group=dict(zip(stage.keys, key)), distinct=distinct,
-                       ranking=[m[2].ids for m in sorted(members, key=lambda m: (m[0], m[1]))],
-                       chosen=initial.ids, roles={e.ids: e.values["role"] for e in events},
-                       ranked_by=[(m[2].ids, m[2].values.get(stage.ranked_field), m[0]) for m in members],
-                       promoted=[m[2].ids for m in members if m[0] < _own_rank(stage, m[2])])
+        if recorded is not None:
+            run.trace.append(_initial_record(stage, dict(zip(stage.keys, key)), distinct, members, recorded, primary))
+
+
+_BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the smallest is initial
+
+
+def _initial_record(stage: CheckedInitial, group: dict, distinct: str, members: list, roles: list,
+                    primary) -> InitialRecord:
+    """One group's choice as its trace record holds it: the candidates by rank, the ranking
+    that ranked the chosen one."""
+    ranked = sorted(members, key=_BY_RANK)
+    selector = ranked[0][4]
+    candidates = tuple(Candidate(event.ids, event.values.get(stage.ranked_field), rank, own, tie_key,
+                                 event.wall_start, event.values.get("duration"), primary in event.ids)
+                       for rank, tie_key, event, own, _ in ranked)
+    return InitialRecord(stage.name, group, distinct, selector, _ranking(stage, selector), _promotable(stage, selector),
+                         stage.ties, candidates, tuple(roles))
 
 
 def _group_keys(keys: tuple, events: list) -> list[tuple]:
@@ -403,10 +427,14 @@ def _ranked_values(stage: CheckedInitial) -> frozenset:
     return frozenset(v for order in stage.rankings.values() for v in order)
 
 
-def _own_rank(stage: CheckedInitial, event: Event) -> int:
-    """The place of an event's own value in its ranking, before any primary promotion."""
-    selector = event.values.get(stage.selector) if stage.selector else None
-    return stage.rankings.get(selector, stage.rankings.get(None)).index(event.values.get(stage.ranked_field))
+def _ranking(stage: CheckedInitial, selector) -> tuple | None:
+    """The ranking for a selector value: its own, else the stage's default."""
+    return stage.rankings.get(selector, stage.rankings.get(None))
+
+
+def _promotable(stage: CheckedInitial, selector) -> frozenset | None:
+    """The values `primary` may promote in the ranking for a selector value (empty: any)."""
+    return stage.primary_of.get(selector, stage.primary_of.get(None))
 
 
 _TIE_KEYS = {
@@ -429,21 +457,24 @@ class _Roles:
     overlaps that of an earlier such event (or of the initial one) of another drug; else a
     repeat when an earlier event has its drug; else sequential. `repeats` is the role of the
     last earlier event of the same drug and ranked value. What came before is kept as it is
-    given (`given`): the concurrent events' intervals by drug, the drugs seen, the last role
-    per drug and value; so each event costs a few look-ups, not a pass over the group.
+    given (`given`): the concurrent events' intervals by drug, the first event of each drug,
+    the last role per drug and value; so each event costs a few look-ups, not a pass over the
+    group. Which event made another concurrent (`partner`) is asked only for a trace, and
+    found by a pass.
     """
 
     def __init__(self, stage: CheckedInitial, initial: Event, events: list):
         self.field = stage.ranked_field
         self.concurrent = stage.concurrent
         self.initial = initial
+        self.events = events
         self.earlier = intervals.Overlaps(start for event in events for start, _ in event.intervals)
         # Until its turn, the initial event counts with the value it had before this stage.
         self.ahead = intervals.Overlaps(start for start, _ in initial.intervals)
         if initial.values.get(self.field) in self.concurrent:
             for span in initial.intervals:
                 self.ahead.add(span, initial.values["drug"])
-        self.drugs: set = set()
+        self.first: dict = {}  # drug -> the first event of it given
         self.last_role: dict = {}  # (drug, ranked value) -> role of the last event given
 
     def role(self, event: Event) -> str:
@@ -453,17 +484,30 @@ class _Roles:
             for span in event.intervals:
                 if self.earlier.meets_other(span, drug) or (before_initial and self.ahead.meets_other(span, drug)):
                     return "concurrent"
-        return "repeat" if drug in self.drugs else "sequential"
+        return "repeat" if drug in self.first else "sequential"
 
     def repeats(self, event: Event) -> str | None:
         return self.last_role.get((event.values["drug"], event.values.get(self.field)))
+
+    def partner(self, event: Event) -> Event | None:
+        """The event whose time makes a concurrent `event` concurrent: the initial one when
+        it does, else the first earlier one that does."""
+        earlier = itertools.takewhile(lambda other: other.order < event.order, self.events)
+        return next((other for other in (self.initial, *earlier) if other is not event
+                     and other.values.get(self.field) in self.concurrent
+                     and other.values["drug"] != event.values["drug"]
+                     and any(intervals.overlaps(a, b) for a in other.intervals for b in event.intervals)), None)
+
+    def repeat_of(self, event: Event) -> Event | None:
+        """The first earlier event of a repeat's drug."""
+        return self.first.get(event.values["drug"])
 
     def given(self, event: Event):
         drug = event.values["drug"]
         if event.values.get(self.field) in self.concurrent:
             for span in event.intervals:
                 self.earlier.add(span, drug)
-        self.drugs.add(drug)
+        self.first.setdefault(drug, event)
         self.last_role[(drug, event.values.get(self.field))] = event.values["role"]
 
 
@@ -506,8 +550,8 @@ def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: _Run)
         allowed = max(0, clause.units - used)
         if line.units > allowed:
             run.raise_finding(finding, rule, line.administrations)
-            run.record(stage="edit", edit=rule, clause=index, action="limit", code=line.code, subject=line.administrations,
-                       kept=allowed)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "limit", line.code, line.administrations, kept=allowed))
             line.units = allowed
             line.rules.append(rule)
         used += line.units
@@ -523,19 +567,21 @@ def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: _Run):
         if line.code not in clause.column2 or not partners.of(line):
             kept.append(line)
             continue
-        modifier = next((m for attribute, m in clause.distinctions if partners.distinct(line, attribute)), None)
-        if modifier is not None:
+        held = next(((attribute, m) for attribute, m in clause.distinctions if partners.distinct(line, attribute)),
+                    None)
+        if held is not None:
+            attribute, modifier = held
             if modifier not in line.modifiers:
                 line.modifiers.append(modifier)
-            run.record(stage="edit", edit=rule, clause=index, action="modifier", code=line.code,
-                       subject=line.administrations,
-                       modifier=modifier)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "modifier", line.code, line.administrations,
+                                            attribute=attribute, modifier=modifier))
             line.rules.append(rule)
             kept.append(line)
         else:
             run.raise_finding(finding, rule, line.administrations)
-            run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
-                       subject=line.administrations)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations))
     run.lines = kept
 
 
@@ -587,8 +633,8 @@ def _require(clauses, finding: str, rule: str, run: _Run):
         if index is None:
             continue
         run.raise_finding(finding, rule, line.administrations)
-        run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code,
-                   subject=line.administrations)
+        if run.trace is not None:
+            run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations))
         removed.add(id(line))
         counts[line.code] -= 1
         if not counts[line.code]:

@@ -20,6 +20,7 @@ import engine
 from engine.cli import main
 from engine.explain import explain, render_text
 from engine.registry import Registry
+from engine.trace import TableRecord
 from tests.conftest import CASES, ROOT, ruleset_with_range_row
 from tests.golden import load_cases
 
@@ -152,6 +153,25 @@ def test_a_payer_variant_is_told_with_its_own_rows(registry):
     assert "row coding/push.repeat.professional (rulesets/2026/payers/commercial.rules:19)" in text
 
 
+def test_a_modifier_edit_is_told_with_the_distinction_that_held(registry):
+    """The injection's site differs from the push's, its session does not: the site modifier."""
+    text = render_text(explain(registry, encounter("05-office-migraine-push-and-im")))
+    assert "96372 for a2 is beside a code it bundles into, but not in its site: modifier separate_site (XS)" in text
+
+
+def test_a_concurrent_infusion_is_told_beside_another_drug(registry):
+    """a2 runs beside the initial a3 too, but a3 is its own drug: a1 is what makes it concurrent."""
+    data = infusion(60)
+    a1 = data["administrations"][0]
+    data["administrations"] = [
+        dict(a1, id="a1", drug="ondansetron", start="2026-03-14T09:00", stop="2026-03-14T10:00"),
+        dict(a1, id="a2", drug="cisplatin", start="2026-03-14T09:10", stop="2026-03-14T09:50"),
+        dict(a1, id="a3", drug="cisplatin", category="chemotherapy", start="2026-03-14T09:20", stop="2026-03-14T10:30")]
+    text = render_text(explain(registry, data))
+    assert "a2  infusion (rank 3): concurrent: a different drug running at the same time as a1 (ondansetron)" in text
+    assert "a1  infusion (rank 3): concurrent: a different drug running at the same time as a3 (cisplatin)" in text
+
+
 def test_the_json_is_the_same_story_with_the_trace(registry):
     data = encounter("21-hydration-overlap-subtracted")
     story = explain(registry, data)
@@ -197,7 +217,7 @@ def test_the_trace_is_the_reference_pipelines(registry):
     data = encounter("04-infusion-with-premedication-pushes")
     story = explain(registry, data)
     assert story.result == coder.code(data).as_dict()
-    assert sum(1 for r in story.trace if r["stage"] == "table" and r["table"] == "coding") == 3
+    assert sum(1 for r in story.trace if isinstance(r, TableRecord) and r.table == "coding") == 3
 
 
 def test_the_story_quotes_the_text_that_was_checked_wherever_it_runs(tmp_path, monkeypatch):

@@ -4,11 +4,12 @@ encounter of thousands of administrations codes in about linear time. Their resu
 those of the passes they replace, to the byte:
 
 - the stage records (merge, initial, edit) and results of every golden case are kept in
-  tests/golden/stages.txt, written by the stages as they were (INFUSE_REGENERATE=1 rewrites
-  it, to be read before it is committed);
-- random encounters code alike, results and every trace record, with the pipeline's
-  look-ups (`_Cuts`, `_group_keys`, `_Roles`, `_Partners`, `_require`) replaced by the
-  straightforward passes below, kept here as the definition. They run on the bundled
+  tests/golden/stages.txt, written by the stages as they were, each record in its flat form
+  (`as_dict()`) (INFUSE_REGENERATE=1 rewrites it, to be read before it is committed);
+- random encounters code alike, results and every trace record (the partner of a concurrent
+  event and the event a repeat repeats too), with the pipeline's look-ups (`_Cuts`,
+  `_group_keys`, `_Roles`, `_Partners`, `_require`) replaced by the straightforward passes
+  below, kept here as the definition. They run on the bundled
   rulesets and on a copy whose hydration merge also takes hydration time away, so that
   each group merged changes the time the next one loses.
 """
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import intervals, pipeline
+from engine.trace import EditRecord
 from bench import corpus
 from tests.conftest import CASES, ROOT, RULESET_2026
 from tests.golden import load_cases
@@ -98,6 +100,17 @@ class ScanningRoles:
                      and o.values["drug"] == event.values["drug"]
                      and o.values.get(field) == event.values.get(field)), None)
 
+    def partner(self, event):
+        """The initial event when it makes `event` concurrent, else the earliest that does."""
+        field, concurrent = self.stage.ranked_field, self.stage.concurrent
+        return next((other for other in sorted(self.events, key=lambda o: (o is not self.initial, o.order))
+                     if other is not event and (other is self.initial or other.order < event.order)
+                     and other.values.get(field) in concurrent and other.values["drug"] != event.values["drug"]
+                     and any(intervals.overlaps(a, b) for a in other.intervals for b in event.intervals)), None)
+
+    def repeat_of(self, event):
+        return next(o for o in self.events if o.order < event.order and o.values["drug"] == event.values["drug"])
+
     def given(self, event):
         pass
 
@@ -118,7 +131,8 @@ def scanning_require(clauses, finding, rule, run):
             return
         line, index = stranded
         run.raise_finding(finding, rule, line.administrations)
-        run.record(stage="edit", edit=rule, clause=index, action="remove", code=line.code, subject=line.administrations)
+        if run.trace is not None:
+            run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations))
         run.lines = [other for other in run.lines if other is not line]
 
 
@@ -179,7 +193,7 @@ def stage_records() -> str:
     for name, case in load_cases(CASES):
         result, trace = coded(coder, case["encounter"])
         parts.append(f"## {name}")
-        parts.extend(repr(entry) for entry in trace if entry["stage"] in STAGES)
+        parts.extend(repr(record.as_dict()) for record in trace if record.stage in STAGES)
         parts.append(json.dumps(result, sort_keys=True))
     return "\n".join(parts) + "\n"
 
