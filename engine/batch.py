@@ -8,9 +8,7 @@ bytes, and over-long records kept as their length only), and a bad record or a w
 process that dies costs only the records concerned: every input record yields exactly one
 output record, a result or an error record naming the path.
 
-The pool is a concurrent.futures.ProcessPoolExecutor, not a multiprocessing.Pool, because
-Pool.imap reads its whole input ahead (memory grows with the file) and never answers a task
-whose worker died (the run hangs), while the executor reports that death as BrokenProcessPool.
+The records and chunks are those of engine.records; the worker processes, engine.pool.
 
 Example:
     with open_source("big.jsonl") as source:
@@ -19,18 +17,15 @@ Example:
 """
 from __future__ import annotations
 
-import collections
 import contextlib
 import itertools
-import multiprocessing
 import os
 import signal
 import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import BinaryIO, TextIO
 
@@ -39,48 +34,11 @@ import attrs
 from engine.api import Coder
 from engine.encounter import EncounterError
 from engine.jsonin import DecodeError, decode_record
+from engine.pool import ordered_map
+from engine.records import CHUNK_BYTES, CHUNK_LINES, MAX_RECORD_BYTES, Chunk, InputError, Source, TooLong, Unreadable
 from engine.registry import Registry
 from engine.render import format_record
 
-MAX_RECORD_BYTES = 8 * 2**20
-"""A longer record is rejected unread: no encounter comes near it, and memory stays bounded."""
-CHUNK_LINES = 2000
-CHUNK_BYTES = 4 * 2**20
-IN_FLIGHT_PER_JOB = 2
-"""Chunks queued per worker: enough that no worker waits for the next, few enough to bound memory."""
-
-
-@attrs.frozen
-class TooLong:
-    """A record longer than MAX_RECORD_BYTES, kept as its length only."""
-
-    size: int
-
-
-@attrs.frozen
-class Unreadable:
-    """A record the input holds but cannot hand over (a Parquet row with a value Python cannot
-    hold), kept as the reason."""
-
-    reason: str
-
-
-class InputError(Exception):
-    """An input that cannot be opened or breaks off mid-way; the message is for the user."""
-
-
-@attrs.frozen
-class Chunk:
-    """Consecutive records of the input; `first` is the number of the first (counting from 1).
-
-    A record is JSON text (bytes), TooLong, Unreadable, or an already decoded value (a
-    Parquet row); `records` is a tuple of them, or anything with a length that yields them
-    when iterated in the worker (so a Parquet batch travels as Arrow data, not as dicts).
-    """
-
-    first: int
-    records: Collection
-    size: int  # bytes read from the input (rows for Parquet), for progress
 
 
 @attrs.frozen
@@ -171,22 +129,6 @@ def error_record(number: int, encounter_id: str | None, path: str, message: str)
     return {"line": number, "encounter": encounter_id, "error": {"path": path, "message": message}}
 
 
-@attrs.frozen
-class Source:
-    """An open input: its chunks, its size in the unit of Chunk.size when known (for the ETA),
-    and the file to close when done (`with source:`)."""
-
-    chunks: Iterator[Chunk]
-    total: int | None
-    file: contextlib.AbstractContextManager
-
-    def __enter__(self) -> Source:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.file.__exit__(*exc_info)
-
-
 def open_source(path: str) -> Source:
     """A .json file (one record), any other file (one record per line) or "-" (standard input).
 
@@ -273,100 +215,6 @@ def _lines(stream: BinaryIO) -> Iterator[tuple[bytes | TooLong, int]]:
         while not line.endswith(b"\n") and (line := stream.readline(2**20)):
             length += len(line)
         yield TooLong(length - (len(line) - len(line.rstrip(b"\r\n")))), length
-
-
-def ordered_map(work: Callable, items: Iterable, *, jobs: int, lost: Callable,
-                initializer: Callable | None = None, initargs: tuple = ()) -> Iterator:
-    """`work(item)` for each item in `jobs` worker processes, yielded in input order.
-
-    At most IN_FLIGHT_PER_JOB * jobs items are read ahead, so memory does not grow with the
-    input. An item whose work fails (its process dies, or it raises) is retried once, alone, in
-    a fresh process; if that fails too, `lost(item, (first_error, second_error))` stands in
-    for its result. `work`, `initializer` and the items must pickle.
-    """
-    context = multiprocessing.get_context()
-
-    def pool(workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(os.getpid(), initializer, initargs))
-
-    def alone(item, first: BaseException) -> _Settled:
-        with pool(1) as fresh:
-            try:
-                return _Settled(fresh.submit(work, item).result())
-            except Exception as error:
-                return _Settled(lost(item, (first, error)))
-
-    def submit(item):
-        try:
-            return executor.submit(work, item)
-        except BrokenProcessPool as error:  # the pool broke since the last look
-            return _Settled(error=error)
-
-    items = iter(items)
-    window: collections.deque = collections.deque()
-    executor = pool(jobs)
-    try:
-        while True:
-            while len(window) < IN_FLIGHT_PER_JOB * jobs and (item := next(items, _END)) is not _END:
-                window.append((item, submit(item)))
-            if not window:
-                return
-            item, pending = window.popleft()
-            try:
-                yield pending.result()
-            except BrokenProcessPool as error:
-                # Every unfinished item of the broken pool is retried alone; one of them killed it.
-                executor.shutdown(wait=True)
-                yield alone(item, error).result()
-                window = collections.deque(
-                    (other, done if _succeeded(done) else alone(other, error)) for other, done in window)
-                executor = pool(jobs)
-            except Exception as error:
-                yield alone(item, error).result()
-    finally:
-        # Waiting (for the items under way, no more) lets the pool's manager thread end here:
-        # left running, it races Python's exit, which then reports an ignored OSError.
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
-_END = object()
-
-
-@attrs.frozen
-class _Settled:
-    """An outcome already known, read like a finished future."""
-
-    value: object = None
-    error: BaseException | None = None
-
-    def result(self):
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def _succeeded(pending) -> bool:
-    if isinstance(pending, _Settled):
-        return pending.error is None
-    return pending.done() and not pending.cancelled() and pending.exception() is None
-
-
-def _start_worker(parent: int, initializer: Callable | None, initargs: tuple) -> None:
-    """Ready a worker: Ctrl-C is the parent's to handle, SIGTERM ends it at once (the pool stops
-    workers so, and a handler inherited from the parent would turn it into a task's exception),
-    and a worker whose parent was killed exits."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    if initializer is not None:
-        initializer(*initargs)
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(1)
 
 
 _worker_coder: ChunkCoder | None = None

@@ -28,7 +28,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine import batch, output
+from engine import output, records
 from engine.render import encodable
 
 ROW_GROUP_BYTES = 32 * 2**20
@@ -84,7 +84,7 @@ class Rows:
     def __len__(self) -> int:
         return self.arrow.num_rows
 
-    def __iter__(self) -> Iterator[dict | batch.Unreadable]:
+    def __iter__(self) -> Iterator[dict | records.Unreadable]:
         try:
             rows = self.arrow.to_pylist()
         except _UNREADABLE:  # one value spoils the whole batch: read row by row to find it
@@ -92,11 +92,11 @@ class Rows:
             return
         yield from map(_present, rows)
 
-    def _row(self, index: int) -> dict | batch.Unreadable:
+    def _row(self, index: int) -> dict | records.Unreadable:
         try:
             (row,) = self.arrow.slice(index, 1).to_pylist()
         except _UNREADABLE as error:
-            return batch.Unreadable(f"the row cannot be read: {error}")
+            return records.Unreadable(f"the row cannot be read: {error}")
         return _present(row)
 
 
@@ -120,31 +120,31 @@ _PLAIN = frozenset({str, bool, int, float})
 """Values `_present` keeps as they are, tested first: a third less time per row."""
 
 
-def open_source(path: str) -> batch.Source:
-    """The encounters of the Parquet file at `path`, in chunks of batch.CHUNK_LINES rows.
+def open_source(path: str) -> records.Source:
+    """The encounters of the Parquet file at `path`, in chunks of records.CHUNK_LINES rows.
 
     Raises:
-        batch.InputError: the file cannot be opened or is not Parquet; or later, from the
+        records.InputError: the file cannot be opened or is not Parquet; or later, from the
             chunks, a row group turns out unreadable.
     """
     try:
         # pre_buffer, for high-latency stores, holds more of a row group at once: 30-40 MB more here.
         file = pq.ParquetFile(path, pre_buffer=False)
     except (OSError, pa.ArrowException) as error:
-        raise batch.InputError(f"cannot read {path}: {_one_line(error)}") from None
-    return batch.Source(_chunks(file, path), file.metadata.num_rows, file)
+        raise records.InputError(f"cannot read {path}: {_one_line(error)}") from None
+    return records.Source(_chunks(file, path), file.metadata.num_rows, file)
 
 
-def _chunks(file: pq.ParquetFile, path: str) -> Iterator[batch.Chunk]:
-    batches, first = file.iter_batches(batch_size=batch.CHUNK_LINES), 1
+def _chunks(file: pq.ParquetFile, path: str) -> Iterator[records.Chunk]:
+    batches, first = file.iter_batches(batch_size=records.CHUNK_LINES), 1
     while True:
         try:
             rows = next(batches, None)
         except (OSError, pa.ArrowException) as error:
-            raise batch.InputError(f"cannot read {path}: {_one_line(error)}") from None
+            raise records.InputError(f"cannot read {path}: {_one_line(error)}") from None
         if rows is None:
             return
-        yield batch.Chunk(first, Rows(rows), rows.num_rows)
+        yield records.Chunk(first, Rows(rows), rows.num_rows)
         first += rows.num_rows
 
 

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from engine import batch, output
+from engine import batch, output, pool
 from engine.cli import main
 from tests.conftest import RULESET_2026
 
@@ -198,7 +198,7 @@ def test_a_dying_worker_costs_only_its_items_and_the_order_holds():
     items = [f"item{n}" for n in range(12)]
     items[5] = "die"
     items[9] = "raise"
-    results = list(batch.ordered_map(_die_on_marker, items, jobs=2, lost=_lost))
+    results = list(pool.ordered_map(_die_on_marker, items, jobs=2, lost=_lost))
     expected = [item.upper() for item in items]
     expected[5], expected[9] = "lost die", "lost raise"
     assert results == expected
@@ -208,7 +208,7 @@ def test_a_dying_worker_costs_only_its_items_and_the_order_holds():
 
 def test_items_given_to_a_pool_that_broke_meanwhile_are_retried():
     _attempts.clear()
-    results = batch.ordered_map(_die_on_marker, ["a", "die later", "b", "c", "d", "e"], jobs=2, lost=_lost)
+    results = pool.ordered_map(_die_on_marker, ["a", "die later", "b", "c", "d", "e"], jobs=2, lost=_lost)
     first = next(results)
     time.sleep(1.0)  # the pool breaks while no one looks; "d" and "e" are then handed to it
     assert [first, *results] == ["A", "lost die later", "B", "C", "D", "E"]

@@ -13,7 +13,7 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from engine import batch, parquet_io  # noqa: E402  (after the skip: parquet_io needs pyarrow)
+from engine import parquet_io, records  # noqa: E402  (after the skip: parquet_io needs pyarrow)
 from engine.cli import main  # noqa: E402
 from tests.conftest import CASES  # noqa: E402
 from tests.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
@@ -199,7 +199,7 @@ def test_date_and_timestamp_columns_read_as_iso_text(tmp_path, capsys):
 
 
 def test_two_jobs_give_the_same_output_as_one(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_LINES", 400)
+    monkeypatch.setattr(records, "CHUNK_LINES", 400)
     monkeypatch.setattr(parquet_io, "ROW_GROUP_BYTES", 2**20)
     rows = list(typical_encounters(3000, seed=4))
     for index in range(0, len(rows), 101):
@@ -224,7 +224,7 @@ def test_a_lone_surrogate_in_an_id_is_written_escaped(tmp_path, capsys):
 
 
 def test_a_file_that_breaks_off_leaves_the_output_untouched(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_LINES", 100)
+    monkeypatch.setattr(records, "CHUNK_LINES", 100)
     write_parquet(tmp_path / "in.parquet", list(typical_encounters(400)), row_group_size=200, compression="none")
     column = pq.ParquetFile(tmp_path / "in.parquet").metadata.row_group(1).column(0)
     offset = column.dictionary_page_offset or column.data_page_offset
@@ -267,7 +267,7 @@ def test_without_pyarrow_a_parquet_path_says_what_to_install(tmp_path, capsys, m
 
 
 def test_progress_counts_rows_toward_the_file_total(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_LINES", 100)
+    monkeypatch.setattr(records, "CHUNK_LINES", 100)
     write_parquet(tmp_path / "in.parquet", list(typical_encounters(300)))
     screen = _Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
