@@ -309,7 +309,7 @@ def _chemo_chair(rng: random.Random, ident: str, size: int | None = None) -> dic
 
 def _opening(rng: random.Random, hour: int) -> datetime.datetime:
     """An encounter's opening time in 2026, on 30 December at the latest: an encounter
-    crossing into 2027 is outside the 2026 ruleset's period (engine/period.py)."""
+    crossing into 2027 is outside the 2026 ruleset's period (engine/core/period.py)."""
     day = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 363))
     return datetime.datetime.combine(day, datetime.time(hour, rng.choice((0, 15, 30))))
 
@@ -358,9 +358,9 @@ def _encounter(ident: str, opening: datetime.datetime, claim: str, pos: str | No
 def table_inputs(coder, encounters: list[dict], table: str) -> list[dict]:
     """The inputs table `table` was asked to decide while `coder` coded `encounters`, in
     order, read from the decision trace: realistic inputs for benchmarking one table."""
-    from engine.encounter import parse_encounter
-    from engine.schema import VALIDATED_FIELDS
-    from engine.trace import TableRecord
+    from engine.core.encounter import parse_encounter
+    from engine.core.schema import VALIDATED_FIELDS
+    from engine.core.trace import TableRecord
 
     seen = []
     for data in encounters:

@@ -25,15 +25,15 @@ import engine
 from bench import corpus, handwritten
 from dsl import parser
 from dsl.checked import CheckedTable
-from engine.api import Coder
-from engine.commands.check import check_folder
-from engine.commands.export import ROW_FIELD, jdm_decision
-from engine.compiled import CompiledTable, clear_generated
-from engine.encounter import parse_encounter
-from engine.pipeline import Pipeline
-from engine.reference import ReferenceTable
-from engine.registry import Registry
-from engine.schema import VALIDATED_FIELDS
+from engine.core.coder import Coder
+from engine.cli.check import check_folder
+from engine.cli.export import ROW_FIELD, jdm_decision
+from engine.core.compiled import CompiledTable, clear_generated
+from engine.core.encounter import parse_encounter
+from engine.core.pipeline import Pipeline
+from engine.core.reference import ReferenceTable
+from engine.core.registry import Registry
+from engine.core.schema import VALIDATED_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET_2026 = ROOT / "rulesets" / "2026"

@@ -2,7 +2,7 @@
 
 dsl/acceptance.py reads each cell once (named values into buckets, ranges swept over sorted
 values) instead of testing every cell on every value. Its users must come out as if they
-did: the compiled tables' column indexes (engine/compiled.py), the atoms and row regions
+did: the compiled tables' column indexes (engine/core/compiled.py), the atoms and row regions
 of `infuse check`'s search (dsl/analysis/), and the search's verdict on which rows ahead
 take a row's inputs. The definitions they are checked against live here, and only here.
 """
@@ -16,7 +16,7 @@ from dsl.analysis.model import Model, atoms_of
 from dsl.acceptance import acceptance_masks, positions
 from dsl.ast import NOWHERE
 from dsl.checked import OTHER, CheckedRow, CheckedTable, Predicate
-from engine.compiled import _DiscreteIndex, _RangeIndex
+from engine.core.compiled import _DiscreteIndex, _RangeIndex
 
 EXACT = settings(derandomize=True, max_examples=300, deadline=None)
 BOUNDS = (0, 1, 5, 15, 16, 60, 900)

@@ -20,8 +20,8 @@ from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, FieldType, Pre
 from dsl.checker import Schema
 from dsl.loader import load_family
 from engine.cli import main
-from engine.commands.check import ALWAYS_PRESENT
-from engine.schema import SCHEMA
+from engine.cli.check import ALWAYS_PRESENT
+from engine.core.schema import SCHEMA
 from tests.conftest import ROOT, RULESET_2026
 
 GOLDEN = ROOT / "tests" / "golden" / "check"

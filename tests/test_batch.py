@@ -1,4 +1,4 @@
-"""Tests of engine.batch: order and completeness across worker processes, atomic output,
+"""Tests of engine.io.batch: order and completeness across worker processes, atomic output,
 workers that die, progress and summary.
 
 `typical_encounters` also makes the inputs of the batch benchmark (see the module's end).
@@ -20,7 +20,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from engine import batch, output, pool
+from engine.io import batch
+
+from engine.io import output
+
+from engine.io import pool
 from engine.cli import main
 from tests.conftest import RULESET_2026
 

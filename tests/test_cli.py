@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch
+from engine.io import batch
 from engine.cli import main
 from tests.conftest import CASES, RULESET_2026
 from tests.golden import load_cases

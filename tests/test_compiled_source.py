@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given
 
 from dsl.checked import CheckedRow, CheckedTable, FieldType, Predicate
-from engine import compiled
-from engine.compiled import CompiledTable, clear_generated, rows_at
-from engine.reference import ReferenceTable
+from engine.core import compiled
+from engine.core.compiled import CompiledTable, clear_generated, rows_at
+from engine.core.reference import ReferenceTable
 from tests.test_compiled_tables import DECISIONS, TABLES, inputs_for, row_ids
 from tests.test_threads import switching_often
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl.checked import CheckedRow, CheckedTable, FieldType, Predicate
-from engine.compiled import CompiledTable
-from engine.reference import ReferenceTable
-from engine.registry import Registry
+from engine.core.compiled import CompiledTable
+from engine.core.reference import ReferenceTable
+from engine.core.registry import Registry
 from tests.conftest import RULESET_2026
 
 UNKNOWN = "never-named-word"

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from engine.cli import main
-from engine.diff import CodingChange, Outcome, _cover, compare, load_side
+from engine.analyst.diff import CodingChange, Outcome, _cover, compare, load_side
 from tests.conftest import ROOT, RULESET_2026
 
 DEMO = ROOT / "tests" / "golden" / "check" / "warnings"

@@ -147,7 +147,7 @@ def test_no_domain_literal_in_the_engine(path):
 
 def test_the_sources_are_all_read():
     names = {str(p.relative_to(ROOT)) for p in sources()}
-    assert {"dsl/grammar.lark", "dsl/checker.py", "engine/pipeline.py", "engine/commands/code.py"} <= names
+    assert {"dsl/grammar.lark", "dsl/checker.py", "engine/core/pipeline.py", "engine/cli/code.py"} <= names
 
 
 PLANTED = '''

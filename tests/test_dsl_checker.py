@@ -22,7 +22,7 @@ from dsl.checker import check
 from dsl.diagnostics import RulesetError, render_all
 from dsl.loader import UnknownPayer, load_family
 from dsl.parser import parse
-from engine.schema import POS, SCHEMA
+from engine.core.schema import POS, SCHEMA
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
 BASELINE = "valid"

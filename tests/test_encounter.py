@@ -1,4 +1,4 @@
-"""Tests of engine.encounter: the contract's example parses, and each kind of bad input is
+"""Tests of engine.core.encounter: the contract's example parses, and each kind of bad input is
 rejected at the path a person needs to fix."""
 
 import copy
@@ -11,7 +11,7 @@ import pytest
 # Until the project declares its import path, find `engine` beside this directory.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.encounter import (  # noqa: E402
+from engine.core.encounter import (  # noqa: E402
     Administration,
     EmService,
     EncounterError,

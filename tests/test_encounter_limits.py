@@ -4,7 +4,7 @@ milliseconds. A longer list is an error record naming the list, not minutes of c
 import pytest
 
 from bench import corpus
-from engine.encounter import MAX_ADMINISTRATIONS, MAX_EM_SERVICES, EncounterError
+from engine.core.encounter import MAX_ADMINISTRATIONS, MAX_EM_SERVICES, EncounterError
 
 
 def at_the_limit(extra: int = 0, em: int = 1) -> dict:

@@ -18,9 +18,9 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.explain import explain, render_text
-from engine.registry import Registry
-from engine.trace import TableRecord
+from engine.analyst.explain import explain, render_text
+from engine.core.registry import Registry
+from engine.core.trace import TableRecord
 from tests.conftest import CASES, ROOT, ruleset_with_range_row
 from tests.golden import load_cases
 

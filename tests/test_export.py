@@ -10,8 +10,8 @@ import pytest
 import engine
 from dsl.checked import ANY, FieldType, Predicate
 from engine.cli import main
-from engine.commands.export import ROW_FIELD, jdm_decision, jdm_test, jdm_value, tables
-from engine.reference import ReferenceTable
+from engine.cli.export import ROW_FIELD, jdm_decision, jdm_test, jdm_value, tables
+from engine.core.reference import ReferenceTable
 from tests.conftest import RULESET_2026
 
 ENUM = FieldType("enum", ("iv", "im", "subq"))

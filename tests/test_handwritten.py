@@ -8,7 +8,7 @@ import collections
 import pytest
 
 from bench import corpus, handwritten
-from engine.reference import ReferenceTable
+from engine.core.reference import ReferenceTable
 from tests.conftest import CASES
 from tests.golden import load_cases
 

@@ -33,12 +33,12 @@ from dsl.diagnostics import RulesetError, render_all
 from dsl.loader import MAX_FILE_BYTES, MAX_INCLUDE_DEPTH, load_family
 from dsl.parser import parse
 from engine.cli import main
-from engine.compiled import CompiledTable, compiled_unit_offsets
-from engine.encounter import EncounterError, parse_encounter
-from engine.pipeline import Pipeline
-from engine.reference import ReferenceTable, reference_unit_offsets
-from engine.registry import Registry
-from engine.schema import SCHEMA, VALIDATED_FIELDS
+from engine.core.compiled import CompiledTable, compiled_unit_offsets
+from engine.core.encounter import EncounterError, parse_encounter
+from engine.core.pipeline import Pipeline
+from engine.core.reference import ReferenceTable, reference_unit_offsets
+from engine.core.registry import Registry
+from engine.core.schema import SCHEMA, VALIDATED_FIELDS
 from tests.conftest import RULESET_2026
 
 EXAMPLES = int(os.environ.get("INFUSE_FUZZ_EXAMPLES", "200"))
@@ -539,7 +539,7 @@ def test_a_unique_table_of_5000_disjoint_ranges_checks_and_codes_without_a_stall
 def test_many_administrations_code_without_a_stall(monkeypatch):
     """10,000 administrations (above the limit, lifted here) once took about half a minute
     (grouping in the initial stage scanned every event for each): issue 8, item 12."""
-    from engine import encounter as encounter_module
+    from engine.core import encounter as encounter_module
     monkeypatch.setattr(encounter_module, "MAX_ADMINISTRATIONS", 20_000)
     items = [{"id": f"a{i}", "drug": f"drug {i % 50}", "category": "therapeutic", "route": "iv",
               "method": "infusion" if i % 3 else "push", "start": f"2026-03-01T{8 + i % 12:02d}:{i % 60:02d}",

@@ -17,7 +17,7 @@ from dsl import ast, parser
 from dsl.checked import CheckedTable
 from dsl.loader import load_family
 from engine.cli import main
-from engine.schema import SCHEMA
+from engine.core.schema import SCHEMA
 from tests.conftest import ROOT, RULESET_2026
 
 FILES = sorted(RULESET_2026.rglob("*.rules"))

@@ -1,4 +1,4 @@
-"""Tests of Parquet in and out of `infuse code` (engine.parquet_io): the same results as JSONL,
+"""Tests of Parquet in and out of `infuse code` (engine.io.parquet): the same results as JSONL,
 error records in place for bad rows, order across worker processes, atomic output, and a clear
 message without pyarrow. Skipped when pyarrow (the extra infuse[parquet]) is not installed."""
 from __future__ import annotations
@@ -13,7 +13,9 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from engine import parquet_io, records  # noqa: E402  (after the skip: parquet_io needs pyarrow)
+from engine.io import parquet as parquet_io
+
+from engine.io import records  # noqa: E402  (after the skip: parquet_io needs pyarrow)
 from engine.cli import main  # noqa: E402
 from tests.conftest import CASES  # noqa: E402
 from tests.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
@@ -257,7 +259,7 @@ def test_without_pyarrow_a_parquet_path_says_what_to_install(tmp_path, capsys, m
     write_jsonl(tmp_path / "in.jsonl", [_good("e1")])
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    monkeypatch.delitem(sys.modules, "engine.parquet_io")  # so that it is imported anew
+    monkeypatch.delitem(sys.modules, "engine.io.parquet")  # so that it is imported anew
     for argv in (["code", tmp_path / "in.parquet"], ["code", tmp_path / "in.jsonl", "-o", tmp_path / "out.parquet"]):
         status, out, err = run_cli(argv, capsys)
         assert (status, out) == (2, "")

@@ -4,7 +4,7 @@ durations, groups, ranks, roles, units and edits, and nothing of drug administra
 import pytest
 
 import engine
-from engine.encounter import EncounterError
+from engine.core.encounter import EncounterError
 
 RULESET = """\
 ruleset toy 1.0

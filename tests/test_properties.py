@@ -18,8 +18,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedRequire, CheckedTable
-from engine.encounter import parse_encounter
-from engine.schema import VALIDATED_FIELDS
+from engine.core.encounter import parse_encounter
+from engine.core.schema import VALIDATED_FIELDS
 from tests.conftest import ROOT
 from tests.strategies import encounters
 

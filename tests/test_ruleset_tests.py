@@ -7,9 +7,9 @@ import pytest
 
 from dsl.loader import load_family
 from engine.cli import main
-from engine.coverage import Boundary, Coverage
-from engine.ruleset_tests import compare_lines, load_cases, parse_case_text, run_cases
-from engine.schema import SCHEMA
+from engine.analyst.coverage import Boundary, Coverage
+from engine.analyst.cases import compare_lines, load_cases, parse_case_text, run_cases
+from engine.core.schema import SCHEMA
 from tests.conftest import CASES, RULESET_2026
 
 

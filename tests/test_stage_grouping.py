@@ -26,8 +26,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import intervals, pipeline
-from engine.trace import EditRecord
+from engine.core import intervals
+from engine.core import pipeline
+from engine.core.trace import EditRecord
 from bench import corpus
 from tests.conftest import CASES, ROOT, RULESET_2026
 from tests.golden import load_cases
@@ -147,7 +148,7 @@ def coded(coder, data, by_scanning: bool = False) -> tuple:
     encounter, or its error; `by_scanning`, with the definitions in place."""
     try:
         ruleset, encounter = coder.select(data)
-    except engine.encounter.EncounterError as error:
+    except engine.core.encounter.EncounterError as error:
         return ("error", str(error)), []
     trace: list = []
     with scanning() if by_scanning else contextlib.nullcontext():

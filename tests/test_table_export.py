@@ -11,8 +11,8 @@ import pytest
 
 from dsl.checked import CheckedTable
 from engine.cli import main
-from engine.registry import Registry
-from engine.tables_export import render, written_tables
+from engine.core.registry import Registry
+from engine.analyst.tables import render, written_tables
 from tests.conftest import ROOT, ruleset_with_range_row
 
 

@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.api import Coder
-from engine.compiled import CompiledTable, clear_generated
+from engine.core.coder import Coder
+from engine.core.compiled import CompiledTable, clear_generated
 from tests.conftest import RULESET_2026
 from tests.strategies import encounters
 

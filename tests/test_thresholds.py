@@ -48,7 +48,7 @@ def bundled():
 def _copy_with(tmp_path, name: str, old: str, new: str):
     """The 2026 ruleset copied to tmp_path with one constant's value changed as text."""
     folder = tmp_path / "2026"
-    shutil.copytree(engine.registry.bundled_root() / "2026", folder)
+    shutil.copytree(engine.core.registry.bundled_root() / "2026", folder)
     thresholds = folder / "thresholds.rules"
     text, count = re.subn(rf"^(const\s+{name}\s*=\s*){old}\b", rf"\g<1>{new}", thresholds.read_text(), flags=re.M)
     assert count == 1, f"thresholds.rules no longer says 'const {name} = {old}'"
@@ -75,7 +75,7 @@ def test_changing_a_threshold_moves_its_boundary(name, old, new, encounter, befo
 @pytest.mark.parametrize("encounter", [c[3] for c in CHANGES], ids=[c[0] for c in CHANGES])
 def test_an_unchanged_copy_codes_like_the_bundled_ruleset(encounter, bundled, tmp_path, monkeypatch):
     folder = tmp_path / "2026"
-    shutil.copytree(engine.registry.bundled_root() / "2026", folder)
+    shutil.copytree(engine.core.registry.bundled_root() / "2026", folder)
     monkeypatch.chdir(tmp_path)  # the digest depends on the text alone, not on where it lies or the working folder
     assert engine.load(folder).code(encounter).as_dict() == bundled.code(encounter).as_dict()
 

@@ -1,4 +1,4 @@
-"""The pipeline's trace records (engine.trace) hold what it decided, on both engines: the event
+"""The pipeline's trace records (engine.core.trace) hold what it decided, on both engines: the event
 that made another concurrent, the primary promoted, the offset and date of every unit, the
 distinction that added a modifier, the ties that chose the initial service; none is built
 when no trace is asked for.
@@ -10,9 +10,11 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 
-from engine import intervals, pipeline
-from engine.reference import reference_unit_offsets
-from engine.trace import EditRecord, InitialRecord, MergeRecord, Role, TableRecord, TieBreak, UnitsRecord
+from engine.core import intervals
+
+from engine.core import pipeline
+from engine.core.reference import reference_unit_offsets
+from engine.core.trace import EditRecord, InitialRecord, MergeRecord, Role, TableRecord, TieBreak, UnitsRecord
 from tests.conftest import CASES
 from tests.golden import load_cases
 from tests.strategies import encounters

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl.checked import CheckedUnits
-from engine import intervals
-from engine.compiled import compiled_unit_offsets
-from engine.reference import reference_unit_offsets
-from engine.registry import Registry
+from engine.core import intervals
+from engine.core.compiled import compiled_unit_offsets
+from engine.core.reference import reference_unit_offsets
+from engine.core.registry import Registry
 from tests.conftest import RULESET_2026
 
 RULESET = Registry.from_path(RULESET_2026).families[0].base

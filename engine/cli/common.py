@@ -1,0 +1,31 @@
+"""What several subcommands share: exit statuses and loading rulesets with readable errors."""
+from __future__ import annotations
+
+import sys
+
+from dsl.diagnostics import RulesetError, render_all
+from engine.core.registry import OverlappingRulesets, Registry
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, EXIT_OUTPUT = 0, 1, 2, 3
+"""See engine.cli: EXIT_OUTPUT is a failure to write the output (engine.io.output.OutputError)."""
+
+
+class Unusable(Exception):
+    """Arguments or a ruleset that cannot be used; the message is for the user (exit 2)."""
+
+
+def load_registry(path) -> Registry:
+    """The registry at `path` (bundled when None); a bad ruleset becomes Unusable with its diagnostics."""
+    try:
+        return Registry.from_path(path)
+    except RulesetError as error:
+        raise Unusable(render_all(error.diagnostics, error.sources)) from None
+    except (FileNotFoundError, NotADirectoryError, OverlappingRulesets) as error:
+        raise Unusable(str(error)) from None
+
+
+def fail(message: str) -> int:
+    """Print why the command cannot go on (one line gets the program's name; rendered
+    diagnostics, several lines, stand as they are) and give the exit status for it."""
+    print(message if "\n" in message or message.startswith("infuse:") else f"infuse: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE

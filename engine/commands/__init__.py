@@ -1,5 +1,0 @@
-"""Subcommands of `infuse`: each module has `register(subparsers)`, which adds its parser
-and sets `run` (a function of the parsed arguments returning the exit status)."""
-from engine.commands import check, code, diff, explain, export, fmt, table, test
-
-COMMANDS = (code, check, test, fmt, explain, table, export, diff)

@@ -1,0 +1,109 @@
+"""The Python API for embedding: `load` a registry of rulesets, then `code` encounters.
+
+Example:
+    import engine
+    coder = engine.load()                       # the bundled rulesets
+    result = coder.code(json.loads(text))       # a Result; .as_dict() for the contract's JSON
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from dsl.checked import CheckedRuleset
+from engine.core.compiled import CompiledTable, compiled_unit_offsets
+from dsl.loader import UnknownPayer
+from engine.core.encounter import Encounter, EncounterError, parse_encounter
+from engine.core.period import check_period
+from engine.core.pipeline import Pipeline
+from engine.core.reference import ReferenceTable, reference_unit_offsets
+from engine.core.registry import Registry
+from engine.core.result import Result
+from engine.core.schema import VALIDATED_FIELDS
+
+ENGINES = {
+    "compiled": (CompiledTable, compiled_unit_offsets),
+    "reference": (ReferenceTable, reference_unit_offsets),
+}
+
+
+class Coder:
+    """Codes encounters with the ruleset effective on each one's date and its payer's variant.
+
+    Threads may share a Coder: each gets the results serial coding would give. What a
+    Coder builds on first use (a ruleset's pipeline, its vocabularies) is built once.
+    """
+
+    def __init__(self, registry: Registry, engine: str = "compiled", payer: str | None = None):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine '{engine}'; expected one of: {', '.join(ENGINES)}")
+        self.registry = registry
+        self.engine = engine
+        self.payer = payer
+        self._pipelines: dict = {}
+        self._words: dict = {}
+        self._building = threading.Lock()
+
+    def _once(self, built: dict, ruleset: CheckedRuleset, build):
+        """`built[id(ruleset)]`, made by `build(ruleset)` the first time it is asked for.
+
+        Made under a lock, so that threads arriving together build it once (a pipeline
+        builds each table's decider, and a large table's indexes), and stored only when
+        complete, so that the look-up outside the lock, one dict `get` (whole in CPython
+        with or without the GIL, see engine.core.compiled._GENERATED), finds all of it or nothing.
+        """
+        value = built.get(id(ruleset))
+        if value is None:
+            with self._building:
+                value = built.get(id(ruleset))
+                if value is None:
+                    value = built[id(ruleset)] = build(ruleset)
+        return value
+
+    def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
+        return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine]))
+
+    def _vocabularies(self, ruleset: CheckedRuleset) -> dict:
+        """The words an encounter may use, from the ruleset that will code it (kept per ruleset)."""
+        return self._once(self._words, ruleset,
+                          lambda r: {k: frozenset(r.vocabularies[k]) for k in VALIDATED_FIELDS})
+
+    def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
+        """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,
+        validated against that ruleset's vocabularies; raise EncounterError naming the bad field:
+        a date no ruleset covers, a payer the ruleset neither has a variant for nor routes, an
+        administration outside the chosen ruleset's effective dates."""
+        date = data.get("date") if isinstance(data, dict) else None
+        payer = data.get("payer") if isinstance(data, dict) else None
+        family = self.registry.family_for(date) if isinstance(date, str) else None
+        named = self.payer or (payer if isinstance(payer, str) else None)
+        words_from = family or self.registry.latest
+        try:  # the words to validate with; an unknown payer is reported once the record is known valid
+            ruleset = words_from.for_payer(named)
+        except UnknownPayer:
+            ruleset = words_from.base
+        encounter = parse_encounter(data, self._vocabularies(ruleset))
+        if family is None:
+            spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
+            raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
+        try:
+            ruleset = family.for_payer(named)
+        except UnknownPayer as error:
+            raise EncounterError("payer", str(error) + (" (given by --payer)" if self.payer else "")) from None
+        check_period(encounter, ruleset)
+        return ruleset, encounter
+
+    def code(self, data: object) -> Result:
+        """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
+        ruleset, encounter = self.select(data)
+        return self.pipeline(ruleset).run(encounter)
+
+
+def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None) -> Coder:
+    """A Coder over the rulesets at `path` (default: the bundled ones)."""
+    return Coder(Registry.from_path(path), engine, payer)
+
+
+def code(data: object, path: str | os.PathLike | None = None) -> Result:
+    """Code one encounter with a freshly loaded registry (prefer `load` for many)."""
+    return load(path).code(data)

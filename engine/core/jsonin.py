@@ -1,0 +1,160 @@
+"""Decoding one JSON encounter, with nothing taken silently that json.loads would take.
+
+json.loads keeps the last of two values given for one key, so {"claim": "facility", "claim":
+"professional"} would be coded as a professional claim; it reads NaN and Infinity, which are
+not JSON; and it cannot hold an integer of more than 4,300 digits, which would reject the
+record as a whole instead of naming the field. Here a duplicated key and NaN or Infinity
+reject the record at their path, and a number Python cannot hold becomes a BigNumber, so
+that validation (engine.core.encounter) names its field like any other value of the wrong type.
+
+A batch decodes millions of records, so the usual record costs only a dict and a length
+comparison per object more than json.loads. The path of a problem is looked for only once
+there is one, by decoding the record again with every pair kept and walking it in document
+order.
+
+Example:
+    decode_record(b'{"id": "e1", "claim": "facility", "claim": "professional"}')
+    # raises DecodeError("claim", "duplicated key 'claim'", encounter="e1")
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import attrs
+
+from engine.core.encounter import EncounterError
+
+
+@attrs.frozen
+class DecodeError(EncounterError):
+    """A record that is not one JSON value without doubt: not UTF-8, not JSON, a key given
+    twice, NaN. `encounter` is the record's id when it has one beyond doubt, for the error
+    record; `line` the line of the text where JSON syntax breaks (1 otherwise)."""
+
+    encounter: str | None = None
+    line: int = 1
+
+
+@attrs.frozen(repr=False)
+class BigNumber:
+    """Stands in for a JSON number Python cannot hold: an integer of more digits than int()
+    reads (sys.get_int_max_str_digits), or a number beyond the range of a float.
+
+    Its repr is what an error message shows after "got": "a number of 5,000 digits".
+    """
+
+    description: str
+
+    def __repr__(self) -> str:
+        return self.description
+
+
+def decode_record(raw: bytes | str) -> object:
+    """The JSON value of one record: UTF-8 text (a byte order mark allowed), or text.
+
+    Raises:
+        DecodeError: the record is not UTF-8, not JSON, empty, nested too deeply, gives a key
+            twice in one object or holds NaN or Infinity; the path names where, when known.
+    """
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise DecodeError("", f"not UTF-8 text (byte {error.start})") from None
+    try:
+        return _parse(_STRICT, raw)
+    except _NotPlain:
+        pass
+    raise _first_problem(_parse(_KEEPING, raw))
+
+
+class _NotPlain(Exception):
+    """A duplicated key or NaN met by the strict decoder; its place is found afterwards."""
+
+
+def _parse(decoder: json.JSONDecoder, text: str) -> object:
+    try:
+        return decoder.decode(text)
+    except RecursionError:
+        raise DecodeError("", "the record is nested too deeply") from None
+    except json.JSONDecodeError as error:
+        if not text.strip():
+            raise DecodeError("", "an empty record; expected an encounter (a JSON object)") from None
+        raise DecodeError("", f"not valid JSON: {error}", line=error.lineno) from None
+
+
+def _unique(pairs: list) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _NotPlain
+    return value
+
+
+def _refuse(name: str) -> None:
+    raise _NotPlain
+
+
+def _int(text: str) -> int | BigNumber:
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() reads
+        return BigNumber(f"a number of {len(text.lstrip('-')):,} digits")
+
+
+def _float(text: str) -> float | BigNumber:
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 24 else f"{text[:21]}..."
+        return BigNumber(f"the number {shown} (too large to hold)")
+    return value
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_refuse, parse_int=_int, parse_float=_float)
+
+
+class _Pairs(list):
+    """A JSON object as its (key, value) pairs in order, duplicates kept."""
+
+
+@attrs.frozen
+class _Constant:
+    """NaN, Infinity or -Infinity, where it stood."""
+
+    name: str
+
+
+_KEEPING = json.JSONDecoder(object_pairs_hook=_Pairs, parse_constant=_Constant, parse_int=_int, parse_float=_float)
+
+
+def _first_problem(tree: object) -> DecodeError:
+    """The first duplicated key or NaN in document order, as a DecodeError naming its path.
+
+    The walk keeps its own stack: a record may nest as deep as the decoder allows.
+    """
+    stack: list[tuple[str, object]] = [("", tree)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, DecodeError):
+            return attrs.evolve(value, encounter=_identity(tree))
+        if isinstance(value, _Constant):
+            return DecodeError(path, f"not valid JSON: {value.name} is not a JSON value", _identity(tree))
+        if isinstance(value, _Pairs):
+            children, seen = [], set()
+            for key, item in value:
+                where = f"{path}.{key}" if path else key
+                if key in seen:
+                    children.append((where, DecodeError(where, f"duplicated key {key!r}")))
+                    break
+                seen.add(key)
+                children.append((where, item))
+            stack += reversed(children)
+        elif isinstance(value, list):
+            stack += reversed([(f"{path}[{index}]", item) for index, item in enumerate(value)])
+    raise AssertionError("the strict decoder refused a record that holds no duplicated key or NaN")
+
+
+def _identity(tree: object) -> str | None:
+    """The record's id when it gives one text id, else None (two ids leave it in doubt)."""
+    ids = [value for key, value in tree if key == "id"] if isinstance(tree, _Pairs) else []
+    return ids[0] if len(ids) == 1 and isinstance(ids[0], str) else None
