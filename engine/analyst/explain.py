@@ -27,7 +27,8 @@ import attrs
 from dsl import ast
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable,
                          CheckedUnits)
-from dsl.durations import duration_text
+from dsl.durations import duration_text, minutes_text
+from dsl.show import input_text
 from engine.core.coder import Coder
 from engine.core.encounter import Encounter
 from engine.core.pipeline import Pipeline, canonical
@@ -35,8 +36,7 @@ from engine.core.reference import ReferenceTable, apply_policy, reference_unit_o
 from engine.core.registry import Registry
 from engine.core.result import Result
 from engine.core.schema import SCHEMA
-from engine.analyst.tables import (RulesetSource, WrittenCell, location, minutes_text,
-                                  value_text)
+from engine.analyst.tables import RulesetSource, WrittenCell, location
 from engine.core.trace import Candidate, EditRecord, InitialRecord, MergeRecord, Role, TableRecord, UnitsRecord
 
 _COMPARISONS = {">": ("is more than", "is not more than"), ">=": ("is at least", "is less than"),
@@ -293,7 +293,7 @@ class _Teller:
         cell = self._written_row(table, row).inputs[column_index]
         kind = table.input_types[column_index].kind
         holds = row.predicates[column_index].matches(value)
-        return Condition(cell.column, cell.text, value_text(value, kind), holds, _phrase(cell, kind, value, holds))
+        return Condition(cell.column, cell.text, input_text(value, kind), holds, _phrase(cell, kind, value, holds))
 
     def _conditions(self, table: CheckedTable, row, inputs: dict, columns=None) -> tuple[Condition, ...]:
         """The row's cells other than `*` (or only those in `columns`), against the inputs."""
@@ -330,12 +330,12 @@ class _Teller:
         eligible = record.primary_of
         shown = [f"primary({', '.join(sorted(eligible))})" if item == "primary" and eligible else item
                  for item in record.ranking]
-        by = f"by {stage.selector} ({value_text(record.selector, 'enum')}): " if stage.selector else ""
+        by = f"by {stage.selector} ({input_text(record.selector, 'enum')}): " if stage.selector else ""
         roles = {given.ids: given for given in record.roles}
         members = tuple(Member(c.ids, c.value, "primary" if c.promoted else str(c.rank + 1), roles[c.ids].role,
                                self._role_reason(roles[c.ids], record.chosen))
                         for c in record.candidates)
-        group = tuple((key, value_text(value, "text") if value is not None else "(none)")
+        group = tuple((key, input_text(value, "text") if value is not None else "(none)")
                       for key, value in record.group.items())
         return GroupStory(stage.name, location(stage.span), group, by + " > ".join(shown), record.distinct,
                           record.chosen, _choice(record), members)
@@ -370,7 +370,7 @@ class _Teller:
         modifiers = [decision for later in self.trace[index + 1:]
                      if isinstance(later, TableRecord) and later.scope == "line" and later.subject == subject
                      for decision in self._decisions(self.tables[later.table], later, code=later.code)]
-        seen = tuple((column, value_text(record.inputs.get(column), field_type.kind))
+        seen = tuple((column, input_text(record.inputs.get(column), field_type.kind))
                      for column, field_type in zip(table.inputs, table.input_types))
         return CodingStory(subject, seen, decision, tuple(units), tuple(modifiers), self._why_not(subject, units))
 
@@ -503,7 +503,7 @@ def _makes_codes(table: CheckedTable) -> bool:
 
 def _phrase(cell: WrittenCell, kind: str, value, holds: bool) -> str:
     """One condition in words: the column, the encounter's value, the cell with its constants' values."""
-    column, node, shown = cell.column, cell.node, value_text(value, kind)
+    column, node, shown = cell.column, cell.node, input_text(value, kind)
     if isinstance(node, ast.MissingCell):
         return f"{column} is {cell.text}" if holds else f"{column} is {shown}, not {cell.text}"
     if isinstance(node, ast.Comparison):
@@ -548,7 +548,7 @@ def _choice(record: InitialRecord) -> str:
     chosen = record.candidates[0]
     if chosen.promoted:
         return (f"{_ids(chosen.ids)} is the documented primary reason, which the ranking for "
-                f"{value_text(record.selector, 'enum')} puts above its {chosen.value}")
+                f"{input_text(record.selector, 'enum')} puts above its {chosen.value}")
     tied = record.tied()
     if len(tied) == 1:
         return f"{_ids(chosen.ids)} ({chosen.value}) ranks highest"

@@ -23,15 +23,9 @@ import attrs
 
 from dsl import ast
 from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, Predicate
-from dsl.durations import minutes_text  # noqa: F401 (for engine/analyst/explain.py, see value_text)
-from dsl.show import const_text, input_text
+from dsl.show import const_text
 
 FORMATS = ("markdown", "csv", "html")
-
-# engine/analyst/explain.py imports `minutes_text` and `value_text` from here; it takes them from
-# dsl.durations and dsl.show (`input_text`) when it is next rewritten.
-value_text = input_text
-
 
 class SourceChanged(Exception):
     """The ruleset keeps no rule text for a row or statement asked for: it was built in
