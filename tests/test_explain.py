@@ -18,7 +18,8 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.analyst.explain import explain, render_text
+from engine.analyst.explain import explain
+from engine.analyst.explain_text import render_text
 from engine.core.registry import Registry
 from engine.core.trace import TableRecord
 from tests.conftest import CASES, ROOT, ruleset_with_range_row

@@ -18,11 +18,9 @@ constant by name and value. No number or code is written here: all come from the
 
 Example:
     story = explain(Registry.from_path("rulesets/2026"), json.loads(text))
-    print(render_text(story))
+    print(render_text(story))  # engine.analyst.explain_text
 """
 from __future__ import annotations
-
-import attrs
 
 from dsl import ast
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable,
@@ -36,6 +34,8 @@ from engine.core.reference import ReferenceTable, apply_policy, reference_unit_o
 from engine.core.registry import Registry
 from engine.core.result import Result
 from engine.core.schema import SCHEMA
+from engine.analyst.story import (AdministrationStory, CodingStory, Condition, Decision, EditStory, Explanation,
+                                  FindingStory, GroupStory, Member, MergeStory, UnitsStory, WhyNot)
 from engine.analyst.tables import RulesetSource, WrittenCell, location
 from engine.core.trace import Candidate, EditRecord, InitialRecord, MergeRecord, Role, TableRecord, UnitsRecord
 
@@ -43,157 +43,6 @@ _COMPARISONS = {">": ("is more than", "is not more than"), ">=": ("is at least",
                 "<": ("is less than", "is not less than"), "<=": ("is at most", "is more than")}
 _THRESHOLD_KINDS = ("duration", "number")
 
-
-# ----- the story as data ------------------------------------------------------
-
-@attrs.frozen
-class Condition:
-    """One cell of a row against the encounter's value, in words."""
-
-    column: str
-    cell: str
-    value: str
-    holds: bool
-    text: str
-
-
-@attrs.frozen
-class Decision:
-    """A table's answer for one administration, line or E/M service."""
-
-    table: str
-    row: str | None
-    location: str | None
-    administrations: tuple[str, ...]
-    conditions: tuple[Condition, ...]  # the row's cells other than `*`
-    outputs: tuple[tuple[str, str], ...]  # (column, value as written), blanks left out
-    code: str | None = None  # the line's code, for tables per line or per E/M
-
-
-@attrs.frozen
-class AdministrationStory:
-    id: str
-    drug: str
-    dose: str | None
-    category: str
-    route: str
-    method: str
-    start: str
-    stop: str | None
-    minutes: str
-    site: str | None
-    session: str | None
-    decisions: tuple[Decision, ...]
-
-
-@attrs.frozen
-class MergeStory:
-    merge: str
-    location: str
-    administrations: tuple[str, ...]
-    counted: str
-    removed: str
-    decisions: tuple[Decision, ...]  # what the merged time then decided
-
-
-@attrs.frozen
-class Member:
-    administrations: tuple[str, ...]
-    value: str
-    rank: str  # "primary" or the 1-based place of the value in the ranking
-    role: str
-    reason: str
-
-
-@attrs.frozen
-class GroupStory:
-    initial: str
-    location: str
-    group: tuple[tuple[str, str], ...]
-    ranking: str
-    distinct: str
-    chosen: tuple[str, ...]
-    choice: str
-    members: tuple[Member, ...]
-
-
-@attrs.frozen
-class UnitsStory:
-    rule: str
-    location: str
-    code: str
-    counted: str
-    units: int
-    dates: tuple[str, ...]
-    text: str
-
-
-@attrs.frozen
-class WhyNot:
-    code: str
-    administrations: tuple[str, ...]
-    reason: str
-    rule: str
-    location: str
-
-
-@attrs.frozen
-class CodingStory:
-    administrations: tuple[str, ...]
-    inputs: tuple[tuple[str, str], ...]  # what the coding table saw, for a person
-    decision: Decision
-    units: tuple[UnitsStory, ...]
-    modifiers: tuple[Decision, ...]
-    why_not: tuple[WhyNot, ...]
-
-
-@attrs.frozen
-class EditStory:
-    edit: str
-    location: str
-    action: str
-    code: str
-    administrations: tuple[str, ...]
-    clause: str
-    text: str
-
-
-@attrs.frozen
-class FindingStory:
-    id: str
-    severity: str
-    administrations: tuple[str, ...]
-    message: str
-    rule: str
-    location: str | None
-    reference: str
-
-
-@attrs.frozen
-class Explanation:
-    encounter: str
-    date: str
-    claim: str
-    pos: str | None
-    payer: str | None
-    ruleset: dict
-    result: dict
-    administrations: tuple[AdministrationStory, ...]
-    merges: tuple[MergeStory, ...]
-    groups: tuple[GroupStory, ...]
-    coding: tuple[CodingStory, ...]
-    edits: tuple[EditStory, ...]
-    em: tuple[Decision, ...]
-    findings: tuple[FindingStory, ...]
-    trace: list  # the pipeline's own records (engine.core.trace)
-
-    def as_dict(self) -> dict:
-        """The story as JSON data, each trace record in its flat form."""
-        return {**attrs.asdict(self, filter=lambda field, _: field.name != "trace"),
-                "trace": [_jsonable(record.as_dict()) for record in self.trace]}
-
-
-# ----- building it ------------------------------------------------------------
 
 def explain(registry: Registry, data: object, payer: str | None = None) -> Explanation:
     """Code one decoded JSON encounter with the reference semantics and tell how.
@@ -585,104 +434,6 @@ def _clock(moment) -> str:
     return moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
 
 
-def _jsonable(value):
-    """Trace records as JSON data: tuples become lists, tuple keys joined with '+'."""
-    if isinstance(value, dict):
-        return {(_ids(k) if isinstance(k, tuple) else k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
-# ----- text -------------------------------------------------------------------
 
-def render_text(story: Explanation) -> str:
-    """The explanation as a coder reads it on a terminal."""
-    ruleset = story.ruleset
-    variant = f", payer variant {ruleset['payer']}" if ruleset["payer"] else ""
-    where = f", place of service {story.pos}" if story.pos else ""
-    out = [f"Encounter {story.encounter} on {story.date}: {story.claim} claim{where}"
-           + (f", payer {story.payer}" if story.payer else ""),
-           f"Ruleset {ruleset['name']} {ruleset['version']}{variant} ({ruleset['digest']}), reference semantics",
-           "", "Result"]
-    for line in story.result["lines"]:
-        modifiers = "-" + "-".join(line["modifiers"]) if line["modifiers"] else ""
-        on = f"  for {', '.join(line['administrations'])}" if line["administrations"] else ""
-        out.append(f"  {line['code']}{modifiers} x{line['units']}  {line['date']}{on}")
-    if not story.result["lines"]:
-        out.append("  no lines to report")
-    for finding in story.findings:
-        on = f" [{', '.join(finding.administrations)}]" if finding.administrations else ""
-        out.append(f"  {finding.severity}: {finding.id}{on}")
-
-    out += ["", "Administrations"]
-    for a in story.administrations:
-        stop = a.stop.split(" ", 1)[1] if a.stop and a.stop.split(" ")[0] == a.start.split(" ")[0] else a.stop
-        time = f"{a.start} to {stop}: {a.minutes}" if a.stop else f"{a.start}, no stop time"
-        extra = "".join(f", {k} {v}" for k, v in (("site", a.site), ("session", a.session)) if v)
-        out.append(f"  {a.id}  {a.drug}{' ' + a.dose if a.dose else ''}: {a.category}, {a.route} {a.method}, "
-                   f"{time}{extra}")
-        out += [f"      {line}" for d in a.decisions for line in _decision_lines(d)]
-    for merge in story.merges:
-        out += ["", f"Merged by {merge.merge} ({merge.location})",
-                f"  {_ids(merge.administrations)}: {merge.counted} counted, {merge.removed} removed as overlap"]
-        out += [f"      {line}" for d in merge.decisions for line in _decision_lines(d)]
-
-    for group in story.groups:
-        keys = ", ".join(f"{k} {v}" for k, v in group.group)
-        distinct = f"; a further group, distinct by {group.distinct}" if group.distinct != "none" else ""
-        out += ["", f"Initial service by {group.initial} ({group.location}): {keys}{distinct}",
-                f"  ranking {group.ranking}",
-                f"  chosen: {group.choice}"]
-        for member in group.members:
-            out.append(f"  {_ids(member.administrations)}  {member.value} (rank {member.rank}): "
-                       f"{member.role}: {member.reason}")
-
-    out += ["", "Codes"]
-    for coding in story.coding:
-        d = coding.decision
-        if d.row is None:
-            seen = ", ".join(f"{k} {v}" for k, v in coding.inputs)
-            out.append(f"  {_ids(coding.administrations)}: no code: no row of {d.table} matches {seen}")
-        else:
-            out.append(f"  {_ids(coding.administrations)}: {_outputs(d) or 'no code'} by row {d.table}/{d.row} ({d.location})")
-            if d.conditions:
-                out.append(f"      because {'; '.join(c.text for c in d.conditions)}")
-        for units in coding.units:
-            out.append(f"      units of {units.code} by {units.rule} ({units.location}): {units.text}")
-        for m in coding.modifiers:
-            out.append(f"      {_outputs(m)} on {m.code} by row {m.table}/{m.row} ({m.location}): "
-                       f"{'; '.join(c.text for c in m.conditions)}")
-        for edit in story.edits:
-            if edit.administrations == coding.administrations:
-                out.append(f"      then edit {edit.edit}: {edit.text}")
-        for why in coding.why_not:
-            out.append(f"      why not {why.code}: {why.reason} [{why.rule}, {why.location}]")
-
-    if story.edits:
-        out += ["", "Edits"]
-        for edit in story.edits:
-            out += [f"  {edit.edit} ({edit.location}): {edit.text}", f"      {edit.clause}"]
-    if story.em:
-        out += ["", "E/M services"]
-        for d in story.em:
-            out.append(f"  {d.code}: {_outputs(d)} by row {d.table}/{d.row} ({d.location})")
-            if d.conditions:
-                out.append(f"      because {'; '.join(c.text for c in d.conditions)}")
-    if story.findings:
-        out += ["", "Findings"]
-        for f in story.findings:
-            on = f" on {', '.join(f.administrations)}" if f.administrations else ""
-            out += [f"  {f.id} ({f.severity}){on}: {f.message}",
-                    f"      raised by {f.rule}" + (f" ({f.location})" if f.location else ""),
-                    f"      reference: {f.reference}"]
-    return "\n".join(out) + "\n"
-
-
-def _decision_lines(d: Decision) -> list[str]:
-    head = f"{_outputs(d) or 'no output'} by row {d.table}/{d.row} ({d.location})"
-    return [head] + ([f"    because {'; '.join(c.text for c in d.conditions)}"] if d.conditions else [])
-
-
-def _outputs(d: Decision) -> str:
-    return ", ".join(f"{column} {value}" for column, value in d.outputs)

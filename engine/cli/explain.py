@@ -8,7 +8,8 @@ from engine.io import output
 from engine.io.batch import InputError, open_input, reading
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
 from engine.core.encounter import EncounterError
-from engine.analyst.explain import explain, render_text
+from engine.analyst.explain import explain
+from engine.analyst.explain_text import render_text
 from engine.core.jsonin import decode_record
 from engine.analyst.tables import SourceChanged
 
