@@ -16,7 +16,7 @@ from dsl.analysis.model import Model, atoms_of
 from dsl.acceptance import acceptance_masks, positions
 from dsl.ast import NOWHERE
 from dsl.checked import OTHER, CheckedRow, CheckedTable, Predicate
-from engine.core.compiled import _DiscreteIndex, _RangeIndex
+from engine.core.column_index import DiscreteIndex, RangeIndex
 
 EXACT = settings(derandomize=True, max_examples=300, deadline=None)
 BOUNDS = (0, 1, 5, 15, 16, 60, 900)
@@ -72,7 +72,7 @@ def test_masks_of_words_are_those_of_testing_every_cell(predicates, values):
 @EXACT
 @given(predicates=st.lists(number_cells(), min_size=1, max_size=12), values=number_values)
 def test_a_range_index_holds_the_rows_each_value_reaches(predicates, values):
-    index = _RangeIndex(predicates)
+    index = RangeIndex(predicates)
     probes = {0, *(v for b in index.points for v in (b - 1, b, b + 1, b + 0.5)), *(v for v in values if v is not None)}
     for value in sorted(probes):
         assert index.bucket(value) == accepting(predicates, value), value
@@ -83,7 +83,7 @@ def test_a_range_index_holds_the_rows_each_value_reaches(predicates, values):
 @EXACT
 @given(predicates=st.lists(word_cells(), min_size=1, max_size=12))
 def test_a_discrete_index_holds_the_rows_each_word_reaches(predicates):
-    index = _DiscreteIndex(predicates)
+    index = DiscreteIndex(predicates)
     assert index.masks == {v: accepting(predicates, v) for v in index.masks}
     assert set(index.masks) == {v for p in predicates for v in p.values}
     assert (index.other, index.missing) == (accepting(predicates, OTHER), accepting(predicates, None))

@@ -1,7 +1,7 @@
 """Compiled decision tables: each table becomes a generated Python decision tree, so a
 decision is a handful of comparisons, as if the table had been written out by hand.
 
-Every column is first indexed into row bitmasks: discrete columns map each value named
+Every column is first indexed (engine.core.column_index) into row bitmasks: discrete columns map each value named
 in the column to the mask of rows accepting it, with one mask for any other value and
 one for a missing value; duration and number columns become sorted breakpoints with a
 mask for each bound and each open segment between bounds. The tree is then built from
@@ -24,7 +24,6 @@ keeps the index-and-memo decider the tree is built from.
 """
 from __future__ import annotations
 
-import bisect
 import collections
 import hashlib
 import linecache
@@ -33,8 +32,9 @@ import threading
 
 import attrs
 
-from dsl.acceptance import acceptance_masks, positions
-from dsl.checked import OTHER, CheckedTable, CheckedUnits, Predicate
+from dsl.acceptance import positions
+from dsl.checked import CheckedTable, CheckedUnits
+from engine.core.column_index import DiscreteIndex, RangeIndex, column_indexes
 from engine.core.reference import apply_policy
 
 _MAX_TREE_LINES = 20_000
@@ -46,59 +46,6 @@ _ROW_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*")
 # Ids named in one comment; the rest are counted (a collect table of 5,000 rows would
 # otherwise write thousands on every line), and rows_at has them all.
 _MAX_COMMENT_IDS = 8
-
-
-class _DiscreteIndex:
-    __slots__ = ("masks", "other", "missing")
-
-    def __init__(self, predicates: list[Predicate]):
-        named = sorted({value for p in predicates for value in p.values}, key=repr)  # same source every run
-        *masks, self.other, self.missing = acceptance_masks(predicates, [*named, OTHER, None])
-        self.masks = dict(zip(named, masks))
-
-    def bucket(self, value):
-        if value is None:
-            return self.missing
-        return self.masks.get(value, self.other)
-
-    def full(self) -> int:
-        """The rows that accept every value of the column."""
-        mask = self.other & self.missing
-        for value_mask in self.masks.values():
-            mask &= value_mask
-        return mask
-
-
-class _RangeIndex:
-    __slots__ = ("points", "masks", "missing")
-
-    def __init__(self, predicates: list[Predicate]):
-        bounds = sorted({b for p in predicates for b in (*p.thresholds(), *p.values)})
-        # Probe each bound and each open segment between bounds once: masks[2i] is the
-        # segment below points[i], masks[2i+1] the bound itself, masks[-1] above the last.
-        probes = []
-        previous = None
-        for bound in bounds:
-            probes.append(bound - 1 if previous is None else (previous + bound) / 2)
-            probes.append(bound)
-            previous = bound
-        probes.append((previous + 1) if previous is not None else 0)
-        *self.masks, self.missing = acceptance_masks(predicates, [*probes, None])
-        self.points = bounds
-
-    def bucket(self, value):
-        if value is None:
-            return self.missing
-        i = bisect.bisect_left(self.points, value)
-        if i < len(self.points) and self.points[i] == value:
-            return self.masks[2 * i + 1]
-        return self.masks[2 * i]
-
-    def full(self) -> int:
-        mask = self.missing
-        for segment_mask in self.masks:
-            mask &= segment_mask
-        return mask
 
 
 class _TooLarge(Exception):
@@ -155,7 +102,7 @@ class _TreeWriter:
         variable = f"x{column}"
         self.body.append((depth, f"{variable} = values[{self.table.inputs[column]!r}]"))
         index = self.indexes[column]
-        if isinstance(index, _RangeIndex):
+        if isinstance(index, RangeIndex):
             self._range_split(mask, column, variable, rest, depth)
         else:
             self._discrete_split(mask, index, variable, rest, depth)
@@ -200,7 +147,7 @@ class _TreeWriter:
         self.names[name] = value
         return name
 
-    def _discrete_split(self, mask: int, index: _DiscreteIndex, variable: str, rest: tuple, depth: int):
+    def _discrete_split(self, mask: int, index: DiscreteIndex, variable: str, rest: tuple, depth: int):
         """An if/elif chain over the values that lead to the same rows; other values fall through."""
         groups: dict = {}  # settled narrowed mask -> values leading to it
         for value, value_mask in index.masks.items():
@@ -432,7 +379,7 @@ class CompiledTable:
         """
         indexes = self._indexes
         if indexes is None:
-            indexes = self._indexes = _column_indexes(self.table)
+            indexes = self._indexes = column_indexes(self.table)
         return indexes
 
     def decide_by_masks(self, values) -> tuple:
@@ -460,16 +407,6 @@ class CompiledTable:
             if len(self.memo) < 65536:
                 self.memo[key] = decision
         return decision
-
-
-def _column_indexes(table: CheckedTable) -> tuple:
-    """The index of each input column: by ranges for durations and numbers, else by value."""
-    indexes = []
-    for i, field_type in enumerate(table.input_types):
-        predicates = [row.predicates[i] for row in table.rows]
-        ranged = field_type.kind in ("duration", "number")
-        indexes.append(_RangeIndex(predicates) if ranged else _DiscreteIndex(predicates))
-    return tuple(indexes)
 
 
 def compiled_unit_offsets(rule: CheckedUnits, counted: int) -> list[int]:
