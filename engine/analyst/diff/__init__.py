@@ -1,0 +1,102 @@
+"""What changed between two rulesets, in their text and in their behaviour (`infuse diff`).
+
+The text side (`rules`) compares the checked rulesets section by section, tables row by
+row. The behaviour side generates encounters where two rulesets can differ (`probes`),
+codes each with both, and groups those coded differently into patterns that name the
+values they stand for (`patterns`). This module loads the two sides and puts it together.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from dsl.checked import CheckedRuleset
+from dsl.loader import BASE_FILE
+from engine.analyst.diff.patterns import CodingChange, Outcome, Pattern, _cover, group
+from engine.analyst.diff.probes import _Generator, _materialise
+from engine.analyst.diff.rules import RuleChange, text_changes
+from engine.core.coder import Coder, load
+from engine.core.encounter import EncounterError
+
+__all__ = ["CodingChange", "Diff", "Outcome", "Pattern", "RuleChange", "Side", "_cover", "behaviour", "compare",
+           "load_side", "text_changes"]
+
+
+@attrs.frozen
+class Diff:
+    old: str
+    new: str
+    changes: tuple[RuleChange, ...]
+    generated: int  # encounters coded with both
+    differing: int  # of which coded differently
+    patterns: tuple[Pattern, ...]
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.changes or self.patterns)
+
+    def as_dict(self) -> dict:
+        return {"old": self.old, "new": self.new, "changes": [c.as_dict() for c in self.changes],
+                "behaviour": {"generated": self.generated, "differing": self.differing,
+                              "patterns": [p.as_dict() for p in self.patterns]}}
+
+
+@attrs.frozen
+class Side:
+    """One ruleset of the comparison: the checked ruleset and a coder that applies it."""
+
+    label: str
+    ruleset: CheckedRuleset
+    coder: Coder
+    payer: str | None = None
+
+    def code(self, template: dict) -> Outcome:
+        encounter = _materialise(template, self.ruleset.effective[0], self.payer)
+        try:
+            return Outcome.of(self.coder.code(encounter))
+        except EncounterError as error:
+            return Outcome((), (), str(error))
+
+
+def compare(old: Side, new: Side) -> Diff:
+    """The text changes and the behavioural difference between two rulesets."""
+    changes = text_changes(old.ruleset, new.ruleset)
+    generated, differing, patterns = behaviour(old, new)
+    return Diff(old.label, new.label, tuple(changes), generated, differing, tuple(patterns))
+
+
+def behaviour(old: Side, new: Side) -> tuple[int, int, list[Pattern]]:
+    """How many encounters were generated and coded differently, and the patterns of those."""
+    cache: dict = {}
+
+    def outcomes(template: dict) -> tuple[Outcome, Outcome]:
+        key = repr(template)
+        if key not in cache:
+            cache[key] = (old.code(template), new.code(template))
+        return cache[key]
+
+    generator = _Generator(old.ruleset, new.ruleset)
+    settings, kinds, timed = generator.partners(outcomes)
+    generated = [*generator.singles(), *generator.pairs(settings, kinds, timed), *generator.em(kinds)]
+    differing, patterns = group(generated, outcomes, generator, new.ruleset.effective[0], new.payer)
+    return len(generated), differing, patterns
+
+
+def load_side(folder, payer: str | None = None) -> Side:
+    """One side of a comparison: the ruleset folder's base, or its variant for `payer`.
+
+    Raises ValueError when the folder holds no single ruleset or no such payer, and
+    RulesetError when the ruleset does not check.
+    """
+    folder = Path(folder)
+    if not (folder / BASE_FILE).is_file():
+        raise ValueError(f"{folder} is not a ruleset folder (no {BASE_FILE} in it)")
+    coder = load(folder, payer=payer)
+    family = coder.registry.families[0]
+    if payer is not None and payer not in family.variants:
+        known = ", ".join(sorted(family.variants)) or "none"
+        raise ValueError(f"{folder} has no variant for payer '{payer}' (payers: {known})")
+    ruleset = family.for_payer(payer)
+    label = f"{folder} ({ruleset.name} {ruleset.version}{f', payer {payer}' if payer else ''})"
+    return Side(label, ruleset, coder, payer)
