@@ -88,3 +88,8 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> st
     if len(diagnostics) > MAX_RENDERED:
         shown.append(f"... and {len(diagnostics) - MAX_RENDERED} more")
     return "\n".join(shown)
+
+
+def where(span) -> str:
+    """`file:line` of a span, for a hint that points at another place."""
+    return f"{span.file}:{span.line}"
