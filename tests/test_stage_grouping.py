@@ -7,8 +7,8 @@ those of the passes they replace, to the byte:
   tests/golden/stages.txt, written by the stages as they were, each record in its flat form
   (`as_dict()`) (INFUSE_REGENERATE=1 rewrites it, to be read before it is committed);
 - random encounters code alike, results and every trace record (the partner of a concurrent
-  event and the event a repeat repeats too), with the pipeline's look-ups (`_Cuts`,
-  `_group_keys`, `_Roles`, `_Partners`, `_require`) replaced by the straightforward passes
+  event and the event a repeat repeats too), with the stages' look-ups (`_Cuts`,
+  `group_keys`, `_Roles`, `_Partners`, `_require`) replaced by the straightforward passes
   below, kept here as the definition. They run on the bundled
   rulesets and on a copy whose hydration merge also takes hydration time away, so that
   each group merged changes the time the next one loses.
@@ -26,8 +26,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import engine
+from dsl.checked import CheckedEdit, CheckedLimit, CheckedPair, CheckedRequire
 from engine.core import intervals
-from engine.core import pipeline
+from engine.core.stages import edits, grouping, initial, merge
+from engine.core.stages.state import Run, WorkLine
 from engine.core.trace import EditRecord
 from bench import corpus
 from tests.conftest import CASES, ROOT, RULESET_2026
@@ -116,7 +118,7 @@ class ScanningRoles:
         pass
 
 
-class ScanningPartners(pipeline._Partners):
+class ScanningPartners(edits._Partners):
     def distinct(self, line, attribute):
         value = line.values.get(attribute)
         return value is not None and all(p.values.get(attribute) != value for p in self.of(line))
@@ -137,10 +139,14 @@ def scanning_require(clauses, finding, rule, run):
         run.lines = [other for other in run.lines if other is not line]
 
 
+@contextlib.contextmanager
 def scanning():
-    """The pipeline with the definitions above in place of its look-ups, while it lasts."""
-    return mock.patch.multiple(pipeline, _Cuts=ScanningCuts, _group_keys=scanning_group_keys, _Roles=ScanningRoles,
-                               _Partners=ScanningPartners, _require=scanning_require)
+    """The stages with the definitions above in place of their look-ups, while it lasts."""
+    with (mock.patch.object(merge, "_Cuts", ScanningCuts),
+          mock.patch.object(grouping, "group_keys", scanning_group_keys),
+          mock.patch.object(initial, "_Roles", ScanningRoles),
+          mock.patch.multiple(edits, _Partners=ScanningPartners, _require=scanning_require)):
+        yield
 
 
 def coded(coder, data, by_scanning: bool = False) -> tuple:
@@ -236,14 +242,14 @@ def test_large_encounters_agree_with_the_scanning_definition(drugs, documented, 
 
 CODES = ("P", "A", "B", "C")
 codes = st.frozensets(st.sampled_from(CODES), min_size=1, max_size=2)
-requires = st.builds(pipeline.CheckedRequire, codes, codes)
+requires = st.builds(CheckedRequire, codes, codes)
 clauses = st.one_of(
     requires, requires,
-    st.builds(pipeline.CheckedLimit, st.sampled_from(CODES), st.integers(0, 3), st.just("encounter")),
-    st.builds(pipeline.CheckedPair, codes, codes, st.sampled_from(("encounter", "session")),
+    st.builds(CheckedLimit, st.sampled_from(CODES), st.integers(0, 3), st.just("encounter")),
+    st.builds(CheckedPair, codes, codes, st.sampled_from(("encounter", "session")),
               st.lists(st.tuples(st.sampled_from(("session", "site")), st.sampled_from(("M1", "M2"))),
                        max_size=2).map(tuple)))
-lines = st.lists(st.builds(lambda code, units, session, site, n: pipeline.WorkLine(
+lines = st.lists(st.builds(lambda code, units, session, site, n: WorkLine(
     code, units, "2026-03-14", {"session": session, "site": site}, (f"a{n}",), []),
     st.sampled_from(CODES), st.integers(1, 3), st.sampled_from(("1", "2", None)), st.sampled_from(("L", "R", None)),
     st.integers(0, 5)), max_size=14)
@@ -251,19 +257,19 @@ lines = st.lists(st.builds(lambda code, units, session, site, n: pipeline.WorkLi
 
 @settings(derandomize=True, max_examples=500, deadline=None)
 @given(written=st.lists(clauses, min_size=1, max_size=5), made=lines)
-@example(written=[pipeline.CheckedRequire(frozenset("A"), frozenset("B")), pipeline.CheckedRequire(frozenset("B"), frozenset("P"))],
-         made=[pipeline.WorkLine(code, 1, "2026-03-14", {}, (f"a{i}",), []) for i, code in enumerate("AB")])
+@example(written=[CheckedRequire(frozenset("A"), frozenset("B")), CheckedRequire(frozenset("B"), frozenset("P"))],
+         made=[WorkLine(code, 1, "2026-03-14", {}, (f"a{i}",), []) for i, code in enumerate("AB")])
 def test_edits_agree_with_the_scanning_definition(written, made):
     """Lines and clauses of any mix: pairs by session or per encounter, limits, an add-on
     whose primary is itself an add-on removed later (the example: A needs B, B needs P)."""
-    plan = pipeline._EditPlan.of(pipeline.CheckedEdit("e", (), tuple(written), "f"))
+    plan = edits.EditPlan.of(CheckedEdit("e", (), tuple(written), "f"))
     runs = []
     for by_scanning in (False, True):
-        copies = [pipeline.WorkLine(line.code, line.units, line.date, line.values, line.administrations, [])
+        copies = [WorkLine(line.code, line.units, line.date, line.values, line.administrations, [])
                   for line in made]
-        run = pipeline._Run(None, [], lines=copies, trace=[])
+        run = Run(None, [], lines=copies, trace=[])
         with scanning() if by_scanning else contextlib.nullcontext():
-            pipeline._edit(plan, run)
+            edits.edit(plan, run)
         runs.append(([(line.code, line.units, line.modifiers, line.rules, line.administrations) for line in run.lines],
                      {key: list(ids) for key, ids in run.findings.items()}, run.trace))
     assert runs[0] == runs[1]

@@ -4,6 +4,7 @@ distinction that added a modifier, the ties that chose the initial service; none
 when no trace is asked for.
 """
 import collections
+import contextlib
 import copy
 from unittest import mock
 
@@ -14,6 +15,7 @@ from engine.core import intervals
 
 from engine.core import pipeline
 from engine.core.reference import reference_unit_offsets
+from engine.core.stages import edits, initial, merge
 from engine.core.trace import EditRecord, InitialRecord, MergeRecord, Role, TableRecord, TieBreak, UnitsRecord
 from tests.conftest import CASES
 from tests.golden import load_cases
@@ -166,8 +168,11 @@ def test_both_engines_record_the_same_decisions(name, compiled_coder, reference_
 def test_no_record_is_built_without_a_trace(compiled_coder):
     def refused(*args, **kwargs):
         raise AssertionError("a trace record built for an untraced run")
-    kinds = ("TableRecord", "MergeRecord", "InitialRecord", "UnitsRecord", "EditRecord", "Role", "Candidate")
-    with mock.patch.multiple(pipeline, **dict.fromkeys(kinds, refused)):
+    kinds = {pipeline: ("TableRecord", "UnitsRecord"), merge: ("MergeRecord",),
+             initial: ("InitialRecord", "Role", "Candidate"), edits: ("EditRecord",)}
+    with contextlib.ExitStack() as patches:
+        for module, names in kinds.items():
+            patches.enter_context(mock.patch.multiple(module, **dict.fromkeys(names, refused)))
         for name, data in CASE_DATA.items():
             ruleset, encounter = compiled_coder.select(copy.deepcopy(data["encounter"]))
             compiled_coder.pipeline(ruleset).run(encounter)

@@ -1,0 +1,163 @@
+"""The initial stage: one initial event per group, by rank and ties, and the role each other
+event of the group takes from those before it (concurrent, repeat or sequential)."""
+from __future__ import annotations
+
+import itertools
+import operator
+
+from dsl.checked import CheckedInitial
+from engine.core import intervals
+from engine.core.stages import grouping
+from engine.core.stages.state import Event, Run
+from engine.core.trace import Candidate, InitialRecord, Role
+
+
+def initial(stage: CheckedInitial, ranked: frozenset, run: Run):
+    """One initial event per group, by rank and ties; roles for the others.
+
+    `ranked` holds every value the stage's rankings list (`ranked_values`), to pass over
+    the other events at once.
+    """
+    primary = run.encounter.primary
+    groups: dict = {}
+    candidates: list = []  # (rank, tie key, event, rank of its own value, its selector value)
+    for event in run.events:
+        value = event.values.get(stage.ranked_field)
+        if value not in ranked:
+            continue
+        selector = event.values.get(stage.selector) if stage.selector else None
+        ranking = _ranking(stage, selector)
+        if ranking is None or value not in ranking:
+            continue
+        own = rank = ranking.index(value)
+        if primary in event.ids and "primary" in ranking:
+            eligible = _promotable(stage, selector)
+            if (not eligible or value in eligible) and ranking.index("primary") < rank:
+                rank = ranking.index("primary")
+        candidates.append((rank, _tie_key(stage.ties, event, primary), event, own, selector))
+    for candidate, key in zip(candidates, grouping.group_keys(stage.keys, [c[2] for c in candidates])):
+        groups.setdefault(key, []).append(candidate)
+    ordered_groups = sorted(groups.items(), key=lambda item: min(c[2].order for c in item[1]))
+    first_key = ordered_groups[0][0] if ordered_groups else None
+    for key, members in ordered_groups:
+        distinct = next((stage.keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), "none")
+        initial = min(members, key=_BY_RANK)[2]
+        events = sorted((c[2] for c in members), key=lambda e: e.order)
+        roles = _Roles(stage, initial, events)
+        recorded = [] if run.trace is not None else None  # the roles, for the trace
+        for event in events:
+            event.values["distinct"] = distinct
+            role = event.values["role"] = "initial" if event is initial else roles.role(event)
+            event.values["repeats"] = roles.repeats(event)
+            event.trail.append(f"initial/{stage.name}")
+            if recorded is not None:  # asked before `given`, as the role was
+                recorded.append(Role(event.ids, role, roles.partner(event).ids if role == "concurrent" else None,
+                                     roles.repeat_of(event).ids if role == "repeat" else None))
+            roles.given(event)
+        if recorded is not None:
+            run.trace.append(_initial_record(stage, dict(zip(stage.keys, key)), distinct, members, recorded, primary))
+
+
+_BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the smallest is initial
+
+
+def _initial_record(stage: CheckedInitial, group: dict, distinct: str, members: list, roles: list,
+                    primary) -> InitialRecord:
+    """One group's choice as its trace record holds it: the candidates by rank, the ranking
+    that ranked the chosen one."""
+    ranked = sorted(members, key=_BY_RANK)
+    selector = ranked[0][4]
+    candidates = tuple(Candidate(event.ids, event.values.get(stage.ranked_field), rank, own, tie_key,
+                                 event.wall_start, event.values.get("duration"), primary in event.ids)
+                       for rank, tie_key, event, own, _ in ranked)
+    return InitialRecord(stage.name, group, distinct, selector, _ranking(stage, selector), _promotable(stage, selector),
+                         stage.ties, candidates, tuple(roles))
+
+
+def ranked_values(stage: CheckedInitial) -> frozenset:
+    """Every value some ranking of the stage lists: the events the stage looks at."""
+    return frozenset(v for order in stage.rankings.values() for v in order)
+
+
+def _ranking(stage: CheckedInitial, selector) -> tuple | None:
+    """The ranking for a selector value: its own, else the stage's default."""
+    return stage.rankings.get(selector, stage.rankings.get(None))
+
+
+def _promotable(stage: CheckedInitial, selector) -> frozenset | None:
+    """The values `primary` may promote in the ranking for a selector value (empty: any)."""
+    return stage.primary_of.get(selector, stage.primary_of.get(None))
+
+
+_TIE_KEYS = {
+    "primary": lambda event, primary: 0 if primary in event.ids else 1,
+    "earliest start": lambda event, primary: event.start_s,
+    "latest start": lambda event, primary: -event.start_s,
+    "longest duration": lambda event, primary: -(event.values.get("duration") or 0),
+    "shortest duration": lambda event, primary: event.values.get("duration") or 0,
+}
+
+
+def _tie_key(ties, event: Event, primary) -> tuple:
+    return (*(_TIE_KEYS[t](event, primary) for t in ties), event.order)
+
+
+class _Roles:
+    """The roles in one group, given event by event in order, each from what came before it.
+
+    An event is concurrent when its value is one the stage lists as concurrent and its time
+    overlaps that of an earlier such event (or of the initial one) of another drug; else a
+    repeat when an earlier event has its drug; else sequential. `repeats` is the role of the
+    last earlier event of the same drug and ranked value. What came before is kept as it is
+    given (`given`): the concurrent events' intervals by drug, the first event of each drug,
+    the last role per drug and value; so each event costs a few look-ups, not a pass over the
+    group. Which event made another concurrent (`partner`) is asked only for a trace, and
+    found by a pass.
+    """
+
+    def __init__(self, stage: CheckedInitial, initial: Event, events: list):
+        self.field = stage.ranked_field
+        self.concurrent = stage.concurrent
+        self.initial = initial
+        self.events = events
+        self.earlier = intervals.Overlaps(start for event in events for start, _ in event.intervals)
+        # Until its turn, the initial event counts with the value it had before this stage.
+        self.ahead = intervals.Overlaps(start for start, _ in initial.intervals)
+        if initial.values.get(self.field) in self.concurrent:
+            for span in initial.intervals:
+                self.ahead.add(span, initial.values["drug"])
+        self.first: dict = {}  # drug -> the first event of it given
+        self.last_role: dict = {}  # (drug, ranked value) -> role of the last event given
+
+    def role(self, event: Event) -> str:
+        drug = event.values["drug"]
+        if event.values.get(self.field) in self.concurrent:
+            before_initial = event.order < self.initial.order
+            for span in event.intervals:
+                if self.earlier.meets_other(span, drug) or (before_initial and self.ahead.meets_other(span, drug)):
+                    return "concurrent"
+        return "repeat" if drug in self.first else "sequential"
+
+    def repeats(self, event: Event) -> str | None:
+        return self.last_role.get((event.values["drug"], event.values.get(self.field)))
+
+    def partner(self, event: Event) -> Event | None:
+        """The event whose time makes a concurrent `event` concurrent: the initial one when
+        it does, else the first earlier one that does."""
+        earlier = itertools.takewhile(lambda other: other.order < event.order, self.events)
+        return next((other for other in (self.initial, *earlier) if other is not event
+                     and other.values.get(self.field) in self.concurrent
+                     and other.values["drug"] != event.values["drug"]
+                     and any(intervals.overlaps(a, b) for a in other.intervals for b in event.intervals)), None)
+
+    def repeat_of(self, event: Event) -> Event | None:
+        """The first earlier event of a repeat's drug."""
+        return self.first.get(event.values["drug"])
+
+    def given(self, event: Event):
+        drug = event.values["drug"]
+        if event.values.get(self.field) in self.concurrent:
+            for span in event.intervals:
+                self.earlier.add(span, drug)
+        self.first.setdefault(drug, event)
+        self.last_role[(drug, event.values.get(self.field))] = event.values["role"]

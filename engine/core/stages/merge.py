@@ -1,0 +1,85 @@
+"""The merge stage: matching events combined per key into one, their counted time the union
+of theirs less the time of the events the merge takes away (`minus`)."""
+from __future__ import annotations
+
+import collections
+
+from dsl.checked import CheckedMerge
+from engine.core import intervals
+from engine.core.stages import grouping
+from engine.core.stages.state import Event, Run
+from engine.core.trace import MergeRecord
+
+
+def merge(stage: CheckedMerge, run: Run):
+    """Combine matching events per key; their counted time is the union less the overlaps.
+
+    Groups merge one after another, each taking away the time of the events as they stand
+    then (a group merged before stands as its one merged event)."""
+    groups: dict = {}
+    matching = [event for event in run.events if event.values.get(stage.field) in stage.values]
+    for event, key in zip(matching, grouping.group_keys(stage.keys, matching)):
+        groups.setdefault(key, []).append(event)
+    rule = f"merge/{stage.name}"
+    cuts = _Cuts(stage, run.events)
+    replaced: dict = {}  # id of a member merged -> the merged event for the first, None for the others
+    for members in groups.values():
+        first = members[0]
+        spans = intervals.union(s for m in members for s in m.intervals)
+        counted = intervals.subtract(spans, cuts.removed(first))
+        has_time = any(m.values.get("duration") is not None for m in members)
+        values = {**first.values, "duration": intervals.total(counted) if has_time else None}
+        merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
+                       max((m.stop_s for m in members if m.stop_s is not None), default=None),
+                       first.wall_start, counted, first.order, [*first.trail, rule])
+        if run.trace is not None:
+            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), values["duration"],
+                                         intervals.total(spans) - intervals.total(counted) if has_time else 0,
+                                         tuple(counted)))
+        cuts.replace(members, merged)
+        replaced.update(dict.fromkeys(map(id, members)))
+        replaced[id(first)] = merged
+    events = []
+    for event in run.events:
+        event = replaced.get(id(event), event)
+        if event is not None:
+            events.append(event)
+    run.events = events
+
+
+class _Cuts:
+    """The time a merge takes away, by the values of its `minus` keys: the intervals of the
+    events that meet its `minus` condition, brought up to date as each group merges, and
+    their union worked out once per key until it changes (not gathered again from every
+    event for every group)."""
+
+    def __init__(self, stage: CheckedMerge, events: list):
+        self.stage = stage
+        self.spans: dict = {}  # key -> Counter of intervals
+        self.unions: dict = {}  # key -> union of its intervals
+        for event in events:
+            self._count(event, 1)
+
+    def removed(self, event: Event) -> list:
+        """The time to take away from the group whose first event is `event`."""
+        key = tuple(event.values.get(k) for k in self.stage.minus_keys)
+        if key not in self.unions:
+            self.unions[key] = intervals.union(self.spans.get(key, ()))
+        return self.unions[key]
+
+    def replace(self, members: list, merged: Event):
+        for member in members:
+            self._count(member, -1)
+        self._count(merged, 1)
+
+    def _count(self, event: Event, step: int):
+        stage = self.stage
+        if not stage.minus_field or event.values.get(stage.minus_field) not in stage.minus_values:
+            return
+        key = tuple(event.values.get(k) for k in stage.minus_keys)
+        spans = self.spans.setdefault(key, collections.Counter())
+        for span in event.intervals:
+            spans[span] += step
+            if not spans[span]:
+                del spans[span]
+        self.unions.pop(key, None)

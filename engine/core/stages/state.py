@@ -1,0 +1,53 @@
+"""What the stages act on: the events, the lines and the state of one encounter as it goes
+through them. Apart from the pipeline, so that the stages and the pipeline that runs them
+share it without importing one another."""
+from __future__ import annotations
+
+import datetime
+
+import attrs
+
+from engine.core.encounter import Encounter
+
+
+@attrs.define(slots=True, eq=False)
+class Event:
+    """One administration, or several merged, as the stages see it."""
+
+    ids: tuple
+    values: dict
+    start_s: int
+    stop_s: int | None
+    wall_start: datetime.datetime
+    intervals: list
+    order: int
+    trail: list
+
+    def wall_date(self, instant: int) -> str:
+        return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
+
+
+@attrs.define(slots=True, eq=False)
+class WorkLine:
+    code: str
+    units: int
+    date: str
+    values: dict
+    administrations: tuple
+    rules: list
+    modifiers: list = attrs.Factory(list)
+    from_administration: bool = True
+
+
+@attrs.define(eq=False)
+class Run:
+    """The state of one encounter while it goes through the stages."""
+
+    encounter: Encounter
+    events: list
+    lines: list = attrs.Factory(list)
+    findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
+    trace: list | None = None  # when a list, a record of every decision goes to it (engine.core.trace)
+
+    def raise_finding(self, finding: str, rule: str, administrations=()):
+        self.findings.setdefault((finding, rule), {}).update(dict.fromkeys(administrations))
