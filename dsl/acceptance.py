@@ -8,7 +8,7 @@ with its own bounds, that is tens of millions of tests. Here each cell is read o
 named value goes into a bucket, a `not` cell is a wildcard less its bucket, and a range
 is swept over the sorted values (its bit added where it opens, removed where it closes),
 so the cost is a sort and a few bit operations per value and per cell. The answer is
-`Predicate.matches`, to the letter; tests/test_acceptance.py holds the cell-by-cell
+`Predicate.matches`, to the letter; tests/dsl/test_acceptance.py holds the cell-by-cell
 definition it is checked against.
 
 Example:

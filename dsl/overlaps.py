@@ -9,7 +9,7 @@ A pair is a candidate when its rows may share a value in every column, and only 
 get the witness search, which decides. The filters may let through a pair that shares no
 value (a `not` cell beside the words it excludes, a list of numbers by its lowest and
 highest), never hold back one that does, so the pairs found are those of the pairwise
-definition, in its order (tests/test_overlaps.py checks both against it).
+definition, in its order (tests/dsl/test_overlaps.py checks both against it).
 
 Example:
     for first, second, example in overlapping_pairs(table):

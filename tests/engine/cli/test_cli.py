@@ -23,7 +23,7 @@ from engine.io import batch
 from engine.cli import main
 from tests.conftest import CASES, RULESET_2026
 from tests.golden import load_cases
-from tests.test_batch import typical_encounters, write_jsonl
+from tests.engine.io.test_batch import typical_encounters, write_jsonl
 
 INFUSE = Path(sys.executable).with_name("infuse")
 ENCOUNTERS = [case["encounter"] for _, case in load_cases(CASES)]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dsl.ast import NOWHERE
 from dsl.checked import OTHER, CheckedRow, CheckedTable, FieldType, Predicate
 from dsl.overlaps import NONE, common_input, common_value, overlapping_pairs
-from tests.test_hostile_rulesets import load_with_big_table
+from tests.dsl.test_hostile_rulesets import load_with_big_table
 
 EXACT = settings(derandomize=True, max_examples=400, deadline=None)
 TYPES = {"route": FieldType("enum", ("iv", "im", "subq")), "pump": FieldType("bool"), "drug": FieldType("text"),

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from engine.cli import main
-from tests.test_batch import typical_encounters
+from tests.engine.io.test_batch import typical_encounters
 
 VALID = {
     "id": "enc-1", "date": "2026-03-14", "claim": "facility", "pos": "23", "payer": "medicare", "primary": "a2",

@@ -9,7 +9,7 @@ from dsl.loader import load_family
 from engine.core.encounter import EncounterError
 from engine.core.registry import OverlappingRulesets, Registry
 from engine.core.schema import SCHEMA
-from tests.test_pipeline_stages import RULESET, admin, encounter
+from tests.engine.core.test_pipeline_stages import RULESET, admin, encounter
 
 
 def write(folder, text=RULESET, **variants):

@@ -11,7 +11,7 @@ are each a located E-limit.
 
 The fuzz tests run a fixed, derandomized set of examples. A longer search:
 
-    INFUSE_FUZZ_EXAMPLES=20000 /work/venv/bin/pytest tests/test_hostile_rulesets.py -k fuzz
+    INFUSE_FUZZ_EXAMPLES=20000 .venv/bin/pytest tests/dsl/test_hostile_rulesets.py -k fuzz
 """
 import contextlib
 import datetime
@@ -39,14 +39,14 @@ from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable, reference_unit_offsets
 from engine.core.registry import Registry
 from engine.core.schema import SCHEMA, VALIDATED_FIELDS
-from tests.conftest import RULESET_2026
+from tests.conftest import ROOT, RULESET_2026
 
 EXAMPLES = int(os.environ.get("INFUSE_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None,
                 deadline=datetime.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
 TIME_LIMIT_S = 20  # per example; far beyond the few milliseconds one takes
 
-MINI = Path(__file__).resolve().parent / "golden" / "diagnostics" / "valid"
+MINI = ROOT / "tests" / "golden" / "diagnostics" / "valid"
 
 
 def _inline(path: Path) -> str:

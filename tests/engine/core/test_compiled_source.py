@@ -23,8 +23,8 @@ from dsl.checked import CheckedRow, CheckedTable, FieldType, Predicate
 from engine.core import compiled
 from engine.core.compiled import CompiledTable, clear_generated, rows_at
 from engine.core.reference import ReferenceTable
-from tests.test_compiled_tables import DECISIONS, TABLES, inputs_for, row_ids
-from tests.test_threads import switching_often
+from tests.engine.core.test_compiled_tables import DECISIONS, TABLES, inputs_for, row_ids
+from tests.engine.core.test_threads import switching_often
 
 GENERATED = "<infuse table "
 

@@ -360,6 +360,6 @@ def test_jobs_must_be_positive(many, capsys):
 
 
 # The batch benchmark (not part of the suite; figures in the project's notes):
-#   /work/venv/bin/python -c "from tests.test_batch import typical_encounters, write_jsonl; \
+#   /work/venv/bin/python -c "from tests.engine.io.test_batch import typical_encounters, write_jsonl; \
 #       write_jsonl('/tmp/big.jsonl', typical_encounters(1_000_000))"
 #   /usr/bin/time -v /work/venv/bin/infuse code /tmp/big.jsonl --jobs 2 -o /tmp/out.jsonl

@@ -18,8 +18,8 @@ from engine.io import parquet as parquet_io
 from engine.io import records  # noqa: E402  (after the skip: parquet_io needs pyarrow)
 from engine.cli import main  # noqa: E402
 from tests.conftest import CASES  # noqa: E402
-from tests.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
-from tests.test_cli import infuse, needs_script  # noqa: E402
+from tests.engine.io.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
+from tests.engine.cli.test_cli import infuse, needs_script  # noqa: E402
 
 
 def run_cli(argv, capsys):

@@ -6,7 +6,7 @@ purpose), and `<case>.expected` beside it is the exact text `infuse check` print
 (file:line:col, message, source line, caret, hint), paths relative to the golden folder.
 Any change of that text fails. To re-record after a deliberate change, run
 
-    INFUSE_REGENERATE=1 /work/venv/bin/pytest tests/test_dsl_checker.py -k golden
+    INFUSE_REGENERATE=1 .venv/bin/pytest tests/dsl/test_dsl_checker.py -k golden
 
 which rewrites the .expected files and skips the comparisons; read `git diff
 tests/golden/diagnostics` before keeping them.
@@ -23,8 +23,9 @@ from dsl.diagnostics import RulesetError, render_all
 from dsl.loader import UnknownPayer, load_family
 from dsl.parser import parse
 from engine.core.schema import POS, SCHEMA
+from tests.conftest import ROOT
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
+GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
 BASELINE = "valid"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and p.name != BASELINE)
 # Cases that make more than one mistake; every other case makes exactly one.

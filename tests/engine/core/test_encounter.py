@@ -3,15 +3,10 @@ rejected at the path a person needs to fix."""
 
 import copy
 import datetime
-import sys
-from pathlib import Path
 
 import pytest
 
-# Until the project declares its import path, find `engine` beside this directory.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from engine.core.encounter import (  # noqa: E402
+from engine.core.encounter import (
     Administration,
     EmService,
     EncounterError,
