@@ -16,6 +16,9 @@ reference pipeline; every code such a rerun gives that the real run did not is r
 with the first cell that failed, worded with the encounter's value and the ruleset's
 constant by name and value. No number or code is written here: all come from the ruleset.
 
+The story's data is engine.analyst.story and its wording engine.analyst.explain_text; what is
+left here (about 440 lines) is the teller and its "why not" reruns, which share one state.
+
 Example:
     story = explain(Registry.from_path("rulesets/2026"), json.loads(text))
     print(render_text(story))  # engine.analyst.explain_text
