@@ -12,6 +12,7 @@ analyses, `diff` and the table export never read or parse the folder again.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from pathlib import Path
@@ -137,6 +138,11 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
                                               hint=did_you_mean(checked.base or "", [base.name])))
             elif checked.payer is None:
                 diagnostics.append(Diagnostic("E-payer", "a variant names its payer with 'payer NAME'", first))
+            elif checked.version != base.version:  # a copied year whose payer files kept last year's
+                header = next((s.span for s in statements if isinstance(s, ast.RulesetHeader)), first)
+                diagnostics.append(Diagnostic("E-version", f"variant version {checked.version} differs from its "
+                                              f"base's {base.version}; results would be labelled {checked.version}",
+                                              header, hint=f"write 'ruleset {checked.name} {base.version}'"))
             else:
                 variants[checked.payer] = checked
     if base is not None:
@@ -144,6 +150,27 @@ def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
     if diagnostics:
         raise RulesetError(diagnostics, texts)
     return RulesetFamily(base, variants)
+
+
+def period_problems(families: list[RulesetFamily]) -> list[Diagnostic]:
+    """Year folders side by side must cover time without overlap and without a gap: an
+    overlap leaves a date of service two rulesets, a gap none (each such encounter rejected)."""
+    found = []
+    ordered = sorted(families, key=lambda family: family.base.effective)
+    for earlier, later in zip(ordered, ordered[1:]):
+        end, start = earlier.base.effective[1], later.base.effective[0]
+        span = next((s.span for s in later.base.statements if isinstance(s, ast.Effective)), ast.NOWHERE)
+        day_after = (datetime.date.fromisoformat(end) + datetime.timedelta(days=1)).isoformat()
+        if start <= end:
+            found.append(Diagnostic("E-effective", f"effective from {start}, while {earlier.base.name} "
+                                    f"{earlier.base.version} is effective until {end}: one date of service "
+                                    "must pick one ruleset", span, hint=f"start on {day_after}"))
+        elif start != day_after:
+            found.append(Diagnostic("E-effective", f"effective from {start}, but {earlier.base.name} "
+                                    f"{earlier.base.version} ends on {end}: no ruleset covers {day_after} .. "
+                                    f"{(datetime.date.fromisoformat(start) - datetime.timedelta(days=1)).isoformat()}",
+                                    span, hint=f"start on {day_after}"))
+    return found
 
 
 def _route_problems(base_statements: list, variant_files: dict, variants: dict) -> list[Diagnostic]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dsl.analysis import analyse_family
 from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
-from dsl.loader import BASE_FILE, load_family, ruleset_folders
+from dsl.loader import BASE_FILE, load_family, period_problems, ruleset_folders
 from engine.io import output
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.core.schema import ALWAYS_PRESENT, SCHEMA
@@ -36,7 +36,9 @@ def run(args) -> int:
     if not found:
         return fail(f"no ruleset in {args.path} (expected {BASE_FILE} there or in its subfolders)")
     reports = [check_folder(folder) for folder in found]
-    diagnostics = sorted((d for report in reports for d in report["diagnostics"]), key=Diagnostic.sort_key)
+    families = [report["family"] for report in reports if report["summary"]["loaded"]]
+    diagnostics = sorted([*(d for report in reports for d in report["diagnostics"]), *period_problems(families)],
+                         key=Diagnostic.sort_key)
     texts = {name: text for report in reports for name, text in report["texts"].items()}
     counts = {severity: sum(d.severity == severity for d in diagnostics) for severity in ("error", "warning", "info")}
     if args.format == "json":
@@ -64,7 +66,7 @@ def check_folder(folder: Path) -> dict:
     summary = {"folder": str(folder), "loaded": True, "name": base.name, "version": base.version,
                "effective": list(base.effective), "payers": sorted(family.variants), "thresholds": thresholds}
     return {"diagnostics": list(analysis.diagnostics), "texts": family.texts, "summary": summary,
-            "thresholds": analysis.thresholds}
+            "thresholds": analysis.thresholds, "family": family}
 
 
 def render_text(reports: list, diagnostics: list, texts: dict, counts: dict) -> str:
