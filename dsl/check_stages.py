@@ -85,8 +85,9 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
                 ctx.error("E-duplicate", f"column '{column.name}' appears twice in table '{node.name}'", column.span)
     input_types = []
     for column in input_columns:
-        if column.name not in fields:
-            ctx.unknown("column", column.name, column.span, fields)
+        if column.name not in fields:  # nothing close: say what the scope offers (infuse columns: more)
+            ctx.error("E-name", f"unknown column '{column.name}'", column.span,
+                      did_you_mean(column.name, fields) or f"columns per {node.scope} here: {', '.join(sorted(fields))}")
         input_types.append(fields.get(column.name, UNKNOWN_TYPE))
     output_kinds = []
     for column in node.outputs:

@@ -56,3 +56,33 @@ VALIDATED_FIELDS = ("claim", "category", "route", "method")
 # fields, the flags that default to false, and what the pipeline computes itself.
 ALWAYS_PRESENT = frozenset({*VALIDATED_FIELDS, "drug", "hormonal", "pump", "separately_identifiable",
                             "administration_lines", "code", "part", "days_from_date"})
+
+# What each attribute the engine offers means, for `infuse columns` (the ruleset's own
+# vocabularies and the attributes its tables produce describe themselves).
+MEANINGS = {
+    "claim": "the claim type of the encounter",
+    "pos": "the place of service of the encounter, two digits",
+    "payer": "the payer named by the encounter, as written",
+    "category": "what was given, as documented (the encounter's category)",
+    "route": "the route of the administration",
+    "method": "how it was given, as documented",
+    "hormonal": "a hormonal anti-neoplastic given IM or subcutaneously",
+    "pump": "given by a pump",
+    "drug": "the substance, compared ignoring case and surrounding space",
+    "dose": "the dose as documented; missing when not documented",
+    "indication": "the clinical reason as documented; missing when not documented",
+    "response": "the documented monitoring or response; missing when not documented",
+    "site": "the label of the access site; missing when not documented",
+    "session": "the label of the session; without one, the encounter's first documented session",
+    "duration": "stop minus start (merged events: the counted time); missing without a stop time",
+    "gap": "time since the previous administration of the same drug ended; missing for the first",
+    "days_from_date": "whole days between the start's date and the encounter's date",
+    "code": "the code of the line (per em: the E/M code documented)",
+    "part": "whether the line is a table's base code or its add-on",
+    "separately_identifiable": "the E/M documents a significant, separately identifiable evaluation",
+    "administration_lines": "drug administration lines in the E/M's session",
+    "role": "the event's role in its group: initial, sequential, repeat or concurrent",
+    "distinct": "the first grouping key in which the event's group differs from the first group",
+    "repeats": "the role of the earlier event of the same drug and ranked value, if any",
+}
+

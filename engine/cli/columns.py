@@ -1,0 +1,47 @@
+"""`infuse columns RULESET`: the columns each table scope may read, with type, meaning and
+where each comes from (engine.analyst.columns)."""
+from __future__ import annotations
+
+import json
+
+from dsl.loader import UnknownPayer
+from engine.analyst.columns import columns
+from engine.cli.common import EXIT_OK, Unusable, fail, load_registry
+from engine.core.schema import MEANINGS, SCHEMA
+from engine.io import output
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("columns", help="list the columns each table scope may read: type, meaning, "
+                                                   "where declared")
+    parser.add_argument("path", help="a ruleset folder, or a folder of year folders (the latest year is shown)")
+    parser.add_argument("--payer", help="the columns of this payer's variant")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        family = load_registry(args.path).latest
+        ruleset = family.for_payer(args.payer)
+    except Unusable as error:
+        return fail(str(error))
+    except UnknownPayer as error:
+        return fail(str(error))
+    found = columns(ruleset, SCHEMA, MEANINGS)
+    out = output.stdout()
+    if args.format == "json":
+        print(json.dumps({"ruleset": {"name": ruleset.name, "version": ruleset.version},
+                          "columns": [c.as_dict() for c in found]}, indent=2, ensure_ascii=False), file=out)
+        return EXIT_OK
+    print(f"columns of {ruleset.name} {ruleset.version}", file=out)
+    for scope in SCHEMA.scopes:
+        listed = [c for c in found if c.scope == scope]
+        width = max(len(c.name) for c in listed)
+        print(f"\nper {scope}:", file=out)
+        for c in listed:
+            kind = f"{c.kind}: {', '.join(c.values)}" if c.values else c.kind
+            print(f"  {c.name.ljust(width)}  {kind}", file=out)
+            print(f"  {''.ljust(width)}  {c.meaning}" + (f"  [{c.source}]" if c.source != "the engine" else ""),
+                  file=out)
+    return EXIT_OK
