@@ -56,7 +56,7 @@ def _check_payer(coder: Coder, payer: str) -> None:
     raise Unusable(str(UnknownPayer(payer, sorted({p for f in coder.registry.families for p in f.known_payers}))))
 
 
-def _parquet_io():
+def _parquet():
     """engine.io.parquet, or Unusable saying how to install pyarrow."""
     try:
         return importlib.import_module("engine.io.parquet")
@@ -74,7 +74,7 @@ def run(args) -> int:
     try:
         if parquet_out and args.format:
             raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
-        parquet = _parquet_io() if parquet_in or parquet_out else None
+        parquet = _parquet() if parquet_in or parquet_out else None
         coder = Coder(load_registry(args.ruleset), args.engine, args.payer)
         if args.payer:
             _check_payer(coder, args.payer)

@@ -68,7 +68,7 @@ class CoderSpec:
 @attrs.frozen
 class ChunkCoder:
     """Codes every record of a chunk with `coder` and renders it in `fmt` (one of
-    engine.io.render.FORMATS, or "parquet" for a record batch of parquet_io.RESULT_SCHEMA)."""
+    engine.io.render.FORMATS, or "parquet" for a record batch of engine.io.parquet.RESULT_SCHEMA)."""
 
     coder: Coder
     fmt: str
@@ -88,8 +88,8 @@ class ChunkCoder:
     def _coded(self, records: list[dict], size: int) -> Coded:
         rejected = sum("error" in record for record in records)
         if self.fmt == "parquet":
-            from engine.io import parquet as parquet_io  # only here: pyarrow is the optional extra infuse[parquet]
-            return Coded(parquet_io.record_batch(records), len(records), rejected, size)
+            from engine.io import parquet  # only here: pyarrow is the optional extra infuse[parquet]
+            return Coded(parquet.record_batch(records), len(records), rejected, size)
         return Coded("".join(format_record(record, self.fmt) + "\n" for record in records),
                      len(records), rejected, size)
 
@@ -306,7 +306,7 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
     """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes.
 
     `out.write` takes each chunk's output (Coded.output): a text stream for the text formats,
-    a parquet_io.ResultWriter for "parquet". Input that fits in one chunk is coded here:
+    an engine.io.parquet.ResultWriter for "parquet". Input that fits in one chunk is coded here:
     starting workers would cost more than it saves. `spec` must build the same coder as
     `coder`; the workers use it.
     """
