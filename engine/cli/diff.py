@@ -2,8 +2,11 @@
 
 Two folders compare their base rulesets (last year's and this year's, say), or with
 `--payer NAME` that payer's variant in each; one folder with `--payer NAME` compares its
-base with that variant. Exit status 0 when nothing differs, 1 when something does (as
-diff(1) does), 2 when the arguments or a ruleset cannot be used.
+base with that variant. A word only the new vocabulary has is one entry (what it is now
+coded like), and an edit's clauses are compared one by one.
+
+Exit status, as diff(1): 0 when nothing differs, 1 when the rules or the coding differ, 2
+when the arguments or a ruleset cannot be used.
 """
 from __future__ import annotations
 
@@ -17,7 +20,11 @@ from engine.analyst.diff import Diff, compare, load_side
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "diff", help="compare two ruleset folders, or a payer variant with its base: rules and coding")
+        "diff", help="compare two ruleset folders, or a payer variant with its base: rules and coding",
+        description="Compare two ruleset folders, or a payer variant with its base: the rules, then the coding "
+                    "of generated encounters.",
+        epilog="exit status: 0 nothing differs, 1 the rules or the coding differ, "
+               "2 the arguments or a ruleset cannot be used")
     parser.add_argument("old", help="the ruleset folder to compare from")
     parser.add_argument("new", nargs="?", help="the ruleset folder to compare to (default: OLD, with --payer)")
     parser.add_argument("--payer", help="with NEW, compare this payer's variants; without, OLD's base with this variant")
@@ -57,10 +64,13 @@ def render_text(result: Diff) -> str:
     else:
         out.append("no changes in the rules")
     out.append("")
-    if not result.patterns:
+    if not result.patterns and not result.new_words:
         out.append(f"no change in behaviour: {result.generated} generated encounters code the same")
         return "\n".join(out)
     out.append(f"changes in behaviour: {result.differing} of {result.generated} generated encounters code differently")
+    for word in result.new_words:
+        out.append(f"  {word.text()}")
+        out.append(f"    {word.cases} generated encounters the old ruleset rejected for '{word.word}'")
     for pattern in result.patterns:
         change = pattern.change
         parts = [f"lines {change.lines_text()}"] if change.lines_differ else []

@@ -13,14 +13,14 @@ import attrs
 
 from dsl.checked import CheckedRuleset
 from dsl.loader import BASE_FILE
-from engine.analyst.diff.patterns import CodingChange, Outcome, Pattern, _cover, group
+from engine.analyst.diff.patterns import CodingChange, NewWord, Outcome, Pattern, _cover, group, new_words
 from engine.analyst.diff.probes import _Generator, _materialise
 from engine.analyst.diff.rules import RuleChange, text_changes
 from engine.core.coder import Coder, load
 from engine.core.encounter import EncounterError
 
-__all__ = ["CodingChange", "Diff", "Outcome", "Pattern", "RuleChange", "Side", "_cover", "behaviour", "compare",
-           "load_side", "text_changes"]
+__all__ = ["CodingChange", "Diff", "NewWord", "Outcome", "Pattern", "RuleChange", "Side", "_cover", "behaviour",
+           "compare", "load_side", "text_changes"]
 
 
 @attrs.frozen
@@ -31,14 +31,16 @@ class Diff:
     generated: int  # encounters coded with both
     differing: int  # of which coded differently
     patterns: tuple[Pattern, ...]
+    new_words: tuple[NewWord, ...] = ()  # words only the new vocabulary has, told apart from the patterns
 
     @property
     def differs(self) -> bool:
-        return bool(self.changes or self.patterns)
+        return bool(self.changes or self.patterns or self.new_words)
 
     def as_dict(self) -> dict:
         return {"old": self.old, "new": self.new, "changes": [c.as_dict() for c in self.changes],
                 "behaviour": {"generated": self.generated, "differing": self.differing,
+                              "new_words": [w.as_dict() for w in self.new_words],
                               "patterns": [p.as_dict() for p in self.patterns]}}
 
 
@@ -62,12 +64,14 @@ class Side:
 def compare(old: Side, new: Side) -> Diff:
     """The text changes and the behavioural difference between two rulesets."""
     changes = text_changes(old.ruleset, new.ruleset)
-    generated, differing, patterns = behaviour(old, new)
-    return Diff(old.label, new.label, tuple(changes), generated, differing, tuple(patterns))
+    generated, differing, words, patterns = behaviour(old, new)
+    return Diff(old.label, new.label, tuple(changes), generated, differing, tuple(patterns), tuple(words))
 
 
-def behaviour(old: Side, new: Side) -> tuple[int, int, list[Pattern]]:
-    """How many encounters were generated and coded differently, and the patterns of those."""
+def behaviour(old: Side, new: Side) -> tuple[int, int, list[NewWord], list[Pattern]]:
+    """How many encounters were generated and coded differently, one entry per word only the new
+    vocabulary has (for the encounters using it that the old ruleset rejected), and the patterns
+    of the other encounters coded differently."""
     cache: dict = {}
 
     def outcomes(template: dict) -> tuple[Outcome, Outcome]:
@@ -79,8 +83,9 @@ def behaviour(old: Side, new: Side) -> tuple[int, int, list[Pattern]]:
     generator = _Generator(old.ruleset, new.ruleset)
     settings, kinds, timed = generator.partners(outcomes)
     generated = [*generator.singles(), *generator.pairs(settings, kinds, timed), *generator.em(kinds)]
-    differing, patterns = group(generated, outcomes, generator, new.ruleset.effective[0], new.payer)
-    return len(generated), differing, patterns
+    words, rest = new_words(generated, outcomes, old.ruleset.vocabularies, new.ruleset.vocabularies)
+    differing, patterns = group(rest, outcomes, generator, new.ruleset.effective[0], new.payer)
+    return len(generated), differing + sum(w.cases for w in words), words, patterns
 
 
 def load_side(folder, payer: str | None = None) -> Side:

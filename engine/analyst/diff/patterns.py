@@ -3,7 +3,8 @@
 What each ruleset made of an encounter is an `Outcome`; how it changed, a `CodingChange`.
 Encounters that change in the same way are grouped, per family, and their input
 combinations covered by as few patterns as cover exactly those combinations, each named
-in words by the generator that made them.
+in words by the generator that made them. Encounters that use a word only the new
+vocabulary has, rejected by the old ruleset, are not patterns but one `NewWord` per word.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from engine.analyst.diff.probes import DIMENSIONS, _Generator, _materialise, _Probe
+from engine.analyst.diff.probes import DIMENSIONS, ENUMS, _Generator, _materialise, _Probe
 from engine.core.result import Result
 
 
@@ -107,6 +108,75 @@ class Pattern:
                 "findings_removed": list(self.change.findings_removed),
                 "findings_added": list(self.change.findings_added), "cases": self.cases,
                 "example": {"encounter": self.example, "old": self.old.as_dict(), "new": self.new.as_dict()}}
+
+
+@attrs.frozen
+class NewWord:
+    """A word only the new ruleset's vocabulary has, and how the new ruleset codes the encounters
+    that use it (which the old one rejected): `like` the existing value whose outcomes it matches
+    on every such encounter, if one does, and the codes those encounters get."""
+
+    field: str
+    word: str
+    like: str | None
+    codes: tuple[str, ...]
+    cases: int  # generated encounters the old ruleset rejected and the new one codes
+
+    def text(self, limit: int = 8) -> str:
+        """`route intraosseous: now coded like iv: 96365, 96374, …`"""
+        shown = ", ".join(self.codes[:limit]) + (", …" if len(self.codes) > limit else "")
+        how = f"now coded like {self.like}" if self.like is not None else "now coded, like no existing value"
+        return f"{self.field} {self.word}: {how}: {shown or 'no lines'}"
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "word": self.word, "like": self.like, "codes": list(self.codes),
+                "cases": self.cases}
+
+
+def new_words(probes: list[_Probe], outcomes: Callable, old_vocabularies: dict,
+              new_vocabularies: dict) -> tuple[list[NewWord], list[_Probe]]:
+    """One entry per word only the new vocabulary has, and the probes left to group into patterns.
+
+    A probe that uses a new word, which the old ruleset rejects and the new one codes, is told
+    by that word's entry alone: substituting each value both vocabularies have for the word,
+    the first whose outcome (in the new ruleset) equals the probe's on every such probe is
+    what the word is coded like. A probe the new ruleset rejects too stays a pattern.
+    """
+    words = [(field, word) for field in ENUMS for word in new_vocabularies.get(field, ())
+             if word not in old_vocabularies.get(field, ())]
+    taken: dict = {word: [] for word in words}
+    rest = []
+    for probe in probes:
+        used = next((w for w in words if _uses(probe.template, *w)), None)
+        before, after = outcomes(probe.template)
+        if used is not None and before.rejected and not after.rejected:
+            taken[used].append(probe)
+        else:
+            rest.append(probe)
+    entries = []
+    for (field, word), found in taken.items():
+        if not found:
+            continue
+        existing = [v for v in new_vocabularies.get(field, ()) if v in old_vocabularies.get(field, ())]
+        like = next((value for value in existing
+                     if all(outcomes(_substitute(p.template, field, word, value))[1] == outcomes(p.template)[1]
+                            for p in found)), None)
+        codes = sorted({line.split(" ")[0].split("-")[0] for p in found for line in outcomes(p.template)[1].lines})
+        entries.append(NewWord(field, word, like, tuple(codes), len(found)))
+    return entries, rest
+
+
+def _uses(template: dict, field: str, word: str) -> bool:
+    return template.get(field) == word or any(a.get(field) == word for a in template["administrations"])
+
+
+def _substitute(template: dict, field: str, word: str, value: str) -> dict:
+    """The template with `value` wherever `field` is `word`."""
+    copy = {**template, "administrations": [{**a, field: value} if a.get(field) == word else a
+                                            for a in template["administrations"]]}
+    if copy.get(field) == word:
+        copy[field] = value
+    return copy
 
 
 def group(probes: list[_Probe], outcomes: Callable, generator: _Generator, date: str,

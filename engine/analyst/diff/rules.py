@@ -6,6 +6,7 @@ are shown resolved, so a row whose constant moved shows the new bound too).
 """
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 
 import attrs
@@ -129,8 +130,27 @@ def _stage_details(old, new) -> list[str]:
         if field.name in ("name", "span") or not field.eq:
             continue
         before, after = getattr(old, field.name), getattr(new, field.name)
-        if before != after:
+        if before == after:
+            continue
+        if isinstance(new, CheckedEdit) and field.name == "clauses":
+            details += _clause_changes(before, after)
+        else:
             details.append(f"{field.name}: {_stage_field(before)} → {_stage_field(after)}")
+    return details
+
+
+def _clause_changes(old: tuple, new: tuple) -> list[str]:
+    """An edit's clauses diffed one by one, in the new order: `+ clause`, `- clause`, and
+    `~ old → new` for a clause replaced in place (so one changed `require` is one line)."""
+    before, after = [clause_text(c) for c in old], [clause_text(c) for c in new]
+    details = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        details += [f"~ {a} → {b}" for a, b in zip(before[i1:i1 + paired], after[j1:j1 + paired])]
+        details += [f"- {a}" for a in before[i1 + paired:i2]]
+        details += [f"+ {b}" for b in after[j1 + paired:j2]]
     return details
 
 

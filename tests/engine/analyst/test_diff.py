@@ -111,9 +111,28 @@ def test_a_word_only_the_new_vocabulary_has_is_tried(tmp_path):
     new = _copy(DEMO, tmp_path / "new", "ruleset.rules", "vocabulary route: iv, im ", "vocabulary route: iv, im, io ")
     result = compare(load_side(DEMO), load_side(new))
     assert [c.details for c in result.changes if c.section == "vocabulary"] == [("+ io",)]
-    rejected = [p for p in result.patterns if p.change.rejected[0]]
-    assert [p.text for p in rejected] == ["any claim: io, any duration"]
-    assert "administrations[0].route: expected one of: im, iv; got 'io'" in rejected[0].change.removed[0]
+    # The encounters using `io` that the old ruleset rejects are one entry, not rejected → coded patterns.
+    assert [p for p in result.patterns if p.change.rejected[0]] == []
+    assert [w.text() for w in result.new_words] == ["route io: now coded, like no existing value: no lines"]
+    assert result.new_words[0].cases == result.differing == 19
+
+
+def test_a_new_word_coded_like_an_existing_one_is_one_entry(tmp_path, capsys):
+    new = _copy(RULESET_2026, tmp_path / "2026", "vocabulary.rules", "vocabulary route: iv, im, subq, intra_arterial ",
+                "vocabulary route: iv, im, subq, intra_arterial, intraosseous ")
+    service = new / "service.rules"
+    service.write_text(service.read_text().replace("| iv             |", "| iv, intraosseous |"))
+    result = compare(load_side(RULESET_2026), load_side(new))
+    assert [(w.field, w.word, w.like) for w in result.new_words] == [("route", "intraosseous", "iv")]
+    assert {"96360", "96365", "96374", "96409", "96413"} <= set(result.new_words[0].codes)
+    assert result.patterns == ()
+    assert main(["diff", str(RULESET_2026), str(new)]) == 1
+    text = capsys.readouterr().out
+    assert "  route intraosseous: now coded like iv: 96360, 96361, " in text
+    assert len(text.splitlines()) < 30
+    assert main(["diff", str(RULESET_2026), str(new), "--format", "json"]) == 1
+    behaviour = json.loads(capsys.readouterr().out)["behaviour"]
+    assert behaviour["new_words"][0]["like"] == "iv" and behaviour["patterns"] == []
 
 
 def test_a_changed_payer_route_is_listed(tmp_path):
@@ -130,3 +149,22 @@ def test_patterns_cover_exactly_the_points_that_differ():
     covered = {p for cube in cubes for p in itertools.product(*cube)}
     assert covered == set(points)
     assert cubes == [[["a", "b"], ["x", "y", "z"], [1, 2]], [["a", "b"], ["x", "y"], [3]], [["a"], ["z"], [3]]]
+
+
+def test_edit_clauses_are_compared_one_by_one(tmp_path):
+    new = _copy(RULESET_2026, tmp_path / "2026", "edits.rules", "  require 96366 with 96365, 96367\n",
+                "  require 96366 with 96365\n")
+    path = new / "edits.rules"
+    path.write_text(path.read_text().replace("  require 96417 with 96413\n",
+                                             "  require 96417 with 96413\n  require 96372 with 96365\n"))
+    result = compare(load_side(RULESET_2026), load_side(new))
+    [change] = [c for c in result.changes if c.section == "stage"]
+    assert (change.name, change.details) == ("edit addon-primaries", (
+        "~ require 96366 with 96365, 96367 → require 96366 with 96365", "+ require 96372 with 96365"))
+
+
+def test_the_exit_status_is_documented(capsys):
+    with pytest.raises(SystemExit):
+        main(["diff", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 nothing differs, 1 the rules or the coding differ, 2" in help_text
