@@ -13,13 +13,16 @@ from dsl.diagnostics import did_you_mean
 BOOLEAN_WORDS = {"yes": True, "no": False}
 
 def duration_seconds(value, ctx, consts, what: str) -> int:
-    """Seconds of a duration literal or a duration constant."""
+    """Seconds of a duration literal or a duration constant. A constant that is not a
+    duration is recorded in `ctx.misused_consts`, for one error at its definition."""
     if isinstance(value, ast.Duration):
         return value.seconds
     if isinstance(value, ast.Name) and value.text in consts and isinstance(ctx.consts[value.text].value, ast.Duration):
         return consts[value.text]
     if isinstance(value, ast.Name) and value.text not in consts:
         ctx.unknown("constant", value.text, value.span, [k for k, v in ctx.consts.items() if isinstance(v.value, ast.Duration)])
+    elif isinstance(value, ast.Name):  # the cause is the definition: reported there once, each use a note
+        ctx.misused_consts.setdefault(value.text, []).append((value.span, what))
     else:
         ctx.error("E-type", f"{what} must be a duration such as '30 min'", value.span)
     return 0

@@ -30,7 +30,7 @@ def check_stages(statements, ctx, schema, consts, units) -> list:
             key = (type(node).__name__, node.name)
             if key in seen:
                 ctx.error("E-duplicate", f"{type(node).__name__.lower()} '{node.name}' is declared twice", node.span,
-                          f"first declared at {where(seen[key])}")
+                          f"first declared at {where(seen[key], node.span, ctx.variants)}")
                 continue
             seen[key] = node.span
         if isinstance(node, ast.Table):
@@ -103,7 +103,7 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
     for row in node.rows:
         if row.id in seen:
             ctx.error("E-duplicate", f"row id '{row.id}' is used twice in table '{node.name}'", row.span,
-                      f"first used at {where(seen[row.id])}")
+                      f"first used at {where(seen[row.id], row.span, ctx.variants)}")
         seen[row.id] = row.span
         if len(row.inputs) != len(input_columns):
             ctx.error("E-row", f"row '{row.id}' has {len(row.inputs)} input cells; the table has {len(input_columns)} input columns", row.span)
@@ -151,7 +151,8 @@ def _check_unique(table: CheckedTable, ctx):
             ctx.error("E-overlap", f"more overlapping rows in unique table '{table.name}' are not listed", table.span)
             return
         ctx.error("E-overlap", f"rows '{first.id}' and '{second.id}' of unique table '{table.name}' both match "
-                  f"{', '.join(example) or 'every input'}", second.span, f"row '{first.id}' is at line {first.span.line}")
+                  f"{', '.join(example) or 'every input'}", second.span,
+                  f"row '{first.id}' is at {where(first.span, second.span, ctx.variants)}")
 
 
 def _check_merge(node: ast.Merge, ctx, fields) -> CheckedMerge:

@@ -20,7 +20,7 @@ from dsl import ast
 from dsl.check_cells import duration_seconds
 from dsl.check_stages import check_stages
 from dsl.checked import CheckedRuleset, CheckedUnits, FindingInfo
-from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
+from dsl.diagnostics import Diagnostic, Note, RulesetError, did_you_mean, variant_files, where
 
 SEVERITIES = ("error", "warning", "info")
 CODE_KINDS = ("initial", "addon", "standalone", "em")
@@ -59,6 +59,8 @@ class _Context:
     sources: dict = attrs.Factory(dict)
     units: dict = attrs.Factory(dict)
     used_findings: set = attrs.Factory(set)
+    misused_consts: dict = attrs.Factory(dict)  # constant -> [(span of a use, what the use needs)]
+    variants: dict = attrs.Factory(dict)  # file -> payer, for hints naming another file
 
     def error(self, code: str, message: str, span: ast.Span, hint: str | None = None):
         self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
@@ -69,7 +71,7 @@ class _Context:
 
 def check(statements: list, schema: Schema, digest: str, sources_text: dict[str, str]) -> CheckedRuleset:
     """Check merged statements; raise RulesetError listing every problem found."""
-    ctx = _Context(diagnostics=[])
+    ctx = _Context(diagnostics=[], variants=variant_files(statements))
     fallback = ast.Span(next(iter(sources_text), "<ruleset>"), 1, 1, 1, 2)
     header = _header(statements, ctx, fallback)
     _declare(statements, ctx)
@@ -80,6 +82,7 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
     consts = {name: _const_value(node.value, ctx) for name, node in ctx.consts.items()}
     units = {name: _check_units(node, ctx, consts) for name, node in ctx.units.items()}
     stages = check_stages(statements, ctx, schema, consts, units)
+    _report_misused_consts(ctx)
     payer_routes = _payer_routes(statements, ctx)
     _check_findings_used(ctx)
     if any(d.severity == "error" for d in ctx.diagnostics):
@@ -145,7 +148,7 @@ def _declare(statements, ctx):
         symbols = getattr(ctx, table)
         if key in symbols:
             ctx.error("E-duplicate", f"{kind} '{key}' is declared twice", node.span,
-                      f"first declared at {where(_node_of(symbols[key]).span)}")
+                      f"first declared at {where(_node_of(symbols[key]).span, node.span, ctx.variants)}")
             continue
         symbols[key] = node if not isinstance(node, ast.ValueSet) else (node, node.field,
                                                                         frozenset(v.text for v in node.values))
@@ -203,6 +206,21 @@ def _check_units(node: ast.Units, ctx, consts) -> CheckedUnits:
                         duration_seconds(node.part, ctx, consts, "the final part"), span=node.span)
 
 
+def _report_misused_consts(ctx):
+    """One error per constant used as a duration without being one, at its definition (the
+    place to fix), with a note at each use; not one error per use with none at the cause."""
+    for name, uses in ctx.misused_consts.items():
+        value = ctx.consts[name].value
+        if isinstance(value, ast.Number):
+            message = f"constant '{name}' has no unit, but it is used as a duration"
+            hint = f"write '{value.text} min' or '{value.text} h'"
+        else:
+            message = f"constant '{name}' is not a duration, but it is used as one"
+            hint = None
+        notes = tuple(Note(f"used here as {what}", span) for span, what in uses)
+        ctx.diagnostics.append(Diagnostic("E-type", message, value.span, hint=hint, notes=notes))
+
+
 def _check_findings_used(ctx):
     for name, node in ctx.findings.items():
         if name not in ctx.used_findings:
@@ -220,7 +238,7 @@ def _payer_routes(statements, ctx) -> dict:
         for name in node.names:
             if name.text in routes:
                 ctx.error("E-duplicate", f"payer '{name.text}' is routed twice", name.span,
-                          f"first routed at {where(spans[name.text])}")
+                          f"first routed at {where(spans[name.text], name.span, ctx.variants)}")
                 continue
             routes[name.text], spans[name.text] = node.target, name.span
     return routes

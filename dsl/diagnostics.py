@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from dsl import ast
 from dsl.ast import Span
 
 MAX_RENDERED = 100  # a long list helps nobody; the rest is counted, not shown
@@ -18,12 +19,37 @@ MAX_SHOWN_CHARS = 1000  # of one source line; only a line the parser rejects as 
 
 
 @attrs.frozen
+class Note:
+    """A second place a diagnostic concerns (a use of a faulty definition), shown under it."""
+
+    message: str
+    span: Span
+
+    def as_dict(self) -> dict:
+        return {"message": self.message, "file": self.span.file, "line": self.span.line, "column": self.span.column}
+
+
+@attrs.frozen
 class Diagnostic:
+    """One problem: the cause at `span`; `notes` locate the places it affects.
+
+    Example:
+        Diagnostic("E-type", "constant 'push_limit' has no unit", const_span,
+                   notes=(Note("used here as a duration", use_span),))
+    """
+
     code: str
     message: str
     span: Span
     severity: str = "error"
     hint: str | None = None
+    notes: tuple = ()  # of Note, in the order the checker met them
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two diagnostics the same mistake, whatever their hint or notes: a
+        variant's check may word a base mistake's hint differently (more names to suggest)."""
+        return (self.code, self.message, self.span)
 
     def sort_key(self):
         return (self.span.file, self.span.line, self.span.column, self.code, self.message)
@@ -31,7 +57,7 @@ class Diagnostic:
     def as_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "file": self.span.file, "line": self.span.line, "column": self.span.column,
-                "hint": self.hint}
+                "hint": self.hint, "notes": [note.as_dict() for note in self.notes]}
 
 
 class RulesetError(Exception):
@@ -54,12 +80,20 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
-    """`file:line:col: severity[code]: message`, the source line, a caret and the hint."""
+    """`file:line:col: severity[code]: message`, the source line, a caret and the hint;
+    then each note the same way, as `file:line:col: note: message`."""
     span = diagnostic.span
     head = f"{span.file}:{span.line}:{span.column}: {diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
+    shown = [_located(head, span, diagnostic.hint, sources)]
+    shown += [_located(f"{n.span.file}:{n.span.line}:{n.span.column}: note: {n.message}", n.span, None, sources)
+              for n in diagnostic.notes]
+    return "\n".join(shown)
+
+
+def _located(head: str, span: Span, hint: str | None, sources: dict[str, str]) -> str:
     text = sources.get(span.file)
     if text is None or span.line < 1:
-        return head + (f"\n  {diagnostic.hint}" if diagnostic.hint else "")
+        return head + (f"\n  {hint}" if hint else "")
     lines = _lines(text)
     source_line = lines[min(span.line, len(lines)) - 1]
     if len(source_line) > MAX_SHOWN_CHARS:
@@ -70,7 +104,7 @@ def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
     gutter = " " * len(str(span.line))
     # Tabs are copied so that the caret stands under the span however tabs are shown.
     caret = "".join(c if c == "\t" else " " for c in source_line[:span.column - 1]) + "^" * width
-    tail = f" {diagnostic.hint}" if diagnostic.hint else ""
+    tail = f" {hint}" if hint else ""
     return f"{head}\n{gutter} |\n{span.line} | {source_line}\n{gutter} | {caret}{tail}"
 
 
@@ -90,6 +124,20 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> st
     return "\n".join(shown)
 
 
-def where(span) -> str:
-    """`file:line` of a span, for a hint that points at another place."""
-    return f"{span.file}:{span.line}"
+def where(span, here: Span | None = None, variants: dict | None = None) -> str:
+    """`file:line` of a span, for a hint that points at another place; `line N` when it is
+    in the file of `here` (the diagnostic's own span). A file of a payer variant (`variants`:
+    file -> payer, as from variant_files) is named with its variant:
+    `payers/acme.rules:12 (variant acme)`, and in a variant another file is `(base)`, so a
+    merged ruleset's hint says which file it means."""
+    if here is not None and here.file == span.file:
+        return f"line {span.line}"
+    text = f"{span.file}:{span.line}"
+    if not variants:
+        return text
+    return f"{text} (variant {variants[span.file]})" if span.file in variants else f"{text} (base)"
+
+
+def variant_files(statements) -> dict:
+    """File -> payer for the files of a merged ruleset that declare `payer NAME`."""
+    return {node.span.file: node.payer for node in statements if isinstance(node, ast.PayerDecl)}

@@ -209,12 +209,25 @@ def _digest(statements, texts: dict, directory: Path) -> str:
 
 
 def _check(statements, schema, texts, diagnostics, directory: Path) -> CheckedRuleset | None:
-    """The checked ruleset, or None with its diagnostics added to `diagnostics`."""
+    """The checked ruleset, or None with its diagnostics added to `diagnostics`.
+
+    A variant repeats every mistake of the base it merges; such a mistake is added once,
+    as the base's check (which runs first) worded it, even where the variant's wording
+    differs in its hint (Diagnostic.identity); only notes the variant adds (a use of a
+    faulty base constant in the variant's own rows) are added to it."""
     try:
         return check(statements, schema, _digest(statements, texts, directory), texts)
     except RulesetError as error:
-        seen = set(diagnostics)
-        diagnostics.extend(d for d in error.diagnostics if d not in seen)
+        seen = {d.identity: i for i, d in enumerate(diagnostics)}
+        for found in error.diagnostics:
+            if found.identity not in seen:
+                seen[found.identity] = len(diagnostics)
+                diagnostics.append(found)
+                continue
+            kept = diagnostics[seen[found.identity]]
+            extra = tuple(note for note in found.notes if note not in kept.notes)
+            if extra:
+                diagnostics[seen[found.identity]] = attrs.evolve(kept, notes=kept.notes + extra)
         return None
 
 

@@ -13,7 +13,7 @@ from dsl.analysis import gaps, reachability
 from dsl.analysis.model import Model, atoms_of, probes, taken, union
 from dsl.checked import OTHER, CheckedInitial, CheckedRuleset, CheckedTable, Predicate
 from dsl.checker import Schema
-from dsl.diagnostics import Diagnostic
+from dsl.diagnostics import Diagnostic, variant_files
 
 MAX_POINTS = 1 << 18  # input combinations one table is searched over; a wider table gets a note
 # Bits of masks one table's search may build and combine: (rows + atoms + the atoms the rows'
@@ -29,6 +29,7 @@ class Flows:
 
     def __init__(self, ruleset: CheckedRuleset, schema: Schema, present: frozenset):
         self.ruleset = ruleset
+        self.variants = variant_files(ruleset.statements)
         self.schema = schema
         self.present = present
         self.domains: dict = {}  # scope group -> attribute -> (values, may be missing)
@@ -114,7 +115,7 @@ class Flows:
         satisfiable = [bool(mask) for mask in cells]  # before what can occur together
         accepted = [mask & feasible for mask in cells]
         del cells  # as large as `accepted`: a wide table's search holds one such list at a time
-        decides, unreached = reachability.reached(table, accepted, satisfiable)
+        decides, unreached = reachability.reached(table, accepted, satisfiable, self.variants)
         self.diagnostics.extend(unreached)
         rows = [row for row, ok in zip(table.rows, decides) if ok]
         self.reachable.update((table.name, row.id) for row in rows)

@@ -92,7 +92,7 @@ def test_json_output_for_ci(capsys, monkeypatch):
                         "file": "tests/golden/check/warnings/ruleset.rules",
                         "message": "row 'long' of table 'service' is never reached: rows 'hydration', 'infusion' "
                                    "match every input it matches",
-                        "hint": "row 'hydration' is at line 56"}
+                        "hint": "row 'hydration' is at line 56", "notes": []}
     assert {"name": "long_infusion", "value": 1200, "text": "20 min", "kind": "duration", "columns": ["duration"],
             "uses": ["service/long"], "payer": None} in report["rulesets"][0]["thresholds"]
 

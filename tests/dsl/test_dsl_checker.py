@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dsl.analysis import analyse_family
 from dsl.checked import ANY, CheckedEdit, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire, FieldType, Predicate
 from dsl.checker import check
 from dsl.diagnostics import RulesetError, render_all
@@ -29,7 +30,7 @@ GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
 BASELINE = "valid"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and p.name != BASELINE)
 # Cases that make more than one mistake; every other case makes exactly one.
-MISTAKES = {"several-errors": 4, "syntax-errors-in-two-files": 2}
+MISTAKES = {"several-errors": 4, "syntax-errors-in-two-files": 2, "unitless-constant": 2}
 
 HEADER = """\
 ruleset t 1
@@ -322,7 +323,7 @@ def test_routed_payers_take_a_variant_or_the_base_and_other_names_are_unknown(tm
     ("route payer acme to base [cms]\n", "", "acme",
      ("E-route", "payer 'acme' has a variant of its own; it cannot be routed", None)),
     ("route payer x to base [cms]\nroute payer y, x to acme [cms]\n", "", "acme",
-     ("E-duplicate", "payer 'x' is routed twice", f"first routed at {Path('ruleset.rules')}:{BASE.count(chr(10)) + 1}")),
+     ("E-duplicate", "payer 'x' is routed twice", f"first routed at line {BASE.count(chr(10)) + 1}")),
     ("", "route payer x to base [cms]\n", "acme",
      ("E-route", "payer routes belong in the base ruleset, which picks the variant", None)),
     ("", "", "base", ("E-payer", "'base' names the base ruleset; choose another payer name", None)),
@@ -383,3 +384,74 @@ def test_golden_diagnostics(case, monkeypatch):
         pytest.skip(f"re-recorded {expected.name}; review the diff")
     assert expected.is_file(), f"no {expected.name}: record it with INFUSE_REGENERATE=1 and review it"
     assert rendered == expected.read_text(encoding="utf-8")
+
+
+# ----- diagnostics lead with the cause ----------------------------------------
+
+def test_a_constant_without_a_unit_is_reported_once_at_its_definition_with_each_use_a_note():
+    with pytest.raises(RulesetError) as caught:
+        checked("const short = 5 [cpt]\n"
+                "units quarters [cpt]\n  one per 1 h after 1 h, final part when > short\n"
+                "table service first per administration [cpt]\n"
+                "  id   | route | duration  => service\n"
+                "  long | iv    | > short   => infusion\n"
+                "  rest | iv    | <= short  => push\n")
+    [found] = [d for d in caught.value.diagnostics if d.severity == "error"]
+    assert (found.code, found.span.line - HEADER_LINES, found.message, found.hint) == (
+        "E-type", 1, "constant 'short' has no unit, but it is used as a duration", "write '5 min' or '5 h'")
+    assert [(n.span.line - HEADER_LINES, n.message) for n in found.notes] == [
+        (3, "used here as the final part"),
+        (6, "used here as a bound of column 'duration'"), (7, "used here as a bound of column 'duration'")]
+    assert found.as_dict()["notes"][0]["line"] == HEADER_LINES + 3
+
+
+def test_a_constant_that_names_a_modifier_is_not_a_duration():
+    defined = next(i for i, line in enumerate(HEADER.splitlines(), 1) if line.startswith("const separate"))
+    assert problems("table service first per administration [cpt]\n"
+                    "  id | duration    => service\n  a  | > separate  => push\n") == [
+        ("E-type", defined - HEADER_LINES, "constant 'separate' is not a duration, but it is used as one")]
+
+
+def test_a_base_mistake_a_variant_inherits_is_reported_once_as_the_base_words_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # the variant's extra code changes the 'did you mean' of the same mistake; it stays one error
+    errors = family_errors(tmp_path, 'code 96375 standalone "Other" [cpt]\n'
+                           "amend table coding [cpt]\n  id | service => code\n  push | push => 96374\n",
+                           "table extra first per administration [cpt]\n  id | service => code\n  a | push => 96373\n")
+    assert errors == [("E-name", "unknown code '96373'", "did you mean '96374'?")]
+
+
+def test_a_base_constant_without_a_unit_is_one_error_in_the_base_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = BASE.replace("const part_hour = 30 min ", "const part_hour = 30     ")
+    (tmp_path / "payers").mkdir()
+    (tmp_path / "ruleset.rules").write_text(base)
+    (tmp_path / "payers" / "acme.rules").write_text(
+        "ruleset t-acme 1\nextends t\npayer acme\n"
+        "amend table service [cpt]\n  id | route | duration => service\n  push | iv | <= part_hour => push\n")
+    with pytest.raises(RulesetError) as caught:
+        load_family(tmp_path, SCHEMA)
+    [found] = [d for d in caught.value.diagnostics if d.severity == "error"]
+    assert (found.span.file, found.message) == ("ruleset.rules", "constant 'part_hour' has no unit, but it is used as a duration")
+    # the base's use (its units rule), then the variant's own row
+    assert [(n.span.file, n.span.line) for n in found.notes] == [("ruleset.rules", 26), ("payers/acme.rules", 6)]
+
+
+def test_a_hint_pointing_into_another_file_names_the_file_and_its_variant(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    errors = family_errors(tmp_path, "amend table pick before b [cpt]\n  id | route => service\n  x | iv, im => push\n",
+                           "table pick unique per administration [cpt]\n  id | route => service\n"
+                           "  a | subq => push\n  b | iv => infusion\n")
+    assert errors == [("E-overlap", "rows 'x' and 'b' of unique table 'pick' both match route=iv",
+                       "row 'x' is at payers/acme.rules:6 (variant acme)")]
+
+
+def test_the_shadowing_report_names_the_row_that_shadows_and_where_it_is(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    loaded = family(tmp_path, "amend table service before infusion [cpt]\n  id | route => service\n"
+                    "  all-iv | iv => none\n")
+    found = [d for d in analyse_family(loaded, SCHEMA).diagnostics if d.code == "W-unreachable"]
+    shadowed = next(d for d in found if d.message.startswith("payer 'acme': row 'infusion'"))
+    assert shadowed.message == ("payer 'acme': row 'infusion' of table 'service' is never reached: "
+                                "row 'all-iv' matches every input it matches")
+    assert (shadowed.span.file, shadowed.hint) == ("ruleset.rules", "row 'all-iv' is at payers/acme.rules:6 (variant acme)")
