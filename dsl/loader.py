@@ -316,7 +316,16 @@ def apply_variant(base: list, variant: list, diagnostics: list) -> list:
     """The base statements with the variant's replacing those of the same kind and name."""
     merged = list(base)
     positions = {_key(node): i for i, node in enumerate(merged)}
+    own: dict = {}  # key -> span of the variant's statement that has it, so a second is an error
     for node in variant:
+        key = _key(node) if not isinstance(node, ast.Amend) else None
+        if key is not None and key in own:  # the later one would silently win
+            what = f"'{key[1]}'" if len(key) > 1 else "the header line"
+            diagnostics.append(Diagnostic("E-duplicate", f"{what} is given twice in this variant", node.span,
+                                          hint=f"first given at line {own[key].line}"))
+            continue
+        if key is not None:
+            own[key] = node.span
         if isinstance(node, ast.Amend):
             index = positions.get(("Table", node.table))
             if index is None:
@@ -326,7 +335,6 @@ def apply_variant(base: list, variant: list, diagnostics: list) -> list:
                 continue
             merged[index] = _amend(merged[index], node, diagnostics)
             continue
-        key = _key(node)
         if key in positions:
             merged[positions[key]] = node
         else:
@@ -360,7 +368,13 @@ def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
         diagnostics.append(Diagnostic("E-name", f"table '{table.name}' has no row '{amend.before}'", amend.span,
                                       hint=did_you_mean(amend.before, ids)))
     insert_at = ids.index(amend.before) if amend.before in ids else len(rows)
+    amended: dict = {}
     for row in amend.rows:
+        if row.id in amended:  # the later row would silently win
+            diagnostics.append(Diagnostic("E-duplicate", f"row '{row.id}' is amended twice", row.span,
+                                          hint=f"first amended at line {amended[row.id].line}"))
+            continue
+        amended[row.id] = row.span
         if row.id in ids:
             index = ids.index(row.id)
             rows[index] = widen(row, amend.inputs, amend.outputs, under=rows[index])

@@ -9,6 +9,7 @@ from dsl.loader import load_family
 from engine.core.encounter import EncounterError
 from engine.core.registry import OverlappingRulesets, Registry
 from engine.core.schema import SCHEMA
+from tests.dsl.test_dsl_checker import family_errors
 from tests.engine.core.test_pipeline_stages import RULESET, admin, encounter
 
 
@@ -86,3 +87,13 @@ def test_two_rulesets_effective_on_one_date_are_refused(tmp_path):
     write(tmp_path / "b", RULESET.replace("ruleset toy 1.0", "ruleset toy 1.1"))
     with pytest.raises(OverlappingRulesets):
         Registry.from_path(tmp_path)
+
+
+@pytest.mark.parametrize("variant,message", [
+    ('const separate = XS [cpt]\nconst separate = XE [cpt]\n', "'separate' is given twice in this variant"),
+    ("amend table coding [cpt]\n  id | service => code\n  push | push => 96374\n  push | push => 96365\n",
+     "row 'push' is amended twice"),
+])
+def test_a_variant_saying_one_thing_twice_is_an_error_not_the_last_word(tmp_path, variant, message):
+    """Once the later statement or row silently replaced the earlier one."""
+    assert ("E-duplicate", message) in [(code, text) for code, text, _ in family_errors(tmp_path, variant)]
