@@ -1,4 +1,5 @@
-"""The `infuse` command line. Subcommands live beside this module in engine/cli, one module each, listed in engine.cli.commands.
+"""The `infuse` command line. Subcommands live beside this module in engine/cli, one module
+each, listed in engine.cli.commands.
 
 Exit status: 0 success, 1 some records rejected (or ruleset errors for `check`),
 2 unusable arguments, input or ruleset, 3 the output could not be written (a full disk, a
