@@ -78,18 +78,16 @@ class Coder:
         family = self.registry.family_for(date) if isinstance(date, str) else None
         named = self.payer or (payer if isinstance(payer, str) else None)
         words_from = family or self.registry.latest
-        try:  # the words to validate with; an unknown payer is reported once the record is known valid
-            ruleset = words_from.for_payer(named)
-        except UnknownPayer:
-            ruleset = words_from.base
+        try:  # an unknown payer is reported once the record is known valid; the base's words validate it
+            ruleset, unknown_payer = words_from.for_payer(named), None
+        except UnknownPayer as error:
+            ruleset, unknown_payer = words_from.base, error
         encounter = parse_encounter(data, self._vocabularies(ruleset))
         if family is None:
             spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
             raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
-        try:
-            ruleset = family.for_payer(named)
-        except UnknownPayer as error:
-            raise EncounterError("payer", str(error) + (" (given by --payer)" if self.payer else "")) from None
+        if unknown_payer is not None:
+            raise EncounterError("payer", str(unknown_payer) + (" (given by --payer)" if self.payer else ""))
         check_period(encounter, ruleset)
         return ruleset, encounter
 
