@@ -23,7 +23,7 @@ from dsl import ast
 from dsl.checked import BASE_PAYER, CheckedRuleset
 from dsl.checker import Schema, check
 from dsl.confine import inside, outside_message
-from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
+from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
 from dsl.parser import parse
 
 BASE_FILE = "ruleset.rules"
@@ -322,7 +322,7 @@ def apply_variant(base: list, variant: list, diagnostics: list) -> list:
         if key is not None and key in own:  # the later one would silently win
             what = f"'{key[1]}'" if len(key) > 1 else "the header line"
             diagnostics.append(Diagnostic("E-duplicate", f"{what} is given twice in this variant", node.span,
-                                          hint=f"first given at line {own[key].line}"))
+                                          hint=f"first given at {where(own[key], node.span)}"))
             continue
         if key is not None:
             own[key] = node.span
@@ -372,7 +372,7 @@ def _amend(table: ast.Table, amend: ast.Amend, diagnostics: list) -> ast.Table:
     for row in amend.rows:
         if row.id in amended:  # the later row would silently win
             diagnostics.append(Diagnostic("E-duplicate", f"row '{row.id}' is amended twice", row.span,
-                                          hint=f"first amended at line {amended[row.id].line}"))
+                                          hint=f"first amended at {where(amended[row.id], row.span)}"))
             continue
         amended[row.id] = row.span
         if row.id in ids:
