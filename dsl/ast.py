@@ -390,9 +390,76 @@ class Edit:
     span: Span = _span()
 
 
+# ----- the declared input -----------------------------------------------------
+
+@attrs.frozen
+class Form:
+    """`form two_digits "[0-9]{2}" "two digits"`: a text form a field may take."""
+
+    name: str
+    pattern: str
+    described: str
+    refs: tuple[Ref, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class FieldDecl:
+    """`field NAME: TYPE, options "meaning"`. `type` is a built-in type, a vocabulary or a
+    form; `refers_to` is the event kind an `id of KIND` field names one of."""
+
+    name: str
+    type: str
+    refers_to: str | None
+    options: tuple[str, ...]  # required, blank, folded, unique, picks payer
+    first_in: str | None  # `else first in KIND`: missing takes the first documented value there
+    meaning: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Derivation:
+    """A generic built-in over the event's fields or the events before it.
+
+    `builtin` is one of: time_between, days_between (over `fields`), time_since,
+    count_previous, overlaps_previous, previous_differs (over earlier events of the kind,
+    those meeting `where`, sharing `per`; `fields[0]` is what previous_differs compares),
+    count_lines (`fields[0]` is the event kind whose lines are counted)."""
+
+    builtin: str
+    fields: tuple[str, ...] = ()
+    where: tuple[Condition, ...] = ()
+    per: tuple[str, ...] = ()
+    span: Span = _span()
+
+
+@attrs.frozen
+class DerivedDecl:
+    """`derive NAME = derivation "meaning"`."""
+
+    name: str
+    derivation: Derivation
+    meaning: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class InputDecl:
+    """The encounter's own fields (`kind` None) or one kind of event it lists under `key`."""
+
+    kind: str | None
+    key: str | None
+    options: tuple  # ("required",), ("at_most", n), ("timed", start, stop), ("alike", field)
+    refs: tuple[Ref, ...]
+    doc: str | None
+    fields: tuple[FieldDecl, ...]
+    derived: tuple[DerivedDecl, ...]
+    span: Span = _span()
+
+
 Statement = (RulesetHeader | Extends | PayerDecl | Effective | Include | Source | Vocabulary
              | ValueSet | Const | CodeDecl | ModifierDecl | FindingDecl | Table | Amend
-             | Merge | Initial | Units | Edit)
+             | Merge | Initial | Units | Edit | Form | InputDecl)
 
 
 @attrs.frozen

@@ -171,6 +171,100 @@ class FindingInfo:
     refs: tuple[str, ...]
 
 
+@attrs.frozen
+class InputField:
+    """One declared field of the encounter or of a kind of event, as records carry it.
+
+    `type.kind` is "text", "enum", "bool", "number", "date", "time" or "id" (an id of an
+    event of kind `refers_to`). `unique` marks the field that identifies the record: the
+    encounter's id the result echoes, an event's id its lines name."""
+
+    name: str
+    type: FieldType
+    required: bool = False
+    blank: bool = False  # a text field that may be the empty string
+    folded: bool = False  # compared ignoring case and surrounding space
+    unique: bool = False
+    picks_payer: bool = False
+    first_in: str | None = None  # missing: the first value documented in events of this kind
+    refers_to: str | None = None
+    meaning: str = ""
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class DerivedFact:
+    """A fact the engine derives for every event of a kind, by one generic built-in
+    (dsl.ast.Derivation); `where` holds (field, values) conditions on the earlier event."""
+
+    name: str
+    builtin: str
+    type: FieldType
+    fields: tuple[str, ...] = ()
+    where: tuple = ()
+    per: tuple[str, ...] = ()
+    meaning: str = ""
+    span: Span = attrs.field(eq=False, default=None)
+
+
+@attrs.frozen
+class EventKind:
+    """One kind of event an encounter lists under `key`; `start`/`stop` name its time
+    fields when it is timed, `alike` the field that makes two events the same substance,
+    `duration` the derived time from start to stop that merges and units count."""
+
+    name: str
+    key: str
+    fields: tuple[InputField, ...]
+    derived: tuple[DerivedFact, ...] = ()
+    required: bool = False
+    at_most: int | None = None
+    start: str | None = None
+    stop: str | None = None
+    alike: str | None = None
+    duration: str | None = None
+    meaning: str = ""
+    span: Span = attrs.field(eq=False, default=None)
+
+    @property
+    def id_field(self) -> str | None:
+        return next((f.name for f in self.fields if f.unique), None)
+
+
+@attrs.frozen
+class CheckedInput:
+    """What a record of this ruleset carries: the encounter's fields and its kinds of
+    events, the first of which is the one merges, initial stages and `per line` tables act on."""
+
+    fields: tuple[InputField, ...]
+    kinds: tuple[EventKind, ...]
+    meaning: str = ""
+
+    def kind(self, name: str) -> EventKind:
+        return next(k for k in self.kinds if k.name == name)
+
+    @property
+    def main(self) -> EventKind:
+        return self.kinds[0]
+
+    @property
+    def id_field(self) -> str:
+        return next(f.name for f in self.fields if f.unique)
+
+    @property
+    def date_field(self) -> str:
+        return next(f.name for f in self.fields if f.type.kind == "date")
+
+    @property
+    def payer_field(self) -> str | None:
+        return next((f.name for f in self.fields if f.picks_payer), None)
+
+    @property
+    def primary_field(self) -> str | None:
+        """The field naming the event a ranking's `primary` stands for."""
+        return next((f.name for f in self.fields if f.refers_to == self.main.name), None)
+
+
 BASE_PAYER = "base"
 """The target of `route payer ... to base`: the base ruleset, whatever variants exist."""
 
@@ -200,6 +294,9 @@ class CheckedRuleset:
     # Payer names a record may carry without a variant of their own -> the payer variant
     # they take, or BASE_PAYER for the base ruleset (`route payer ... to ...`).
     payer_routes: dict = attrs.field(factory=dict)
+    input: CheckedInput | None = attrs.field(default=None, eq=False)
+    # The dsl.checker.Schema its stages were checked against: the engine's offer with the scopes of `input`.
+    schema: object = attrs.field(default=None, eq=False, repr=False)
 
     def reference(self, refs: tuple[str, ...]) -> str:
         """The citation text of a rule, for findings."""

@@ -18,8 +18,9 @@ import attrs
 
 from dsl import ast
 from dsl.check_cells import duration_seconds
+from dsl.check_input import check_input, scopes
 from dsl.check_stages import check_stages
-from dsl.checked import CheckedRuleset, CheckedUnits, FindingInfo
+from dsl.checked import CheckedInput, CheckedRuleset, CheckedUnits, FindingInfo
 from dsl.diagnostics import Diagnostic, Note, RulesetError, did_you_mean, variant_files, where
 
 SEVERITIES = ("error", "warning", "info")
@@ -28,23 +29,30 @@ CODE_KINDS = ("initial", "addon", "standalone", "em")
 
 @attrs.frozen
 class Schema:
-    """What the engine offers the rules: attributes per scope and special outputs.
+    """What the engine offers the rules beside the ruleset's declared input: the attributes
+    an `initial` stage writes and lines add, and the output columns with a meaning of their own.
 
-    `scopes` maps a scope ("administration", "line", "em") to its readable
-    attributes; an enum type with no values takes the ruleset's vocabulary of the
-    same name. `initial_writes` are the attributes an `initial` stage produces
-    (with the key names added to `distinct`). `outputs` maps special output column
-    names to their kind: "code", "units", "modifier", "finding", "bool".
+    `initial_writes` are the attributes an `initial` stage produces (with the key names
+    added to `key_attribute`). `outputs` maps special output column names to their kind:
+    "code", "units", "modifier", "finding", "bool". `for_input` adds the scopes a checked
+    input offers: one per kind of event, and `line_scope` reading the first kind's
+    attributes with `line_attributes`.
     """
 
-    scopes: dict
     initial_writes: dict
     outputs: dict
-    required_vocabularies: tuple[str, ...] = ()
+    line_attributes: dict = attrs.Factory(dict)
+    scopes: dict = attrs.Factory(dict)  # scope -> {attribute: FieldType}
     inherits: dict = attrs.Factory(dict)  # scope -> the scope whose produced attributes it also reads
     event_scope: str = "event"  # the scope `merge` and `initial` stages act on
     line_scope: str = "line"  # the scope `edit` stages act on
     key_attribute: str = "distinct"  # the attribute an `initial` stage fills with its key names
+
+    def for_input(self, checked: CheckedInput) -> "Schema":
+        offered = scopes(checked)
+        main = checked.main.name
+        offered[self.line_scope] = {**offered[main], **self.line_attributes}
+        return attrs.evolve(self, scopes=offered, inherits={self.line_scope: main}, event_scope=main)
 
 
 @attrs.define
@@ -76,9 +84,10 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
     header = _header(statements, ctx, fallback)
     _declare(statements, ctx)
     _check_citations(statements, ctx)
-    for name in schema.required_vocabularies:
-        if name not in ctx.vocabularies:
-            ctx.error("E-vocabulary", f"the ruleset must declare 'vocabulary {name}'", header["span"])
+    checked_input = check_input(statements, ctx)
+    if checked_input is None:
+        raise RulesetError(ctx.diagnostics, sources_text)
+    schema = schema.for_input(checked_input)
     consts = {name: _const_value(node.value, ctx) for name, node in ctx.consts.items()}
     units = {name: _check_units(node, ctx, consts) for name, node in ctx.units.items()}
     stages = check_stages(statements, ctx, schema, consts, units)
@@ -97,7 +106,7 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
         findings={k: FindingInfo(k, v.severity, v.message, tuple(r.source for r in v.refs)) for k, v in ctx.findings.items()},
         consts=consts, units=units, stages=tuple(stages),
         texts={s.span.file: sources_text[s.span.file] for s in statements if s.span.file in sources_text},
-        statements=tuple(statements), payer_routes=payer_routes)
+        statements=tuple(statements), payer_routes=payer_routes, input=checked_input, schema=schema)
 
 
 # ----- header and declarations ------------------------------------------------
@@ -161,6 +170,14 @@ def _declare(statements, ctx):
                       node.span, did_you_mean(node.kind, CODE_KINDS))
 
 
+def _cited_name(node) -> str:
+    if isinstance(node, ast.PayerRoute):
+        return f"route payer ... to {node.target}"
+    if isinstance(node, ast.InputDecl):
+        return f"events {node.kind}" if node.kind else "encounter"
+    return _declared_name(node)
+
+
 def _declared_name(node) -> str:
     for attribute in ("name", "code", "id"):
         if hasattr(node, attribute):
@@ -179,7 +196,7 @@ def _check_citations(statements, ctx):
         if refs is None:
             continue
         if not refs and not isinstance(node, ast.Amend):
-            what = f"route payer ... to {node.target}" if isinstance(node, ast.PayerRoute) else _declared_name(node)
+            what = _cited_name(node)
             ctx.error("E-cite", f"'{what}' cites no source; add [source-id]", node.span)
         for ref in refs:
             if ref.source not in ctx.sources:

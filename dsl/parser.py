@@ -15,6 +15,7 @@ from dsl import ast
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
 
 _UNIT_SECONDS = {"min": 60, "h": 3600}
+_EVENT_OPTIONS = ("required", "at_most", "timed", "alike")
 
 # Limits on one file, so that a mistaken or hostile file is rejected with a located
 # E-limit diagnostic instead of exhausting time or memory (the loader limits its size).
@@ -191,6 +192,99 @@ class _ToAst(Transformer):
 
     def finding_stmt(self, meta, c):
         return ast.FindingDecl(str(c[0]), str(c[1]), c[2] or (), c[3], span=self._token_span(c[0]))
+
+    # the declared input
+    def form_stmt(self, meta, c):
+        return ast.Form(str(c[0]), _unquote(c[1]), _unquote(c[2]), c[3] or (), span=self._token_span(c[0]))
+
+    def encounter_input(self, meta, c):
+        refs, doc, *lines = c
+        return self._input(None, None, (), refs, doc, lines, meta)
+
+    def events_input(self, meta, c):
+        kind, key, *rest = c
+        options = tuple(x for x in rest if isinstance(x, tuple) and x and isinstance(x[0], str) and x[0] in _EVENT_OPTIONS)
+        refs, doc, *lines = rest[len(options):]
+        return self._input(str(kind), str(key), options, refs, doc, lines, meta)
+
+    def _input(self, kind, key, options, refs, doc, lines, meta):
+        fields = tuple(x for x in lines if isinstance(x, ast.FieldDecl))
+        derived = tuple(x for x in lines if isinstance(x, ast.DerivedDecl))
+        return ast.InputDecl(kind, key, options, refs or (), doc, fields, derived, span=self._span(meta))
+
+    def required_events(self, meta, c):
+        return ("required",)
+
+    def at_most(self, meta, c):
+        return ("at_most", self._whole(c[0]))
+
+    def timed(self, meta, c):
+        return ("timed", str(c[0]), str(c[1]))
+
+    def alike(self, meta, c):
+        return ("alike", str(c[0]))
+
+    def field_line(self, meta, c):
+        name, (type_name, refers_to), *options, meaning = c
+        first_in = next((o[1] for o in options if isinstance(o, tuple)), None)
+        return ast.FieldDecl(str(name), type_name, refers_to, tuple(o for o in options if isinstance(o, str)), first_in,
+                             _unquote(meaning) if meaning else None, span=self._token_span(name))
+
+    def derive_line(self, meta, c):
+        name, derivation, meaning = c
+        return ast.DerivedDecl(str(name), derivation, _unquote(meaning) if meaning else None,
+                               span=self._token_span(name))
+
+    def plain_type(self, meta, c):
+        return (str(c[0]), None)
+
+    def id_type(self, meta, c):
+        return ("id", str(c[0]))
+
+    def required(self, meta, c):
+        return "required"
+
+    def blank_allowed(self, meta, c):
+        return "blank"
+
+    def folded(self, meta, c):
+        return "folded"
+
+    def unique(self, meta, c):
+        return "unique"
+
+    def picks_payer(self, meta, c):
+        return "picks payer"
+
+    def else_first(self, meta, c):
+        return ("first_in", str(c[0]))
+
+    def time_between(self, meta, c):
+        return ast.Derivation("time_between", (str(c[0]), str(c[1])), span=self._span(meta))
+
+    def days_between(self, meta, c):
+        return ast.Derivation("days_between", (str(c[0]), str(c[1])), span=self._span(meta))
+
+    def time_since(self, meta, c):
+        return ast.Derivation("time_since", (), c[0] or (), c[1] or (), span=self._span(meta))
+
+    def count_previous(self, meta, c):
+        return ast.Derivation("count_previous", (), c[0] or (), c[1] or (), span=self._span(meta))
+
+    def overlaps_previous(self, meta, c):
+        return ast.Derivation("overlaps_previous", (), c[0] or (), c[1] or (), span=self._span(meta))
+
+    def previous_differs(self, meta, c):
+        return ast.Derivation("previous_differs", (str(c[2]),), c[0] or (), c[1] or (), span=self._span(meta))
+
+    def count_lines(self, meta, c):
+        return ast.Derivation("count_lines", (str(c[0]),), (), c[1] or (), span=self._span(meta))
+
+    def where(self, meta, c):
+        return tuple(c)
+
+    def group(self, meta, c):
+        return c[0]
 
     def doc(self, meta, c):
         return _unquote(c[0])

@@ -19,7 +19,7 @@ nothing here reads or parses a file.
 
 Example:
     family = load_family("rulesets/2026", SCHEMA)
-    report = analyse_family(family, SCHEMA, present=ALWAYS_PRESENT)
+    report = analyse_family(family)
     report.diagnostics  # sorted Diagnostic warnings and notes
 """
 from dsl.analysis.family import Analysis, FamilyAnalysis, analyse, analyse_family

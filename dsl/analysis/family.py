@@ -9,7 +9,7 @@ from dsl.analysis.thresholds import Threshold, thresholds
 from dsl.analysis.unused import unused
 from dsl.analysis.usage import Usage
 from dsl.checked import CheckedRuleset
-from dsl.checker import Schema
+from dsl.check_input import always_present
 from dsl.diagnostics import Diagnostic
 from dsl.loader import RulesetFamily
 
@@ -39,16 +39,16 @@ class FamilyAnalysis:
     thresholds: dict
 
 
-def analyse_family(family: RulesetFamily, schema: Schema, present: frozenset = frozenset()) -> FamilyAnalysis:
+def analyse_family(family: RulesetFamily) -> FamilyAnalysis:
     """Analyse the base and each variant; report each finding once.
 
     A declaration counts as unused only when every member ruleset that has it leaves it
     unused (the base may declare a modifier only a payer variant attaches). Other findings
     of a variant are reported when the base does not have them, marked with the payer.
     """
-    members = {None: analyse(family.base, schema, present)}
+    members = {None: analyse(family.base)}
     for payer, ruleset in sorted(family.variants.items()):
-        members[payer] = analyse(ruleset, schema, present)
+        members[payer] = analyse(ruleset)
     base = members[None]
     base_diagnostics, base_thresholds = set(base.diagnostics), set(base.thresholds)
     reported = {payer: {(d.code, d.span) for d in m.diagnostics} for payer, m in members.items()}
@@ -72,13 +72,16 @@ def analyse_family(family: RulesetFamily, schema: Schema, present: frozenset = f
     return FamilyAnalysis(tuple(sorted(dict.fromkeys(found), key=Diagnostic.sort_key)), thresholds)
 
 
-def analyse(ruleset: CheckedRuleset, schema: Schema, present: frozenset = frozenset()) -> Analysis:
+def analyse(ruleset: CheckedRuleset) -> Analysis:
     """Every analysis of one checked ruleset, read from its stages and the statements it was checked from.
 
-    `present` names the attributes the engine always fills (required fields, flags with
-    a default); any other attribute may be missing from an input. Usage follows the flows:
-    a name counts as produced only by rows that decide for some input.
+    The attributes its declared input always fills (required fields, flags with a default,
+    counts) and those of every line are present; any other attribute may be missing from an
+    input. Usage follows the flows: a name counts as produced only by rows that decide for
+    some input.
     """
+    schema = ruleset.schema
+    present = always_present(ruleset.input) | set(schema.line_attributes)
     flows = Flows(ruleset, schema, present).walk()
     usage = Usage.collect(ruleset, flows.reachable, schema)
     declared: set = set()

@@ -32,7 +32,8 @@ from dsl.durations import duration_text, minutes_text
 from dsl.show import input_text
 from engine.core.coder import Coder
 from engine.core.encounter import Encounter
-from engine.core.pipeline import Pipeline, canonical
+from engine.core.encounter import canonical
+from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable, apply_policy, reference_unit_offsets
 from engine.core.registry import Registry
 from engine.core.result import Result

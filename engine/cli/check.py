@@ -17,7 +17,7 @@ from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
 from dsl.loader import BASE_FILE, load_family, period_problems, ruleset_folders
 from engine.io import output
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, fail
-from engine.core.schema import ALWAYS_PRESENT, SCHEMA
+from engine.core.schema import SCHEMA
 
 def register(subparsers):
     parser = subparsers.add_parser(
@@ -59,7 +59,7 @@ def check_folder(folder: Path) -> dict:
     except RulesetError as error:
         return {"diagnostics": error.diagnostics, "texts": error.sources,
                 "summary": {"folder": str(folder), "loaded": False}}
-    analysis = analyse_family(family, SCHEMA, ALWAYS_PRESENT)
+    analysis = analyse_family(family)
     base = family.base
     thresholds = [dict(threshold.as_dict(), payer=payer)
                   for payer, listed in analysis.thresholds.items() for threshold in listed]

@@ -19,7 +19,6 @@ from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable, reference_unit_offsets
 from engine.core.registry import Registry
 from engine.core.result import Result
-from engine.core.schema import VALIDATED_FIELDS
 
 ENGINES = {
     "compiled": (CompiledTable, compiled_unit_offsets),
@@ -41,7 +40,6 @@ class Coder:
         self.engine = engine
         self.payer = payer
         self._pipelines: dict = {}
-        self._words: dict = {}
         self._building = threading.Lock()
 
     def _once(self, built: dict, ruleset: CheckedRuleset, build):
@@ -63,18 +61,14 @@ class Coder:
     def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
         return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine]))
 
-    def _vocabularies(self, ruleset: CheckedRuleset) -> dict:
-        """The words an encounter may use, from the ruleset that will code it (kept per ruleset)."""
-        return self._once(self._words, ruleset,
-                          lambda r: {k: frozenset(r.vocabularies[k]) for k in VALIDATED_FIELDS})
-
     def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
         """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,
         validated against that ruleset's vocabularies; raise EncounterError naming the bad field:
         a date no ruleset covers, a payer the ruleset neither has a variant for nor routes, an
         administration outside the chosen ruleset's effective dates."""
-        date = data.get("date") if isinstance(data, dict) else None
-        payer = data.get("payer") if isinstance(data, dict) else None
+        declared = self.registry.latest.base.input  # which fields date and pick: the latest year's
+        date = data.get(declared.date_field) if isinstance(data, dict) else None
+        payer = data.get(declared.payer_field) if isinstance(data, dict) and declared.payer_field else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
         named = self.payer or (payer if isinstance(payer, str) else None)
         words_from = family or self.registry.latest
@@ -82,12 +76,12 @@ class Coder:
             ruleset, unknown_payer = words_from.for_payer(named), None
         except UnknownPayer as error:
             ruleset, unknown_payer = words_from.base, error
-        encounter = parse_encounter(data, self._vocabularies(ruleset))
+        encounter = parse_encounter(data, ruleset.input)
         if family is None:
             spans = ", ".join(f"{f.base.effective[0]} .. {f.base.effective[1]}" for f in self.registry.families)
-            raise EncounterError("date", f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
+            raise EncounterError(declared.date_field, f"no ruleset is effective on {encounter.date.isoformat()} (loaded: {spans})")
         if unknown_payer is not None:
-            raise EncounterError("payer", str(unknown_payer) + (" (given by --payer)" if self.payer else ""))
+            raise EncounterError(declared.payer_field, str(unknown_payer) + (" (given by --payer)" if self.payer else ""))
         check_period(encounter, ruleset)
         return ruleset, encounter
 

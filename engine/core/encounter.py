@@ -1,91 +1,68 @@
 """The encounter model and its validation: one decoded JSON encounter in, frozen attrs out.
 
-Everything after this module may trust an `Encounter`: required fields are present, words come
-from the ruleset's vocabularies, times parse and every stop is at or after its start. A record
-that breaks the contract (../shared/contract/README.md, "Bad input") raises `EncounterError`
-naming the first bad field by its path, so a batch can report it and go on.
+What a record carries is the ruleset's to declare (its `encounter` and `events` statements,
+dsl.checked.CheckedInput); this module reads any declaration. Everything after it may trust
+an `Encounter`: required fields are present, words come from their vocabularies, times parse
+and every stop is at or after its start. A record that breaks the declaration (and so the
+contract, ../shared/contract/README.md, "Bad input") raises `EncounterError` naming the first
+bad field by its path, so a batch can report it and go on.
 
 Example:
-    encounter = parse_encounter(json.loads(text), ruleset.vocabularies)
-    encounter.administrations[0].start_s  # absolute seconds, offsets applied
+    encounter = parse_encounter(json.loads(text), ruleset.input)
+    encounter.events["administration"][0].start_s  # absolute seconds, offsets applied
 """
 
 import datetime
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
+
+from dsl.checked import CheckedInput, EventKind, InputField
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
 _SECOND = datetime.timedelta(seconds=1)
 _SECONDS_PER_DAY = 86400
-# The longest administration taken: a month-long pump infusion fits; a stop years after its
+# The longest timed event taken: a month-long pump infusion fits; a stop years after its
 # start is a typing error, and would cost a line per unit of time.
 MAX_SPAN_DAYS = 31
-# The most administrations and E/M services one encounter may list. A real encounter lists a
-# few, an oncology chair day a few dozen; beyond these a record is an export error (a day or
-# a ward merged into one encounter), and it is rejected rather than coded into hundreds of
-# lines. Coding one at the limit takes a few tens of milliseconds.
-MAX_ADMINISTRATIONS = 1000
-MAX_EM_SERVICES = 100
 _ABSENT = object()
 
 
-@attrs.frozen(slots=True, kw_only=True)
-class Administration:
-    """One documented drug administration.
+@attrs.frozen(slots=True)
+class Documented:
+    """One documented event of a declared kind, its fields as validated.
 
-    `start`/`stop` are the wall-clock times as written (naive), for dates of service and
-    display; `start_s`/`stop_s` are absolute seconds since the epoch, for durations and gaps
-    that stay right across offsets and midnight.
+    `values` holds every field present (times as written, naive); `start`/`stop` are the
+    wall-clock times of a timed kind, for dates of service and display; `start_s`/`stop_s`
+    are absolute seconds since the epoch, for durations and gaps that stay right across
+    offsets and midnight. `index` is its place in the record's array, for error paths.
     """
 
-    id: str
-    drug: str
-    category: str
-    route: str
-    method: str
-    start: datetime.datetime
-    stop: datetime.datetime | None
-    start_s: int
-    stop_s: int | None
-    dose: str | None = None
-    hormonal: bool = False
-    pump: bool = False
-    site: str | None = None
-    session: str | None = None
-    indication: str | None = None
-    response: str | None = None
-    drug_key: str = attrs.field(init=False)
-    """The drug as compared: two administrations are the same drug when their keys are equal."""
-
-    @drug_key.default
-    def _drug_key(self) -> str:
-        return self.drug.strip().casefold()
-
-
-@attrs.frozen(slots=True)
-class EmService:
-    """One evaluation and management service documented in the encounter."""
-
-    code: str
-    separately_identifiable: bool = False
-    session: str | None = None
+    kind: str
+    index: int
+    id: str | None
+    values: Mapping
+    start: datetime.datetime | None = None
+    stop: datetime.datetime | None = None
+    start_s: int | None = None
+    stop_s: int | None = None
 
 
 @attrs.frozen(slots=True)
 class Encounter:
-    """One validated encounter, as the contract describes it."""
+    """One validated encounter: its own fields, and its events by kind in input order.
+
+    `payer` is the value of the field that picks the payer variant, `primary` that of the
+    field naming the event a ranking's `primary` stands for."""
 
     id: str
     date: datetime.date
-    claim: str
-    pos: str | None
-    payer: str | None
-    primary: str | None
-    administrations: tuple[Administration, ...]
-    em: tuple[EmService, ...]
+    values: Mapping
+    events: Mapping  # kind name -> tuple of Documented
+    payer: str | None = None
+    primary: str | None = None
 
 
 @attrs.frozen
@@ -112,8 +89,6 @@ class _Format:
     name: str
 
 
-_POS = _Format(re.compile(r"[0-9]{2}"), str, "two digits")
-_EM_CODE = _Format(re.compile(r"[0-9]{5}"), str, "five digits")
 _DATE = _Format(
     re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
     datetime.date.fromisoformat,
@@ -128,113 +103,144 @@ _DATE_TIME = _Format(
     datetime.datetime.fromisoformat,
     "an ISO date-time like 2026-03-14T10:02",
 )
+_FORMATS = {"date": _DATE, "time": _DATE_TIME}
 
 
-def parse_encounter(data: object, vocabularies: Mapping[str, Collection[str]]) -> Encounter:
-    """Validate one decoded JSON value and build its `Encounter`.
+def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
+    """Validate one decoded JSON value against a ruleset's declared input and build its `Encounter`.
 
-    Args:
-        data: the value `json.loads` gave for one encounter.
-        vocabularies: allowed words by field name, from the ruleset; a string field whose
-            name is a key here must be one of its words.
+    The encounter's fields are read in the order declared, then each kind of event, then
+    the fields that name an event (which need the events read).
 
     Raises:
-        EncounterError: at the first field that breaks the contract.
+        EncounterError: at the first field that breaks the declaration.
     """
     record = _object(data, "")
-    words = vocabularies  # short, as every field below passes it on
-    header = {
-        "id": _text(record, "id", "", words, required=True),
-        "date": _formatted(record, "date", "", words, _DATE, required=True),
-        "claim": _text(record, "claim", "", words, required=True),
-        "pos": _formatted(record, "pos", "", words, _POS),
-        "payer": _text(record, "payer", "", words),
-    }
-    items = _objects(record, "administrations", "", required=True)
-    if len(items) > MAX_ADMINISTRATIONS:
-        raise _expected("administrations", f"at most {MAX_ADMINISTRATIONS} administrations", len(items))
-    drafts = [_administration(item, path, words) for path, item in items]
-    _check_unique_ids(drafts)
-    zone = _local_zone(drafts)
-    administrations = tuple(_placed(draft, path, zone) for draft, (path, _) in zip(drafts, items))
-    primary = _text(record, "primary", "", words)
-    if primary is not None and all(a.id != primary for a in administrations):
-        raise _expected("primary", "the id of an administration", primary)
-    em_items = _objects(record, "em", "")
-    if len(em_items) > MAX_EM_SERVICES:
-        raise _expected("em", f"at most {MAX_EM_SERVICES} E/M services", len(em_items))
-    em = tuple(_em_service(item, path, words) for path, item in em_items)
-    return Encounter(**header, primary=primary, administrations=administrations, em=em)
+    own = {f.name: _value(record, f, "") for f in declared.fields if f.refers_to is None}
+    events = {kind.name: _events(record, kind, own) for kind in declared.kinds}
+    for field in declared.fields:
+        if field.refers_to is not None:
+            own[field.name] = _reference(record, field, events[field.refers_to])
+    _fill_firsts(declared, own, events)
+    primary = declared.primary_field
+    payer = declared.payer_field
+    return Encounter(own[declared.id_field], own[declared.date_field], own, events,
+                     payer=own.get(payer) if payer else None, primary=own.get(primary) if primary else None)
 
 
-def _administration(record: Mapping, where: str, words: Mapping) -> dict:
-    """The fields of one administration, with `start`/`stop` as parsed (naive or aware).
-
-    Absolute seconds wait for `_placed`: a naive time takes the offset of the first aware one
-    anywhere in the encounter, so every administration must be read first.
-    """
-    return {
-        "id": _text(record, "id", where, words, required=True),
-        "drug": _text(record, "drug", where, words, required=True),
-        "dose": _text(record, "dose", where, words, blank=True),
-        "category": _text(record, "category", where, words, required=True),
-        "hormonal": _flag(record, "hormonal", where),
-        "pump": _flag(record, "pump", where),
-        "route": _text(record, "route", where, words, required=True),
-        "method": _text(record, "method", where, words, required=True),
-        "start": _formatted(record, "start", where, words, _DATE_TIME, required=True),
-        "stop": _formatted(record, "stop", where, words, _DATE_TIME),
-        "site": _text(record, "site", where, words),
-        "session": _text(record, "session", where, words),
-        "indication": _text(record, "indication", where, words, blank=True),
-        "response": _text(record, "response", where, words, blank=True),
-    }
+def _events(record: Mapping, kind: EventKind, encounter: dict) -> tuple:
+    items = _objects(record, kind.key, "", required=kind.required)
+    if kind.at_most is not None and len(items) > kind.at_most:
+        raise _expected(kind.key, f"at most {kind.at_most} {kind.key}", len(items))
+    drafts = [{f.name: _value(item, f, path) for f in kind.fields} for path, item in items]
+    if kind.id_field:
+        _check_unique_ids(drafts, kind)
+    zone = _local_zone(drafts, kind)
+    return tuple(_placed(kind, index, draft, path, zone) for index, (draft, (path, _)) in enumerate(zip(drafts, items)))
 
 
-def _check_unique_ids(drafts: list[dict]) -> None:
-    """Reject a repeated administration id at the repeat, naming the index that has it first."""
-    first: dict[str, int] = {}
+def _value(record: Mapping, field: InputField, where: str):
+    """One field's value as validated: None when optional and absent; flags false."""
+    kind = field.type.kind
+    if kind == "bool":
+        return _flag(record, field.name, where)
+    if kind == "number":
+        return _number(record, field.name, where, field.required)
+    if kind in _FORMATS:
+        return _formatted(record, field.name, where, (), _FORMATS[kind], required=field.required)
+    words = {field.name: field.type.values} if kind == "enum" else {}
+    if field.type.pattern is not None:
+        form = _Format(re.compile(field.type.pattern), str, field.type.form)
+        return _formatted(record, field.name, where, words, form, required=field.required)
+    return _text(record, field.name, where, words, required=field.required, blank=field.blank)
+
+
+def _reference(record: Mapping, field: InputField, events: tuple):
+    value = _text(record, field.name, "", {}, required=field.required)
+    if value is not None and all(event.id != value for event in events):
+        article = "an" if field.refers_to[:1] in "aeiou" else "a"
+        raise _expected(field.name, f"the id of {article} {field.refers_to}", value)
+    return value
+
+
+def _check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
+    """Reject a repeated id at the repeat, naming the index that has it first."""
+    first: dict = {}
+    name = kind.id_field
     for index, draft in enumerate(drafts):
-        seen = first.setdefault(draft["id"], index)
+        seen = first.setdefault(draft[name], index)
         if seen != index:
             raise _expected(
-                f"administrations[{index}].id",
-                f"a unique id (administrations[{seen}] has it already)",
-                draft["id"],
+                f"{kind.key}[{index}].{name}",
+                f"a unique id ({kind.key}[{seen}] has it already)",
+                draft[name],
             )
 
 
-def _local_zone(drafts: list[dict]) -> datetime.tzinfo:
+def _local_zone(drafts: list[dict], kind: EventKind) -> datetime.tzinfo:
     """The zone of the encounter's naive times: that of its earliest aware time, else UTC.
 
-    Chosen by time, not by position, so the order of administrations never matters.
+    Chosen by time, not by position, so the order of events never matters.
     """
-    aware = [draft[key] for draft in drafts for key in ("start", "stop")
-             if draft[key] is not None and draft[key].tzinfo]
+    if kind.start is None:
+        return datetime.timezone.utc
+    aware = [draft[key] for draft in drafts for key in (kind.start, kind.stop)
+             if draft.get(key) is not None and draft[key].tzinfo]
     if not aware:
         return datetime.timezone.utc
     return min(aware, key=lambda t: (t - _EPOCH, t.utcoffset())).tzinfo  # no astimezone: it overflows near year 1
 
 
-def _placed(draft: dict, where: str, zone: datetime.tzinfo) -> Administration:
-    """Build the administration: wall-clock times made naive, absolute seconds, stop >= start."""
-    start, stop = draft["start"], draft["stop"]
+def _placed(kind: EventKind, index: int, draft: dict, where: str, zone: datetime.tzinfo) -> Documented:
+    """Build the event: wall-clock times made naive, absolute seconds, stop >= start."""
+    event_id = draft[kind.id_field] if kind.id_field else None
+    if kind.start is None:
+        values = {k: (_naive(v) if isinstance(v, datetime.datetime) else v) for k, v in draft.items()}
+        return Documented(kind.name, index, event_id, values)
+    start, stop = draft[kind.start], draft.get(kind.stop) if kind.stop else None
     start_s = _seconds(start, zone)
     stop_s = None if stop is None else _seconds(stop, zone)
     if stop_s is not None and stop_s < start_s:
-        after = f"a time at or after start {start.isoformat()}"
-        raise _expected(f"{where}.stop", after, stop.isoformat())
+        after = f"a time at or after {kind.start} {start.isoformat()}"
+        raise _expected(f"{where}.{kind.stop}", after, stop.isoformat())
     if stop_s is not None and stop_s - start_s > MAX_SPAN_DAYS * _SECONDS_PER_DAY:
-        within = f"a time within {MAX_SPAN_DAYS} days of start {start.isoformat()}"
-        raise _expected(f"{where}.stop", within, stop.isoformat())
-    fields = dict(
-        draft,
-        start=_naive(start),
-        stop=None if stop is None else _naive(stop),
-        start_s=start_s,
-        stop_s=stop_s,
-    )
-    return Administration(**fields)
+        within = f"a time within {MAX_SPAN_DAYS} days of {kind.start} {start.isoformat()}"
+        raise _expected(f"{where}.{kind.stop}", within, stop.isoformat())
+    values = {k: (_naive(v) if isinstance(v, datetime.datetime) else v) for k, v in draft.items()}
+    return Documented(kind.name, index, event_id, values, values[kind.start], values.get(kind.stop), start_s, stop_s)
+
+
+def canonical(events) -> list:
+    """Events of one kind in the order every stage sees, whatever the input's: timed events by
+    (start, stop, id), others by their fields' values in the order declared (missing first)."""
+    return sorted(events, key=_canonical_key)
+
+
+def _canonical_key(event: Documented):
+    if event.start_s is not None:
+        return (0, event.start_s, event.stop_s if event.stop_s is not None else event.start_s, event.id or "")
+    return (1, *((v is not None, v) for v in event.values.values()))
+
+
+def _fill_firsts(declared: CheckedInput, own: dict, events: dict) -> None:
+    """Fields declared `else first in KIND` take, when missing, the first value documented
+    in events of that kind, in their canonical order (the contract: without a session label,
+    a single session)."""
+    firsts: dict = {}
+    for kind in declared.kinds:
+        for field in kind.fields:
+            if field.first_in is None:
+                continue
+            key = (field.first_in, field.name)
+            if key not in firsts:
+                firsts[key] = next((e.values[field.name] for e in canonical(events[field.first_in])
+                                    if e.values.get(field.name) is not None), None)
+            if firsts[key] is None:
+                continue
+            events[kind.name] = tuple(
+                e if e.values.get(field.name) is not None
+                else attrs.evolve(e, values={**e.values, field.name: firsts[key]})
+                for e in events[kind.name])
 
 
 def _naive(moment: datetime.datetime) -> datetime.datetime:
@@ -249,13 +255,15 @@ def _seconds(moment: datetime.datetime, zone: datetime.tzinfo) -> int:
     return wall - zone.utcoffset(moment) // _SECOND
 
 
-def _em_service(record: Mapping, where: str, words: Mapping) -> EmService:
-    """One E/M service; `separately_identifiable` defaults to false as the contract says."""
-    return EmService(
-        code=_formatted(record, "code", where, words, _EM_CODE, required=True),
-        separately_identifiable=_flag(record, "separately_identifiable", where),
-        session=_text(record, "session", where, words),
-    )
+def _number(record: Mapping, key: str, where: str, required: bool):
+    """An optional JSON number (not a boolean)."""
+    path = _join(where, key)
+    value = _field(record, key, path, required)
+    if value is _ABSENT:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _expected(path, "a number", value)
+    return value
 
 
 def _object(value: object, path: str) -> Mapping:
@@ -296,7 +304,7 @@ def _text(
     record: Mapping,
     key: str,
     where: str,
-    words: Mapping[str, Collection[str]],
+    words: Mapping,
     *,
     required: bool = False,
     blank: bool = False,

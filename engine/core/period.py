@@ -1,4 +1,4 @@
-"""An encounter is coded by the rules in force when its administrations were given.
+"""An encounter is coded by the rules in force when its timed events (administrations) happened.
 
 The encounter's `date` picks the ruleset; an administration documented in another period
 (a typing error in the year, a record that merges two visits) would otherwise be coded by
@@ -14,14 +14,17 @@ from engine.core.encounter import Encounter, EncounterError
 
 
 def check_period(encounter: Encounter, ruleset: CheckedRuleset) -> None:
-    """Raise EncounterError at the first administration (in input order) that starts outside
-    `ruleset`'s effective dates."""
+    """Raise EncounterError at the first timed event (kinds as declared, then input order)
+    that starts outside `ruleset`'s effective dates."""
     first, last = ruleset.effective
-    for index, administration in enumerate(encounter.administrations):
-        day = administration.start.date().isoformat()
-        if not first <= day <= last:
-            raise EncounterError(
-                f"administrations[{index}].start",
-                f"expected a time within {first} .. {last}, when ruleset {ruleset.name} {ruleset.version} "
-                f"(picked by the encounter's date {encounter.date.isoformat()}) is in force; "
-                f"got {administration.start.isoformat(timespec='minutes')}")
+    for kind in ruleset.input.kinds:
+        if kind.start is None:
+            continue
+        for event in encounter.events[kind.name]:
+            day = event.start.date().isoformat()
+            if not first <= day <= last:
+                raise EncounterError(
+                    f"{kind.key}[{event.index}].{kind.start}",
+                    f"expected a time within {first} .. {last}, when ruleset {ruleset.name} {ruleset.version} "
+                    f"(picked by the encounter's date {encounter.date.isoformat()}) is in force; "
+                    f"got {event.start.isoformat(timespec='minutes')}")

@@ -16,9 +16,10 @@ import attrs
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable
 from engine.core import intervals
 from engine.core.encounter import Encounter
+from engine.core.events import build_events, count_lines
 from engine.core.result import Finding, Line, Result
 from engine.core.stages.edits import EditPlan, edit
-from engine.core.stages.initial import initial, ranked_values
+from engine.core.stages.initial import Facts, initial, ranked_values
 from engine.core.stages.merge import merge
 from engine.core.stages.state import Event, Run, WorkLine
 from engine.core.trace import TableRecord, UnitsRecord
@@ -57,38 +58,58 @@ class Pipeline:
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
         kinds = ("initial", "addon", "standalone", "em")
         self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
+        self.declared = ruleset.input
+        self.main = self.declared.main
+        self._durations = {kind.name: kind.duration for kind in self.declared.kinds}
+        self._line_counts = {kind.name: tuple(d for d in kind.derived if d.builtin == "count_lines")
+                             for kind in self.declared.kinds}
         self._effects = {}
         self._steps = []
         for stage in ruleset.stages:
             if isinstance(stage, CheckedTable):
                 for row in stage.rows:
                     self._effects[id(row)] = _Effect.of(stage, row)
-                step = getattr(self, f"_table_per_{stage.scope}")
-                self._steps.append(functools.partial(step, stage, make_decider(stage).decide))
+                decide = make_decider(stage).decide
+                if stage.scope == ruleset.schema.line_scope:
+                    self._steps.append(functools.partial(self._table_per_line, stage, decide))
+                else:
+                    self._steps.append(functools.partial(self._table_per_event, stage, decide))
             elif isinstance(stage, CheckedMerge):
-                self._steps.append(functools.partial(merge, stage))
+                self._steps.append(functools.partial(merge, stage, self.main.duration))
             elif isinstance(stage, CheckedInitial):
-                self._steps.append(functools.partial(initial, stage, ranked_values(stage)))
+                facts = Facts(self.main.alike, self.main.duration)
+                self._steps.append(functools.partial(initial, stage, ranked_values(stage), facts))
             elif isinstance(stage, CheckedEdit):
                 self._steps.append(functools.partial(edit, EditPlan.of(stage)))
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
         (engine.core.trace), built only then."""
-        run = Run(encounter, _events(encounter), trace=trace)
+        events = build_events(encounter, self.declared)
+        run = Run(encounter, events.pop(self.main.name), events, trace=trace)
         for step in self._steps:
             step(run)
         return Result(encounter.id, self.header, _final_lines(run.lines, self._claim_rank), self._findings(run))
 
     # ----- tables -----
-    def _table_per_administration(self, table: CheckedTable, decide, run: Run):
-        for event in run.events:
+    def _table_per_event(self, table: CheckedTable, decide, run: Run):
+        events = run.events if table.scope == self.main.name else run.others[table.scope]
+        for fact in self._line_counts[table.scope]:
+            count_lines(fact, events, run.lines)
+        for event in events:
             rows = decide(event.values)
             if run.trace is not None:
-                run.trace.append(TableRecord(table.name, "administration", event.ids, _inputs(table, event.values),
+                run.trace.append(TableRecord(table.name, table.scope, self._named(event), _inputs(table, event.values),
                                              _row_ids(rows)))
             for row in rows:
                 self._apply_row(self._effects[id(row)], event, run)
+
+    def _named(self, event: Event) -> tuple:
+        """How a trace names an event: by its id, or without one by its first field's value."""
+        if event.ids:
+            return event.ids
+        first = self.declared.kind(event.kind).fields[0].name
+        return (event.values.get(first),)
 
     def _apply_row(self, effect: _Effect, event: Event, run: Run):
         for column, value in effect.attributes:
@@ -103,32 +124,38 @@ class Pipeline:
                     line.modifiers.append(effect.modifier)
         if effect.addon:
             self._emit(effect.addon, effect.addon_units, "addon", event, effect.rule, run)
+        if effect.report:
+            modifiers = [effect.modifier] if effect.modifier else []
+            run.lines.append(WorkLine(event.values["code"], 1, run.encounter.date.isoformat(), event.values, event.ids,
+                                      [effect.rule], event.kind, modifiers))
 
     def _emit(self, code: str, units_rule: str | None, part: str, event: Event, rule: str, run: Run) -> list:
         """Lines for one code of an event: one unit, or units from time, each dated."""
         values = {**event.values, "code": code, "part": part}
         rules = [*event.trail, rule]
         if units_rule is None:
-            dates = [event.wall_start.date().isoformat()]
+            dates = [run.encounter.date.isoformat() if event.wall_start is None else event.wall_start.date().isoformat()]
         else:
-            counted = event.values.get("duration") or 0
+            duration = self._durations[event.kind]
+            counted = (event.values.get(duration) if duration else None) or 0
             counting = self.ruleset.units[units_rule]
             offsets = self.unit_offsets(counting, counted)
-            dates = [event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
+            dates = [run.encounter.date.isoformat() if event.wall_start is None
+                     else event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
                                              counting.part, tuple(offsets), tuple(dates)))
         made = []
         for date, units in collections.Counter(dates).items():
-            line = WorkLine(code, units, date, values, event.ids, list(rules))
+            line = WorkLine(code, units, date, values, event.ids, list(rules), event.kind)
             run.lines.append(line)
             made.append(line)
         return made
 
     def _table_per_line(self, table: CheckedTable, decide, run: Run):
         for line in run.lines:
-            if not line.from_administration:
+            if line.kind != self.main.name:
                 continue
             rows = decide(line.values)
             if run.trace is not None:
@@ -141,32 +168,6 @@ class Pipeline:
                     line.rules.append(effect.rule)
                 for finding in effect.findings:
                     run.raise_finding(finding, effect.rule, line.administrations)
-
-    def _table_per_em(self, table: CheckedTable, decide, run: Run):
-        encounter = run.encounter
-        if not encounter.em:
-            return
-        lines_by_session = collections.Counter(line.values.get("session") for line in run.lines
-                                               if line.from_administration)
-        session = default_session(canonical(encounter.administrations))
-        for service in sorted(encounter.em, key=lambda s: (s.code, s.session or "", s.separately_identifiable)):
-            own_session = service.session or session
-            values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
-                      "code": service.code, "session": own_session,
-                      "separately_identifiable": service.separately_identifiable,
-                      "administration_lines": lines_by_session[own_session]}  # in the E/M's own session
-            rows = decide(values)
-            if run.trace is not None:
-                run.trace.append(TableRecord(table.name, "em", (service.code,), _inputs(table, values),
-                                             _row_ids(rows)))
-            for row in rows:
-                effect = self._effects[id(row)]
-                for finding in effect.findings:
-                    run.raise_finding(finding, effect.rule)
-                if effect.report:
-                    modifiers = [effect.modifier] if effect.modifier else []
-                    run.lines.append(WorkLine(service.code, 1, encounter.date.isoformat(), values, (), [effect.rule],
-                                              modifiers, from_administration=False))
 
     def _findings(self, run: Run) -> tuple:
         found = []
@@ -184,39 +185,6 @@ def _inputs(table: CheckedTable, values: dict) -> dict:
 
 def _row_ids(rows) -> tuple:
     return tuple(row.id for row in rows)
-
-
-def canonical(administrations) -> list:
-    """Administrations by (start, stop, id): the order every stage sees, whatever the input's."""
-    return sorted(administrations, key=lambda a: (a.start_s, a.stop_s if a.stop_s is not None else a.start_s, a.id))
-
-
-def _events(encounter: Encounter) -> list:
-    """Events in the canonical order, so input order never matters."""
-    ordered = canonical(encounter.administrations)
-    session = default_session(ordered)
-    last_end: dict = {}
-    events = []
-    for order, a in enumerate(ordered):
-        previous_end = last_end.get(a.drug_key)
-        values = {"claim": encounter.claim, "pos": encounter.pos, "payer": encounter.payer,
-                  "category": a.category, "route": a.route, "method": a.method, "hormonal": a.hormonal,
-                  "pump": a.pump, "drug": a.drug_key, "dose": a.dose, "indication": a.indication,
-                  "response": a.response, "site": a.site, "session": a.session or session,
-                  "duration": None if a.stop_s is None else a.stop_s - a.start_s,
-                  "gap": None if previous_end is None else a.start_s - previous_end,
-                  "days_from_date": abs((a.start.date() - encounter.date).days)}
-        end = a.stop_s if a.stop_s is not None else a.start_s
-        last_end[a.drug_key] = max(end, previous_end) if previous_end is not None else end
-        spans = [(a.start_s, a.stop_s)] if a.stop_s is not None and a.stop_s > a.start_s else []
-        events.append(Event((a.id,), values, a.start_s, a.stop_s, a.start, spans, order, []))
-    return events
-
-
-def default_session(ordered_administrations) -> str | None:
-    """The session of an administration documented without one: the encounter's first
-    documented session (the contract: without a label, a single session)."""
-    return next((a.session for a in ordered_administrations if a.session), None)
 
 
 def _final_lines(work_lines: list, claim_rank: dict) -> tuple:

@@ -11,8 +11,9 @@ from engine.core.stages.state import Event, Run
 from engine.core.trace import MergeRecord
 
 
-def merge(stage: CheckedMerge, run: Run):
-    """Combine matching events per key; their counted time is the union less the overlaps.
+def merge(stage: CheckedMerge, duration: str, run: Run):
+    """Combine matching events per key; their counted time (the fact `duration`) is the union
+    less the overlaps.
 
     Groups merge one after another, each taking away the time of the events as they stand
     then (a group merged before stands as its one merged event)."""
@@ -27,13 +28,13 @@ def merge(stage: CheckedMerge, run: Run):
         first = members[0]
         spans = intervals.union(s for m in members for s in m.intervals)
         counted = intervals.subtract(spans, cuts.removed(first))
-        has_time = any(m.values.get("duration") is not None for m in members)
-        values = {**first.values, "duration": intervals.total(counted) if has_time else None}
+        has_time = any(m.values.get(duration) is not None for m in members)
+        values = {**first.values, duration: intervals.total(counted) if has_time else None}
         merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
                        max((m.stop_s for m in members if m.stop_s is not None), default=None),
-                       first.wall_start, counted, first.order, [*first.trail, rule])
+                       first.wall_start, counted, first.order, [*first.trail, rule], first.kind)
         if run.trace is not None:
-            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), values["duration"],
+            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), values[duration],
                                          intervals.total(spans) - intervals.total(counted) if has_time else 0,
                                          tuple(counted)))
         cuts.replace(members, merged)

@@ -12,16 +12,17 @@ from engine.core.encounter import Encounter
 
 @attrs.define(slots=True, eq=False)
 class Event:
-    """One administration, or several merged, as the stages see it."""
+    """One documented event, or several merged, as the stages see it (untimed: no times)."""
 
     ids: tuple
     values: dict
-    start_s: int
+    start_s: int | None
     stop_s: int | None
-    wall_start: datetime.datetime
+    wall_start: datetime.datetime | None
     intervals: list
     order: int
     trail: list
+    kind: str
 
     def wall_date(self, instant: int) -> str:
         return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
@@ -35,8 +36,8 @@ class WorkLine:
     values: dict
     administrations: tuple
     rules: list
+    kind: str  # the kind of event it was coded for
     modifiers: list = attrs.Factory(list)
-    from_administration: bool = True
 
 
 @attrs.define(eq=False)
@@ -44,7 +45,8 @@ class Run:
     """The state of one encounter while it goes through the stages."""
 
     encounter: Encounter
-    events: list
+    events: list  # the main kind's: the events merges and initial stages act on
+    others: dict  # kind -> its events, for the other kinds
     lines: list = attrs.Factory(list)
     findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
     trace: list | None = None  # when a list, a record of every decision goes to it (engine.core.trace)

@@ -1,0 +1,145 @@
+"""The events the stages act on, built from a validated encounter: each kind's events in the
+canonical order, their values the encounter's and their own readable fields, and the facts the
+ruleset derives for them (dsl.checked.DerivedFact) worked out by the generic built-ins here."""
+from __future__ import annotations
+
+from dsl.checked import CheckedInput, DerivedFact, EventKind
+from engine.core import intervals
+from engine.core.encounter import Documented, Encounter, canonical
+from engine.core.stages.state import Event
+
+# Field types the tables do not read (dsl.check_input keeps them out of every scope).
+_NOT_READ = ("date", "time", "id")
+
+
+def build_events(encounter: Encounter, declared: CheckedInput) -> dict:
+    """Kind name -> its events in canonical order, so input order never matters."""
+    shared = {f.name: encounter.values.get(f.name) for f in declared.fields if _readable(f)}
+    return {kind.name: _kind_events(encounter, kind, shared) for kind in declared.kinds}
+
+
+def _readable(field) -> bool:
+    return not field.unique and field.type.kind not in _NOT_READ
+
+
+def _kind_events(encounter: Encounter, kind: EventKind, shared: dict) -> list:
+    ordered = canonical(encounter.events[kind.name])
+    read = [(f.name, f.folded) for f in kind.fields if _readable(f)]
+    events = []
+    for order, documented in enumerate(ordered):
+        values = dict(shared)
+        for name, folded in read:
+            value = documented.values.get(name)
+            values[name] = value.strip().casefold() if folded and value is not None else value
+        start, stop = documented.start_s, documented.stop_s
+        spans = [(start, stop)] if stop is not None and stop > start else []
+        ids = (documented.id,) if documented.id is not None else ()
+        events.append(Event(ids, values, start, stop, documented.start, spans, order, [], kind.name))
+    for fact in kind.derived:
+        derive = _BUILT_INS.get(fact.builtin)
+        if derive is not None:
+            derive(fact, events, ordered, encounter)
+    return events
+
+
+def _time_between(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    first, second = fact.fields
+    for event, documented in zip(events, ordered):
+        a, b = _seconds(documented, first), _seconds(documented, second)
+        event.values[fact.name] = None if a is None or b is None else b - a
+
+
+def _seconds(documented: Documented, name: str) -> int | None:
+    """A time field in absolute seconds: the timed pair has them; another is read as wall clock."""
+    value = documented.values.get(name)
+    if value is None:
+        return None
+    if value == documented.start:
+        return documented.start_s
+    if value == documented.stop:
+        return documented.stop_s
+    return documented.start_s + int((value - documented.start).total_seconds())
+
+
+def _days_between(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    first, second = fact.fields
+    for event, documented in zip(events, ordered):
+        a, b = _day(documented, encounter, first), _day(documented, encounter, second)
+        event.values[fact.name] = None if a is None or b is None else abs((b - a).days)
+
+
+def _day(documented: Documented, encounter: Encounter, name: str):
+    value = documented.values.get(name, encounter.values.get(name))
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _matches(fact: DerivedFact, event: Event) -> bool:
+    return all(event.values.get(field) in values for field, values in fact.where)
+
+
+def _key(fact: DerivedFact, event: Event) -> tuple:
+    return tuple(event.values.get(name) for name in fact.per)
+
+
+def _end(event: Event) -> int:
+    return event.stop_s if event.stop_s is not None else event.start_s
+
+
+def _time_since(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    """Time from the latest end among the earlier matching events sharing `per` to the start."""
+    last_end: dict = {}
+    for event in events:
+        key = _key(fact, event)
+        previous = last_end.get(key)
+        event.values[fact.name] = None if previous is None else event.start_s - previous
+        if _matches(fact, event):
+            last_end[key] = _end(event) if previous is None else max(_end(event), previous)
+
+
+def _count_previous(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    counts: dict = {}
+    for event in events:
+        key = _key(fact, event)
+        event.values[fact.name] = counts.get(key, 0)
+        if _matches(fact, event):
+            counts[key] = counts.get(key, 0) + 1
+
+
+def _overlaps_previous(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    spans: dict = {}
+    for event in events:
+        key = _key(fact, event)
+        earlier = spans.get(key, ())
+        event.values[fact.name] = any(intervals.overlaps(a, b) for a in earlier for b in event.intervals)
+        if _matches(fact, event):
+            spans.setdefault(key, []).extend(event.intervals)
+
+
+def _previous_differs(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+    """Whether the earlier matching event sharing `per` that ended last (the later one on a
+    tie) has another value of the compared field; missing when there is none."""
+    compared = fact.fields[0]
+    latest: dict = {}
+    for event in events:
+        key = _key(fact, event)
+        previous = latest.get(key)
+        event.values[fact.name] = None if previous is None else previous.values.get(compared) != event.values.get(compared)
+        if _matches(fact, event) and (previous is None or _end(event) >= _end(previous)):
+            latest[key] = event
+
+
+_BUILT_INS = {"time_between": _time_between, "days_between": _days_between, "time_since": _time_since,
+              "count_previous": _count_previous, "overlaps_previous": _overlaps_previous,
+              "previous_differs": _previous_differs}  # count_lines waits for the lines (engine.core.pipeline)
+
+
+def count_lines(fact: DerivedFact, events: list, lines: list):
+    """The lines of `fact.fields[0]`'s events sharing `per` with each event: counted when a
+    table reads them, as the tables before it made the lines."""
+    counts: dict = {}
+    for line in lines:
+        if line.kind == fact.fields[0]:
+            key = tuple(line.values.get(name) for name in fact.per)
+            counts[key] = counts.get(key, 0) + 1
+    for event in events:
+        event.values[fact.name] = counts.get(_key(fact, event), 0)
