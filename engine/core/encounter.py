@@ -131,7 +131,7 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
 def _events(record: Mapping, kind: EventKind, encounter: dict) -> tuple:
     items = _objects(record, kind.key, "", required=kind.required)
     if kind.at_most is not None and len(items) > kind.at_most:
-        raise _expected(kind.key, f"at most {kind.at_most} {kind.key}", len(items))
+        raise _expected(kind.key, f"at most {kind.at_most} entries", len(items))
     drafts = [{f.name: _value(item, f, path) for f in kind.fields} for path, item in items]
     if kind.id_field:
         _check_unique_ids(drafts, kind)
