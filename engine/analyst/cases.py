@@ -19,12 +19,17 @@ A ruleset folder keeps its cases in `tests/`, in either of two formats:
       expect: 96374, 99284-25
       findings: missing-response
 
-  Optional keys are `id`, `source`, `pos`, `payer`, `primary`, `em` (one line per E/M:
-  `CODE [separate] [session LABEL]`) and `findings`. The administration table takes any
-  contract field as a column (`id`, `drug`, `category`, `route`, `method` and `start` are
-  required); an empty cell or `-` leaves the field out; `start`/`stop` are a time on the
-  case's date or a full date-time; `hormonal`/`pump` are yes or no. An expected line is
-  `CODE[-MODIFIER...][ xUNITS]`, e.g. `96366 x2` or `96365-XE|59`; `none` expects no line.
+  What a case may say comes from the ruleset's declared input (dsl.checked.CheckedInput):
+  a key per field of the encounter (its required ones are required, its id defaults to the
+  file's name and the case's number); a table of the first kind of events, one column per
+  field (its required fields are required columns, its id first); and for each other kind a
+  line per event under the kind's key (`em: 99284 separate`): the first field's value, then
+  field names each followed by a value, a flag's name alone meaning yes; a field may be
+  named by any unambiguous start of its name (`separate` for `separately_identifiable`).
+  An empty cell or `-` leaves a field out; a time like `10:02` is on the case's date; a
+  flag cell is yes or no. `source`, `expect` and `findings` are the case's own keys. An
+  expected line is `CODE[-MODIFIER...][ xUNITS]`, e.g. `96366 x2` or `96365-XE|59`; `none`
+  expects no line.
 
 A case passes when its lines, units summed per code and modifiers, equal the expected
 ones exactly (a modifier written `A|B` takes either) and every expected finding is raised.
@@ -40,6 +45,7 @@ from pathlib import Path
 
 import attrs
 
+from dsl.checked import CheckedInput, EventKind
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import did_you_mean
 from dsl.loader import RulesetFamily
@@ -52,10 +58,7 @@ from engine.core.registry import Registry
 TESTS_DIR = "tests"
 TEXT_SUFFIX = ".cases"
 
-_CASE_KEYS = ("case", "id", "source", "date", "claim", "pos", "payer", "primary", "em", "expect", "findings")
-_COLUMNS = ("id", "drug", "dose", "category", "hormonal", "pump", "route", "method", "start", "stop", "site",
-            "session", "indication", "response")
-_REQUIRED_COLUMNS = ("id", "drug", "category", "route", "method", "start")
+_OWN_KEYS = ("case", "source", "expect", "findings")
 _FLAGS = {"yes": True, "no": False}
 _TIME = re.compile(r"(\d{1,2})(:\d{2}(?::\d{2})?)")
 _KEY = re.compile(r"([a-z]+)\s*:")
@@ -122,8 +125,9 @@ class Outcome:
 
 # ----- reading cases ------------------------------------------------------------
 
-def load_cases(folder: Path) -> tuple[list[Case], list[CaseFileError]]:
-    """Every case under `folder` (JSON and text files, sorted by path) and the problems met."""
+def load_cases(folder: Path, declared: CheckedInput) -> tuple[list[Case], list[CaseFileError]]:
+    """Every case under `folder` (JSON and text files, sorted by path) and the problems met;
+    text cases are read by the fields `declared` (the ruleset's input)."""
     cases: list[Case] = []
     problems: list[CaseFileError] = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix in (".json", TEXT_SUFFIX) and p.is_file()):
@@ -142,7 +146,7 @@ def load_cases(folder: Path) -> tuple[list[Case], list[CaseFileError]]:
             except _Problem as problem:
                 problems.append(CaseFileError(shown, problem.line, problem.message))
         else:
-            found, errors = parse_case_text(text, shown)
+            found, errors = parse_case_text(text, shown, declared)
             cases += found
             problems += errors
     return cases, problems
@@ -180,7 +184,7 @@ def _json_case(text: str, file: str) -> Case:
                 tuple(findings), data.get("source"))
 
 
-def parse_case_text(text: str, file: str) -> tuple[list[Case], list[CaseFileError]]:
+def parse_case_text(text: str, file: str, declared: CheckedInput) -> tuple[list[Case], list[CaseFileError]]:
     """The cases of one text case file, and a problem for each case that cannot be read."""
     cases, problems = [], []
     blocks: list[list[tuple[int, str]]] = []
@@ -195,85 +199,92 @@ def parse_case_text(text: str, file: str) -> tuple[list[Case], list[CaseFileErro
         blocks[-1].append((number, line))
     for index, block in enumerate(blocks, start=1):
         try:
-            cases.append(_text_case(block, file, f"{Path(file).stem}-{index}"))
+            cases.append(_text_case(block, file, f"{Path(file).stem}-{index}", declared))
         except _Problem as problem:
             problems.append(CaseFileError(file, problem.line, problem.message))
     return cases, problems
 
 
-def _text_case(block: list[tuple[int, str]], file: str, default_id: str) -> Case:
+def _text_case(block: list[tuple[int, str]], file: str, default_id: str, declared: CheckedInput) -> Case:
     first_line, first = block[0]
     opening = _KEY.match(first)
     if opening is None or opening[1] != "case":
         raise _Problem(first_line, "a case starts with 'case: TITLE'")
+    main = declared.main
+    others = {kind.key: kind for kind in declared.kinds[1:]}
+    keys = (*_OWN_KEYS, *(f.name for f in declared.fields), *others)
     fields: dict[str, tuple[int, str]] = {}
-    em: list[dict] = []
+    listed: dict[str, list] = {key: [] for key in others}
     header: list[str] | None = None
     rows: list[tuple[int, dict]] = []
     for number, line in block:
         key = _KEY.match(line)
-        if key is None or key[1] not in _CASE_KEYS:
+        if key is None or key[1] not in keys:
             if "|" not in line:
-                hint = did_you_mean(key[1], _CASE_KEYS) if key else None
-                raise _Problem(number, f"expected 'KEY: value' with KEY one of {', '.join(_CASE_KEYS)}, "
-                                       "or a row of the administration table" + (f"; {hint}" if hint else ""))
+                hint = did_you_mean(key[1], keys) if key else None
+                raise _Problem(number, f"expected 'KEY: value' with KEY one of {', '.join(keys)}, "
+                                       f"or a row of the {main.name} table" + (f"; {hint}" if hint else ""))
             cells = [c.strip() for c in line.split("|")]
             if header is None:
-                header = _table_header(cells, number)
+                header = _table_header(cells, number, main)
             else:
-                rows.append((number, _table_row(header, cells, number)))
+                rows.append((number, _table_row(header, cells, number, main)))
             continue
         key, value = key[1], line[key.end():].strip()
-        if key == "em":
-            em.append(_em(value, number))
+        if key in others:
+            listed[key].append(_listed(value, number, others[key]))
         elif key in fields:
             raise _Problem(number, f"'{key}' is given twice (first at line {fields[key][0]})")
         else:
             fields[key] = (number, value)
-    for key in ("date", "claim", "expect"):
+    required = [f.name for f in declared.fields if f.required and not f.unique]
+    for key in ("expect", *required):
         if key not in fields:
             raise _Problem(first_line, f"the case has no '{key}:' line")
-    if not rows:
-        raise _Problem(first_line, "the case has no administration table ('id | drug | ...' and a row under it)")
-    date = fields["date"][1]
-    encounter = {"id": fields.get("id", (0, default_id))[1], "date": date, "claim": fields["claim"][1]}
-    for key in ("pos", "payer", "primary"):
-        if key in fields:
-            encounter[key] = fields[key][1]
-    encounter["administrations"] = [_timed(row, date) for _, row in rows]
-    if em:
-        encounter["em"] = em
+    if not rows and main.required:
+        raise _Problem(first_line, f"the case has no {main.name} table ('{main.id_field} | ...' and a row under it)")
+    date = fields[declared.date_field][1]
+    encounter = {declared.id_field: fields.get(declared.id_field, (0, default_id))[1]}
+    for field in declared.fields:
+        if field.name in fields and field.name != declared.id_field:
+            encounter[field.name] = fields[field.name][1]
+    encounter[main.key] = [_timed(row, date, main) for _, row in rows]
+    for key, kind in others.items():
+        if listed[key]:
+            encounter[key] = [_timed(event, date, kind) for event in listed[key]]
     findings = fields.get("findings", (0, "none"))
     return Case(fields["case"][1] or default_id, file, first_line, encounter,
                 _expected_lines(*fields["expect"]), _names(findings[1]),
                 fields["source"][1] if "source" in fields else None, tuple(n for n, _ in rows))
 
 
-def _table_header(cells: list[str], number: int) -> list[str]:
-    if cells[0] != "id":
-        raise _Problem(number, "the administration table starts with a header row 'id | drug | ...'")
+def _table_header(cells: list[str], number: int, kind: EventKind) -> list[str]:
+    columns = [f.name for f in kind.fields]
+    if kind.id_field and cells[0] != kind.id_field:
+        raise _Problem(number, f"the {kind.name} table starts with a header row '{kind.id_field} | ...'")
     for cell in cells:
-        if cell not in _COLUMNS:
-            hint = did_you_mean(cell, _COLUMNS)
+        if cell not in columns:
+            hint = did_you_mean(cell, columns)
             raise _Problem(number, f"unknown column '{cell}'" + (f"; {hint}" if hint else
-                                                                 f"; expected some of {', '.join(_COLUMNS)}"))
+                                                                 f"; expected some of {', '.join(columns)}"))
     repeated = [c for c, n in collections.Counter(cells).items() if n > 1]
     if repeated:
         raise _Problem(number, f"column '{repeated[0]}' is given twice")
-    missing = [c for c in _REQUIRED_COLUMNS if c not in cells]
+    missing = [f.name for f in kind.fields if f.required and f.name not in cells]
     if missing:
-        raise _Problem(number, f"the administration table needs the column(s) {', '.join(missing)}")
+        raise _Problem(number, f"the {kind.name} table needs the column(s) {', '.join(missing)}")
     return cells
 
 
-def _table_row(header: list[str], cells: list[str], number: int) -> dict:
+def _table_row(header: list[str], cells: list[str], number: int, kind: EventKind) -> dict:
     if len(cells) != len(header):
         raise _Problem(number, f"the row has {len(cells)} cells; the header has {len(header)}")
+    flags = {f.name for f in kind.fields if f.type.kind == "bool"}
     row = {}
     for column, cell in zip(header, cells):
         if cell in ("", "-"):
             continue
-        if column in ("hormonal", "pump"):
+        if column in flags:
             if cell not in _FLAGS:
                 raise _Problem(number, f"'{column}' is yes or no; got '{cell}'")
             row[column] = _FLAGS[cell]
@@ -282,32 +293,36 @@ def _table_row(header: list[str], cells: list[str], number: int) -> dict:
     return row
 
 
-def _timed(row: dict, date: str) -> dict:
-    """The row with times of day placed on the case's date."""
+def _timed(row: dict, date: str, kind: EventKind) -> dict:
+    """The event with times of day placed on the case's date."""
     timed = dict(row)
-    for key in ("start", "stop"):
-        clock = _TIME.fullmatch(row.get(key, ""))
+    for field in kind.fields:
+        clock = _TIME.fullmatch(row.get(field.name, "")) if field.type.kind == "time" else None
         if clock:
-            timed[key] = f"{date}T{int(clock[1]):02d}{clock[2]}"
+            timed[field.name] = f"{date}T{int(clock[1]):02d}{clock[2]}"
     return timed
 
 
-def _em(value: str, number: int) -> dict:
+def _listed(value: str, number: int, kind: EventKind) -> dict:
+    """One event of a kind written on a line: `99284 separate session 2`."""
+    usage = f"expected '{kind.key}: {kind.fields[0].name.upper()} [FIELD [VALUE]]...'"
     words = value.split()
     if not words:
-        raise _Problem(number, "expected 'em: CODE [separate] [session LABEL]'")
-    service: dict = {"code": words[0]}
+        raise _Problem(number, usage)
+    event: dict = {kind.fields[0].name: words[0]}
     rest = iter(words[1:])
     for word in rest:
-        if word == "separate":
-            service["separately_identifiable"] = True
-        elif word == "session":
-            service["session"] = next(rest, None)
-            if service["session"] is None:
-                raise _Problem(number, "'session' needs a label after it")
-        else:
-            raise _Problem(number, f"unexpected '{word}'; expected 'em: CODE [separate] [session LABEL]'")
-    return service
+        named = [f for f in kind.fields[1:] if f.name == word] or [f for f in kind.fields[1:] if f.name.startswith(word)]
+        if len(named) != 1:
+            raise _Problem(number, f"unexpected '{word}'; {usage}")
+        field = named[0]
+        if field.type.kind == "bool":
+            event[field.name] = True
+            continue
+        event[field.name] = next(rest, None)
+        if event[field.name] is None:
+            raise _Problem(number, f"'{word}' needs a value after it")
+    return event
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -336,7 +351,7 @@ def run_cases(family: RulesetFamily, cases: list[Case], coverage: Coverage | Non
         try:
             ruleset, encounter = coder.select(case.encounter)
         except EncounterError as error:
-            outcomes.append(Outcome(case, "base", error=_rejected(case, error)))
+            outcomes.append(Outcome(case, "base", error=_rejected(case, error, family.base.input.main.key)))
             continue
         variant = ruleset.payer or "base"
         pipeline = coder.pipeline(ruleset)
@@ -351,8 +366,8 @@ def run_cases(family: RulesetFamily, cases: list[Case], coverage: Coverage | Non
     return outcomes
 
 
-def _rejected(case: Case, error: EncounterError) -> str:
-    where = re.match(r"administrations\[(\d+)\]", error.path)
+def _rejected(case: Case, error: EncounterError, table_key: str) -> str:
+    where = re.match(rf"{re.escape(table_key)}\[(\d+)\]", error.path)
     row = f" (the row at line {case.row_lines[int(where[1])]})" if where and case.row_lines else ""
     return f"encounter rejected at {error.path or 'the top'}{row}: {error.message}"
 

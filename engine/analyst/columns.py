@@ -1,5 +1,7 @@
-"""The columns a table may read, scope by scope: what the engine offers each scope and what
-the ruleset's own stages add, each with its type, its meaning and where it comes from.
+"""The columns a table may read, scope by scope: what the ruleset's declared input offers each
+scope (its fields and derived facts), what the engine adds (a line's code and part, the roles
+of an initial stage) and what the ruleset's own stages produce, each with its type, its
+meaning and where it comes from.
 
 An analyst writing a table asks "which columns can I use here, and what do they hold?";
 the checker answers only when a name is wrong. This walks the stages in order, as the
@@ -31,13 +33,16 @@ class Column:
         return attrs.asdict(self)
 
 
-def columns(ruleset: CheckedRuleset, schema: Schema, meanings: dict) -> list[Column]:
-    """Every column of every scope, the engine's first, then those the stages produce."""
+def columns(ruleset: CheckedRuleset, meanings: dict) -> list[Column]:
+    """Every column of every scope, the declared input's and the engine's first, then those
+    the stages produce. `meanings` words what the engine itself offers."""
+    schema = ruleset.schema
+    declared = _declared(ruleset)
     found: dict = {}
     for scope, fields in schema.scopes.items():
         for name, field_type in fields.items():
-            found[(scope, name)] = _column(scope, name, _bound(name, field_type, ruleset),
-                                           meanings.get(name, ""), ENGINE)
+            meaning, source = declared.get((scope, name)) or declared.get((None, name)) or (meanings.get(name, ""), ENGINE)
+            found[(scope, name)] = _column(scope, name, field_type, meaning, source)
     for stage in ruleset.stages:
         produced = _produced(stage, ruleset, schema)
         for name, field_type in produced.items():
@@ -45,19 +50,28 @@ def columns(ruleset: CheckedRuleset, schema: Schema, meanings: dict) -> list[Col
             meaning = meanings.get(name, f"set by {origin.split(' (')[0]}")
             for scope in _scopes_reading(stage, schema):
                 found.setdefault((scope, name), _column(scope, name, field_type, meaning, origin))
-    return sorted(found.values(), key=lambda c: (list(schema.scopes).index(c.scope), c.source != ENGINE, c.name))
+    return sorted(found.values(), key=lambda c: (list(schema.scopes).index(c.scope), c.source.startswith(_STAGES),
+                                                 c.name))
+
+
+_STAGES = ("table ", "initial ", "merge ")
+
+
+def _declared(ruleset: CheckedRuleset) -> dict:
+    """(scope, name) -> (meaning, where declared) for the declared fields and facts; scope None
+    for the encounter's, which every scope reads; a line reads its kind's."""
+    found = {(None, f.name): (f.meaning, f"encounter ({where(f.span)})") for f in ruleset.input.fields}
+    for kind in ruleset.input.kinds:
+        scopes = [kind.name] + ([ruleset.schema.line_scope] if kind is ruleset.input.main else [])
+        for item in (*kind.fields, *kind.derived):
+            for scope in scopes:
+                found[(scope, item.name)] = (item.meaning, f"events {kind.name} ({where(item.span)})")
+    return found
 
 
 def _column(scope: str, name: str, field_type: FieldType, meaning: str, source: str) -> Column:
     kind = field_type.form if field_type.form else field_type.kind
     return Column(scope, name, kind, tuple(field_type.values), meaning, source)
-
-
-def _bound(name: str, field_type: FieldType, ruleset: CheckedRuleset) -> FieldType:
-    """An enum the engine offers without words takes the ruleset's vocabulary of its name."""
-    if field_type.kind == "enum" and not field_type.values and name in ruleset.vocabularies:
-        return FieldType("enum", tuple(ruleset.vocabularies[name]))
-    return field_type
 
 
 def _produced(stage, ruleset: CheckedRuleset, schema: Schema) -> dict:

@@ -1,15 +1,15 @@
 """The story of one result, for a coder: why each line came out and why others did not.
 
 It runs the encounter once through the reference semantics with a trace and tells that
-trace in order: what each administration is and the row that decided it, how hydration
-time was merged, how the initial service of each session and site was chosen and why the
-others are add-ons, the row behind each code, how each unit count follows from the
+trace in order: what each event is (as the ruleset declares its fields) and the row that
+decided it, how time was merged, how the initial service of each group was chosen and why
+the others are add-ons, the row behind each code, how each unit count follows from the
 minutes, each modifier, edit and finding. The lines shown are the traced run's own, so
 the story cannot disagree with the result. It words the facts the trace records hold
 (engine.core.trace: ranks and tie keys, the partner of a concurrent event, the offset of each
 unit, the distinction that held) and works none of them out again.
 
-"Why not" answers come from the same semantics: for each administration, the rows a
+"Why not" answers come from the same semantics: for each event, the rows a
 coder might have expected (rows of its service with another role, rows across a duration
 threshold, the row the deciding row shadowed) are forced in turn into a rerun of the
 reference pipeline; every code such a rerun gives that the real run did not is reported
@@ -38,7 +38,7 @@ from engine.core.reference import ReferenceTable, apply_policy, reference_unit_o
 from engine.core.registry import Registry
 from engine.core.result import Result
 from engine.core.schema import SCHEMA
-from engine.analyst.story import (AdministrationStory, CodingStory, Condition, Decision, EditStory, Explanation,
+from engine.analyst.story import (EventStory, CodingStory, Condition, Decision, EditStory, Explanation,
                                   FindingStory, GroupStory, Member, MergeStory, UnitsStory, WhyNot)
 from engine.analyst.tables import RulesetSource, WrittenCell, location
 from engine.core.trace import Candidate, EditRecord, InitialRecord, MergeRecord, Role, TableRecord, UnitsRecord
@@ -83,21 +83,23 @@ class _Teller:
         self.source = RulesetSource(ruleset)
         self.tables = {s.name: s for s in ruleset.stages if isinstance(s, CheckedTable)}
         self.stages = {(type(s), s.name): s for s in ruleset.stages if not isinstance(s, CheckedTable)}
-        self.administrations = {a.id: a for a in encounter.administrations}
+        self.declared = ruleset.input
+        self.main = self.declared.main
+        self.documented = {event.id: event for event in encounter.events[self.main.name]}
         self._written: dict = {}
         self.rules = self._rule_locations()
 
     def tell(self) -> Explanation:
         decisions: dict = {}  # subject -> the list its next decisions go to
-        merges, groups, coding, edits, em = [], [], [], [], []
-        before_merge: dict = {}  # administration -> its decisions before it was merged
+        merges, groups, coding, edits, others = [], [], [], [], []
+        before_merge: dict = {}  # event -> its decisions before it was merged
         for index, record in enumerate(self.trace):
             if isinstance(record, TableRecord):
                 table = self.tables[record.table]
-                if record.scope == "em":
-                    em.extend(self._decisions(table, record, code=record.subject[0]))
-                elif record.scope == "line":
+                if record.scope == self.ruleset.schema.line_scope:
                     continue
+                if record.scope != self.main.name:
+                    others.extend(self._decisions(table, record, code=record.subject[0]))
                 elif _makes_codes(table):
                     coding.append(self._coding(table, record, index))
                 else:
@@ -111,15 +113,18 @@ class _Teller:
                 groups.append(self._group(record))
             elif isinstance(record, EditRecord):
                 edits.append(self._edit(record))
+        encounter = self.encounter
+        shown = tuple((f.name, _shown(encounter.values[f.name])) for f in self.declared.fields
+                      if not f.unique and f.type.kind != "date" and encounter.values.get(f.name) is not None)
         return Explanation(
-            self.encounter.id, self.encounter.date.isoformat(), self.encounter.claim, self.encounter.pos,
-            self.encounter.payer, {"name": self.ruleset.name, "version": self.ruleset.version,
-                                   "payer": self.ruleset.payer, "digest": self.ruleset.digest},
-            self.result.as_dict(),
-            tuple(self._administration(a, before_merge.get((a.id,), decisions.get((a.id,), ())))
-                  for a in canonical(self.encounter.administrations)),
+            encounter.id, encounter.date.isoformat(), shown,
+            {"name": self.ruleset.name, "version": self.ruleset.version,
+             "payer": self.ruleset.payer, "digest": self.ruleset.digest},
+            self.result.as_dict(), self.main.name,
+            tuple(self._event(e, before_merge.get((e.id,), decisions.get((e.id,), ())))
+                  for e in canonical(encounter.events[self.main.name])),
             tuple(self._merge(record, after) for record, after in merges),
-            tuple(groups), tuple(coding), tuple(edits), tuple(em), self._findings(), self.trace)
+            tuple(groups), tuple(coding), tuple(edits), tuple(others), self._findings(), self.trace)
 
     # ----- rows and cells -----
     def _rule_locations(self) -> dict:
@@ -163,12 +168,16 @@ class _Teller:
     def _decisions(self, table: CheckedTable, record: TableRecord, code: str | None = None) -> list[Decision]:
         return [self._decision(table, self._row(table, row_id), record, code) for row_id in record.rows]
 
-    # ----- administrations and merges -----
-    def _administration(self, a, decisions) -> AdministrationStory:
-        stop = _when(a.stop) if a.stop is not None else None
-        minutes = minutes_text(a.stop_s - a.start_s) if a.stop_s is not None else "unknown"
-        return AdministrationStory(a.id, a.drug, a.dose, a.category, a.route, a.method, _when(a.start), stop,
-                                   minutes, a.site, a.session, tuple(decisions))
+    # ----- events and merges -----
+    def _event(self, event, decisions) -> EventStory:
+        """An event as documented: its fields but its id and times, then its times."""
+        timed = (self.main.start, self.main.stop)
+        fields = tuple((f.name, _shown(event.values[f.name])) for f in self.main.fields
+                       if not f.unique and f.name not in timed and event.values.get(f.name) not in (None, False))
+        start = _when(event.start) if event.start is not None else None
+        stop = _when(event.stop) if event.stop is not None else None
+        minutes = minutes_text(event.stop_s - event.start_s) if event.stop_s is not None else "unknown"
+        return EventStory(event.id, fields, start, stop, minutes, tuple(decisions))
 
     def _merge(self, record: MergeRecord, decisions) -> MergeStory:
         stage = self.stages[(CheckedMerge, record.merge)]
@@ -197,16 +206,18 @@ class _Teller:
         """Why a member has its role, naming the event that gave it, as the record does."""
         if given.role == "initial":
             return "the initial service of this group"
+        alike = self.main.alike or "event"
         if given.role == "concurrent":
-            return (f"a different drug running at the same time as {_ids(given.partner)} "
-                    f"({self._drug(given.partner)})")
+            return (f"a different {alike} running at the same time as {_ids(given.partner)} "
+                    f"({self._alike(given.partner)})")
         if given.role == "repeat":
-            return f"the same drug ({self._drug(given.ids)}) as {_ids(given.repeat_of)}, given again"
-        return f"a new drug ({self._drug(given.ids)}) through this access; {_ids(chosen)} is the initial service"
+            return f"the same {alike} ({self._alike(given.ids)}) as {_ids(given.repeat_of)}, given again"
+        return f"a new {alike} ({self._alike(given.ids)}) in this group; {_ids(chosen)} is the initial service"
 
-    def _drug(self, ids) -> str:
-        """The drug of an event as documented: its first administration's."""
-        return self.administrations[ids[0]].drug
+    def _alike(self, ids) -> str:
+        """What makes an event alike others, as documented: its first event's value (its id without one)."""
+        first = self.documented[ids[0]]
+        return first.values[self.main.alike] if self.main.alike else first.id
 
     # ----- coding, units, modifiers and why not -----
     def _coding(self, table: CheckedTable, record: TableRecord, index: int) -> CodingStory:
@@ -254,7 +265,7 @@ class _Teller:
                 continue
             calls[record.table] = calls.get(record.table, 0) + 1
             table = self.tables[record.table]
-            if table.scope != "administration" or table.policy == "collect" or not set(record.subject) & set(subject):
+            if table.scope != self.main.name or table.policy == "collect" or not set(record.subject) & set(subject):
                 continue
             for rows, reason, row in self._alternatives(table, record):
                 rerun = Pipeline(self.ruleset, lambda t: _Forced(t, table, calls[table.name], rows),
@@ -271,7 +282,7 @@ class _Teller:
         return self.source.value_text(written.part, "duration")
 
     def _codes(self, result: Result, subject) -> dict:
-        """The codes of the lines for these administrations, in claim order (a dict as an ordered set)."""
+        """The codes of the lines for these events, in claim order (a dict as an ordered set)."""
         return dict.fromkeys(line.code for line in result.lines if set(line.administrations) & set(subject))
 
     def _alternatives(self, table: CheckedTable, record: TableRecord):
@@ -397,7 +408,7 @@ def _units_text(record: UnitsRecord, part: str) -> str:
 
 def _choice(record: InitialRecord) -> str:
     """Why the chosen one is initial: promoted as the primary reason, ranked highest, or the
-    ties (and at last the order of administration) that set it above those of its rank."""
+    ties (and at last the canonical order) that set it above those of its rank."""
     chosen = record.candidates[0]
     if chosen.promoted:
         return (f"{_ids(chosen.ids)} is the documented primary reason, which the ranking for "
@@ -420,6 +431,13 @@ def _tie_shown(tie: str, candidate: Candidate) -> str:
     if tie.endswith("start"):
         return f"started {_clock(candidate.start)}"
     return "ran " + (minutes_text(candidate.duration) if candidate.duration is not None else "an unknown time")
+
+
+def _shown(value) -> str:
+    """A documented value in words: yes or no for a flag."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _count(units: int) -> str:

@@ -2,16 +2,14 @@
 sections, each decision with its row, file and line."""
 from __future__ import annotations
 
-from engine.analyst.story import Decision, Explanation
+from engine.analyst.story import Decision, EventStory, Explanation
 
 
 def render_text(story: Explanation) -> str:
     """The explanation as a coder reads it on a terminal."""
     ruleset = story.ruleset
     variant = f", payer variant {ruleset['payer']}" if ruleset["payer"] else ""
-    where = f", place of service {story.pos}" if story.pos else ""
-    out = [f"Encounter {story.encounter} on {story.date}: {story.claim} claim{where}"
-           + (f", payer {story.payer}" if story.payer else ""),
+    out = [f"Encounter {story.encounter} on {story.date}: " + ", ".join(f"{k} {v}" for k, v in story.fields),
            f"Ruleset {ruleset['name']} {ruleset['version']}{variant} ({ruleset['digest']}), reference semantics",
            "", "Result"]
     for line in story.result["lines"]:
@@ -24,14 +22,10 @@ def render_text(story: Explanation) -> str:
         on = f" [{', '.join(finding.administrations)}]" if finding.administrations else ""
         out.append(f"  {finding.severity}: {finding.id}{on}")
 
-    out += ["", "Administrations"]
-    for a in story.administrations:
-        stop = a.stop.split(" ", 1)[1] if a.stop and a.stop.split(" ")[0] == a.start.split(" ")[0] else a.stop
-        time = f"{a.start} to {stop}: {a.minutes}" if a.stop else f"{a.start}, no stop time"
-        extra = "".join(f", {k} {v}" for k, v in (("site", a.site), ("session", a.session)) if v)
-        out.append(f"  {a.id}  {a.drug}{' ' + a.dose if a.dose else ''}: {a.category}, {a.route} {a.method}, "
-                   f"{time}{extra}")
-        out += [f"      {line}" for d in a.decisions for line in _decision_lines(d)]
+    out += ["", f"Events: {story.kind}"]
+    for event in story.events:
+        out.append(f"  {event.id}  {', '.join(f'{k} {v}' for k, v in event.fields)}{_time(event)}")
+        out += [f"      {line}" for d in event.decisions for line in _decision_lines(d)]
     for merge in story.merges:
         out += ["", f"Merged by {merge.merge} ({merge.location})",
                 f"  {_ids(merge.administrations)}: {merge.counted} counted, {merge.removed} removed as overlap"]
@@ -72,9 +66,9 @@ def render_text(story: Explanation) -> str:
         out += ["", "Edits"]
         for edit in story.edits:
             out += [f"  {edit.edit} ({edit.location}): {edit.text}", f"      {edit.clause}"]
-    if story.em:
-        out += ["", "E/M services"]
-        for d in story.em:
+    if story.others:
+        out += ["", "Other events"]
+        for d in story.others:
             out.append(f"  {d.code}: {_outputs(d)} by row {d.table}/{d.row} ({d.location})")
             if d.conditions:
                 out.append(f"      because {'; '.join(c.text for c in d.conditions)}")
@@ -86,6 +80,16 @@ def render_text(story: Explanation) -> str:
                     f"      raised by {f.rule}" + (f" ({f.location})" if f.location else ""),
                     f"      reference: {f.reference}"]
     return "\n".join(out) + "\n"
+
+
+def _time(event: EventStory) -> str:
+    """`; 2026-03-14 10:02 to 10:04: 2 min` (the stop's date only when it differs); none untimed."""
+    if event.start is None:
+        return ""
+    if not event.stop:
+        return f"; {event.start}, no stop time"
+    same_day = event.stop.split(" ")[0] == event.start.split(" ")[0]
+    return f"; {event.start} to {event.stop.split(' ', 1)[1] if same_day else event.stop}: {event.minutes}"
 
 
 def _decision_lines(d: Decision) -> list[str]:

@@ -1,5 +1,5 @@
 """The story `infuse explain` tells, as data: one attrs class per part of it (an
-administration and the row that classified it, a merge, an initial group, a code, units, an
+event and the row that classified it, a merge, an initial group, a code, units, an
 edit, a finding, a "why not"). engine.analyst.explain builds it; engine.analyst.explain_text
 words it for a terminal; `Explanation.as_dict` is the JSON form.
 """
@@ -21,7 +21,8 @@ class Condition:
 
 @attrs.frozen
 class Decision:
-    """A table's answer for one administration, line or E/M service."""
+    """A table's answer for one event or line (`administrations`: the ids behind it, as the
+    result's lines name them)."""
 
     table: str
     row: str | None
@@ -29,22 +30,19 @@ class Decision:
     administrations: tuple[str, ...]
     conditions: tuple[Condition, ...]  # the row's cells other than `*`
     outputs: tuple[tuple[str, str], ...]  # (column, value as written), blanks left out
-    code: str | None = None  # the line's code, for tables per line or per E/M
+    code: str | None = None  # the line's code, for tables per line; the event's name, for other kinds
 
 
 @attrs.frozen
-class AdministrationStory:
+class EventStory:
+    """One documented event of the first kind: its fields as documented (name, value), in the
+    order declared, its times, and the rows that classified it."""
+
     id: str
-    drug: str
-    dose: str | None
-    category: str
-    route: str
-    method: str
-    start: str
+    fields: tuple[tuple[str, str], ...]
+    start: str | None
     stop: str | None
     minutes: str
-    site: str | None
-    session: str | None
     decisions: tuple[Decision, ...]
 
 
@@ -135,17 +133,16 @@ class FindingStory:
 class Explanation:
     encounter: str
     date: str
-    claim: str
-    pos: str | None
-    payer: str | None
+    fields: tuple[tuple[str, str], ...]  # the encounter's other fields as documented: (name, value)
     ruleset: dict
     result: dict
-    administrations: tuple[AdministrationStory, ...]
+    kind: str  # the first kind of events, which the merges, groups and codes are about
+    events: tuple[EventStory, ...]
     merges: tuple[MergeStory, ...]
     groups: tuple[GroupStory, ...]
     coding: tuple[CodingStory, ...]
     edits: tuple[EditStory, ...]
-    em: tuple[Decision, ...]
+    others: tuple[Decision, ...]  # the decisions of the tables per other kinds of events
     findings: tuple[FindingStory, ...]
     trace: list  # the pipeline's own records (engine.core.trace)
 

@@ -7,7 +7,7 @@ import json
 from dsl.loader import UnknownPayer
 from engine.analyst.columns import columns
 from engine.cli.common import EXIT_OK, Unusable, fail, load_registry
-from engine.core.schema import MEANINGS, SCHEMA
+from engine.core.schema import MEANINGS
 from engine.io import output
 
 
@@ -28,20 +28,20 @@ def run(args) -> int:
         return fail(str(error))
     except UnknownPayer as error:
         return fail(str(error))
-    found = columns(ruleset, SCHEMA, MEANINGS)
+    found = columns(ruleset, MEANINGS)
     out = output.stdout()
     if args.format == "json":
         print(json.dumps({"ruleset": {"name": ruleset.name, "version": ruleset.version},
                           "columns": [c.as_dict() for c in found]}, indent=2, ensure_ascii=False), file=out)
         return EXIT_OK
     print(f"columns of {ruleset.name} {ruleset.version}", file=out)
-    for scope in SCHEMA.scopes:
+    for scope in ruleset.schema.scopes:
         listed = [c for c in found if c.scope == scope]
         width = max(len(c.name) for c in listed)
         print(f"\nper {scope}:", file=out)
         for c in listed:
             kind = f"{c.kind}: {', '.join(c.values)}" if c.values else c.kind
             print(f"  {c.name.ljust(width)}  {kind}", file=out)
-            print(f"  {''.ljust(width)}  {c.meaning}" + (f"  [{c.source}]" if c.source != "the engine" else ""),
+            print(f"  {''.ljust(width)}  {c.meaning}  [{c.source}]",
                   file=out)
     return EXIT_OK

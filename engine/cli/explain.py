@@ -38,7 +38,7 @@ def run(args) -> int:
         return fail(str(error))
     try:
         data = decode_record(raw)
-        if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "administrations" not in data:
+        if isinstance(data, dict) and isinstance(data.get("encounter"), dict) and "expect" in data:  # a case file
             data = data["encounter"]
         story = explain(registry, data, args.payer)
     except EncounterError as error:

@@ -36,7 +36,7 @@ def run(args) -> int:
     if not (folder / TESTS_DIR).is_dir():
         return fail(f"no test cases: {folder / TESTS_DIR} is not a folder")
     family = registry.families[0]
-    cases, problems = load_cases(folder / TESTS_DIR)
+    cases, problems = load_cases(folder / TESTS_DIR, family.base.input)
     if not cases and not problems:
         return fail(f"no test cases (*.json, *.cases) in {folder / TESTS_DIR}")
     coverage = Coverage(family)
