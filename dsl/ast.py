@@ -329,7 +329,7 @@ class Initial:
 @attrs.frozen
 class Units:
     """Units counted from time: one per `period` after `after`, a final part
-    counted only when longer than `part`."""
+    counted only when longer than `part` (`>`), or at least as long (`>=`, `inclusive`)."""
 
     name: str
     refs: tuple[Ref, ...]
@@ -337,6 +337,7 @@ class Units:
     period: Duration
     after: Duration
     part: Value
+    inclusive: bool = False
     span: Span = _span()
 
 

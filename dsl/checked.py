@@ -130,7 +130,19 @@ class CheckedUnits:
     period: int  # seconds
     after: int
     part: int
+    inclusive: bool = False  # `final part when >= part`: a part of exactly `part` counts
+
     span: Span = attrs.field(eq=False, default=None)
+
+    @property
+    def operator(self) -> str:
+        return ">=" if self.inclusive else ">"
+
+    @property
+    def bar(self) -> int:
+        """The counted seconds a final part must run more than (times are whole seconds, so
+        `>= part` is `> part - 1 s`)."""
+        return self.part - 1 if self.inclusive else self.part
 
 
 @attrs.frozen

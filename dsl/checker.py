@@ -220,7 +220,7 @@ def _check_units(node: ast.Units, ctx, consts) -> CheckedUnits:
         ctx.error("E-units", "the unit period must be longer than zero", node.period.span)
     return CheckedUnits(node.name, tuple(r.source for r in node.refs), node.doc, period,
                         duration_seconds(node.after, ctx, consts, "'after'"),
-                        duration_seconds(node.part, ctx, consts, "the final part"), span=node.span)
+                        duration_seconds(node.part, ctx, consts, "the final part"), node.inclusive, span=node.span)
 
 
 def _report_misused_consts(ctx):

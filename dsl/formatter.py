@@ -11,6 +11,7 @@ The layout:
   (the rankings of `order by` four, their first names aligned);
 - tokens are one space apart, with no space before `,` `:` `]` or after `[`;
 - table header and rows are aligned into columns, `|` and `=>` one above the other;
+- the quoted meanings of an input declaration's `field` and `derive` lines start in one column;
 - statements of different kinds are one blank line apart; consecutive statements
   of one kind (codes, sources, findings, ...) keep the author's grouping: together,
   or one blank line apart; a run of them kept together has its `[refs]` aligned;
@@ -174,7 +175,9 @@ def _statement(statement: _Statement) -> list[_Out]:
     ranking_lines = {r.span.line for r in getattr(node, "rankings", ()) if r.key is not None}
     table = [line for line in rest if line.number in table_lines]
     rankings = [line for line in rest if line.number in ranking_lines]
-    formatted = {**_format_table(table), **_format_rankings(rankings)}
+    declared_lines = {item.span.line for item in (*getattr(node, "fields", ()), *getattr(node, "derived", ()))}
+    declared = [line for line in rest if line.number in declared_lines]
+    formatted = {**_format_table(table), **_format_rankings(rankings), **_format_meanings(declared)}
     for index, line in enumerate(rest):
         if line.tokens:
             out.append(_Out(formatted.get(line.number) or _with_comment(_INDENT + _join(line.tokens), line.comment)))
@@ -250,6 +253,17 @@ def _format_table(lines: list[_Line]) -> dict[int, str]:
             text = text.ljust(full) + "  " + line.comment
         formatted[line.number] = _INDENT + text
     return formatted
+
+
+def _format_meanings(lines: list[_Line]) -> dict[int, str]:
+    """The `field` and `derive` lines of an input declaration, their quoted meanings starting
+    in one column, one past the longest line before them."""
+    split = {line.number: (line.tokens[:-1], line.tokens[-1]) if line.tokens[-1].startswith('"') else (line.tokens, "")
+             for line in lines}
+    width = max((len(_join(head)) for head, meaning in split.values() if meaning), default=0) + 1
+    return {line.number: _with_comment(_INDENT + (_join(head).ljust(width) + meaning if meaning else _join(head)),
+                                       line.comment)
+            for line in lines for head, meaning in (split[line.number],)}
 
 
 def _format_rankings(lines: list[_Line]) -> dict[int, str]:

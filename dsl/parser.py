@@ -429,8 +429,9 @@ class _ToAst(Transformer):
         return tuple(ast.Name(t, span=self._span(meta)) for t in c[0])
 
     def units_stmt(self, meta, c):
-        name, refs, doc, period, after, _gt, part = c
-        return ast.Units(str(name), refs or (), doc, period, after, part, span=self._token_span(name))
+        name, refs, doc, period, after, operator, part = c
+        return ast.Units(str(name), refs or (), doc, period, after, part, operator.type == "GE",
+                         span=self._token_span(name))
 
     def edit_stmt(self, meta, c):
         name, refs, doc, *clauses, finding = c

@@ -103,7 +103,7 @@ class Coverage:
                        "units", f"units/{name}")
             for step in (0, 1):
                 self._boundary(variant, f"units/{name}", rule.after + step * rule.period + rule.part, "duration",
-                               True, f"units/{name}")
+                               not rule.inclusive, f"units/{name}")
         for stage in ruleset.stages:
             if isinstance(stage, CheckedTable):
                 self._register_table(variant, stage)

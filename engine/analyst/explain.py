@@ -240,7 +240,7 @@ class _Teller:
 
     def _units(self, record: UnitsRecord) -> UnitsStory:
         rule: CheckedUnits = self.ruleset.units[record.rule]
-        text = _units_text(record, self._part(rule))
+        text = _units_text(record, self._part(rule), rule.inclusive)
         dates = list(dict.fromkeys(record.dates))
         if len(dates) == 1:
             text += f" on {dates[0]}"
@@ -257,7 +257,7 @@ class _Teller:
                 rule = self.ruleset.units[story.rule]
                 past = f" past the first {duration_text(rule.after)}" if rule.after else ""
                 found[story.code] = WhyNot(story.code, subject,
-                                           f"{story.counted} counted is not more than {self._part(rule)}{past}",
+                                           f"{story.counted} counted is {_BELOW[rule.inclusive]} {self._part(rule)}{past}",
                                            f"units/{story.rule}", story.location)
         calls: dict = {}
         for record in self.trace:
@@ -388,8 +388,13 @@ def _phrase(cell: WrittenCell, kind: str, value, holds: bool) -> str:
     return f"{column} is {shown}, not {'one of ' if several else ''}{cell.text}"
 
 
-def _units_text(record: UnitsRecord, part: str) -> str:
-    """How a unit count follows from the minutes, in the rule's own terms (`part` as written)."""
+_ABOVE = {False: "more than", True: "at least"}  # a final part that counts, by `>` or `>=`
+_BELOW = {False: "not more than", True: "less than"}
+
+
+def _units_text(record: UnitsRecord, part: str, inclusive: bool) -> str:
+    """How a unit count follows from the minutes, in the rule's own terms (`part` as written,
+    `inclusive` for `>=`)."""
     period, after = duration_text(record.period), duration_text(record.after)
     head = f"{minutes_text(record.counted)} counted"
     if not record.beyond:
@@ -401,7 +406,7 @@ def _units_text(record: UnitsRecord, part: str) -> str:
     text = f"{head}: the first {after}, then {minutes_text(record.beyond)}" if record.after else f"{head} from the start"
     steps = [f"{full} x {period}"] if full else []
     if rest:
-        verdict = "counted, more than" if counted else "not counted, not more than"
+        verdict = f"counted, {_ABOVE[inclusive]}" if counted else f"not counted, {_BELOW[inclusive]}"
         steps.append(f"a final {minutes_text(rest)} ({verdict} {part})")
     return f"{text}: {' and '.join(steps)}: {_count(record.units)}"
 

@@ -411,8 +411,8 @@ class CompiledTable:
 
 def compiled_unit_offsets(rule: CheckedUnits, counted: int) -> list[int]:
     """Closed form of reference_unit_offsets."""
-    remaining = counted - rule.after - rule.part
+    remaining = counted - rule.after - rule.bar
     if remaining <= 0:
         return []
     count = (remaining - 1) // rule.period + 1
-    return [rule.after + k * rule.period + rule.part + 1 for k in range(count)]
+    return [rule.after + k * rule.period + rule.bar + 1 for k in range(count)]

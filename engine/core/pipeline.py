@@ -145,7 +145,7 @@ class Pipeline:
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
-                                             counting.part, tuple(offsets), tuple(dates)))
+                                             counting.bar, tuple(offsets), tuple(dates)))
         made = []
         for date, units in collections.Counter(dates).items():
             line = WorkLine(code, units, date, values, event.ids, list(rules), event.kind)

@@ -33,12 +33,12 @@ class ReferenceTable:
 def reference_unit_offsets(rule: CheckedUnits, counted: int) -> list[int]:
     """For each unit earned, the counted second at which it was earned.
 
-    Unit k is earned once the time runs more than `part` into the k-th period
-    after `after`; counted one unit at a time, as the rule reads.
+    Unit k is earned once the time runs more than `part` (at least `part`, for `>=`) into
+    the k-th period after `after`; counted one unit at a time, as the rule reads.
     """
     offsets = []
     while True:
-        threshold = rule.after + len(offsets) * rule.period + rule.part
+        threshold = rule.after + len(offsets) * rule.period + rule.bar
         if counted <= threshold:
             return offsets
         offsets.append(threshold + 1)

@@ -169,7 +169,7 @@ class UnitsRecord:
     counted: int  # seconds of time the rule counted
     after: int  # the rule's times, in seconds: the first `after` earns nothing,
     period: int  # then a unit per `period`,
-    part: int  # a final part earning one when longer than `part`
+    part: int  # a final part earning one when longer than `part` (the rule's CheckedUnits.bar)
     offsets: tuple[int, ...]  # for each unit, the counted second at which it was earned
     dates: tuple[str, ...]  # for each unit, its date of service
 

@@ -55,7 +55,7 @@ def text_changes(old: CheckedRuleset, new: CheckedRuleset) -> list[RuleChange]:
     changes += _keyed("payer route", old.payer_routes, new.payer_routes, lambda _, target: f"to {target}")
     changes += _keyed("units", old.units, new.units,
                       lambda _, u: f"one per {duration_text(u.period)} after {duration_text(u.after)}, "
-                                   f"final part when > {duration_text(u.part)} [{', '.join(u.refs)}]")
+                                   f"final part when {u.operator} {duration_text(u.part)} [{', '.join(u.refs)}]")
     changes += _stage_changes(old.stages, new.stages)
     return changes
 
