@@ -9,7 +9,7 @@ def render_text(story: Explanation) -> str:
     """The explanation as a coder reads it on a terminal."""
     ruleset = story.ruleset
     variant = f", payer variant {ruleset['payer']}" if ruleset["payer"] else ""
-    out = [f"Encounter {story.encounter} on {story.date}: " + ", ".join(f"{k} {v}" for k, v in story.fields),
+    out = [f"Encounter {story.encounter} on {story.date}: " + "; ".join(f"{k} {v}" for k, v in story.fields),
            f"Ruleset {ruleset['name']} {ruleset['version']}{variant} ({ruleset['digest']}), reference semantics",
            "", "Result"]
     for line in story.result["lines"]:
@@ -24,7 +24,7 @@ def render_text(story: Explanation) -> str:
 
     out += ["", f"Events: {story.kind}"]
     for event in story.events:
-        out.append(f"  {event.id}  {', '.join(f'{k} {v}' for k, v in event.fields)}{_time(event)}")
+        out.append(f"  {event.id}  {'; '.join(f'{k} {v}' for k, v in event.fields)}{_time(event)}")
         out += [f"      {line}" for d in event.decisions for line in _decision_lines(d)]
     for merge in story.merges:
         out += ["", f"Merged by {merge.merge} ({merge.location})",

@@ -18,15 +18,25 @@ MINI = ROOT / "tests" / "golden" / "diagnostics" / "valid"
 
 @pytest.fixture(scope="module")
 def listed():
-    found = columns(load_family(RULESET_2026, SCHEMA).base, SCHEMA, MEANINGS)
+    found = columns(load_family(RULESET_2026, SCHEMA).base, MEANINGS)
     return {(c.scope, c.name): c for c in found}
 
 
-def test_engine_columns_take_the_ruleset_vocabulary_and_say_what_they_hold(listed):
+def test_declared_columns_take_their_type_and_meaning_from_the_input_declaration(listed):
     route = listed[("administration", "route")]
-    assert (route.kind, route.values, route.source) == ("enum", ("iv", "im", "subq", "intra_arterial"), ENGINE)
-    assert listed[("administration", "pos")].kind == "two digits"
+    assert (route.kind, route.values) == ("enum", ("iv", "im", "subq", "intra_arterial"))
+    assert route.source.startswith("events administration (rulesets/2026/input.rules:")
+    assert listed[("line", "route")].source == route.source  # a line reads its event's fields
+    pos = listed[("em", "pos")]
+    assert pos.kind == "two digits" and pos.source.startswith("encounter (rulesets/2026/input.rules:")
     assert "same drug" in listed[("administration", "gap")].meaning
+    assert listed[("em", "administration_lines")].source.startswith("events em (")
+
+
+def test_what_the_engine_itself_adds_says_so(listed):
+    part = listed[("line", "part")]
+    assert (part.kind, part.values, part.source) == ("enum", ("base", "addon"), ENGINE)
+    assert listed[("line", "code")].meaning == "the code of the line"
 
 
 def test_produced_columns_name_the_stage_and_reach_the_scopes_that_inherit_them(listed):
@@ -50,10 +60,11 @@ def test_the_command_in_text_and_json(capsys):
 
 
 def test_an_unknown_column_with_nothing_close_lists_the_scope_s_columns(tmp_path):
+    for path in MINI.glob("*.rules"):
+        (tmp_path / path.name).write_text(path.read_text())
     (tmp_path / "ruleset.rules").write_text((MINI / "ruleset.rules").read_text().replace(
         "  id               | route    | method   | duration     => service   | finding",
         "  id               | route    | method   | colour       => service   | finding"))
-    (tmp_path / "codes.rules").write_text((MINI / "codes.rules").read_text())
     with pytest.raises(RulesetError) as caught:
         load_family(tmp_path, SCHEMA)
     (problem,) = [d for d in caught.value.diagnostics if d.message == "unknown column 'colour'"]

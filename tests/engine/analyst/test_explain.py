@@ -84,7 +84,7 @@ def test_the_story_tells_the_result_it_explains(name, registry, compiled_coder):
     story = explain(registry, data)
     assert story.result == compiled_coder.code(data).as_dict()
     told = {f"{c.decision.table}/{c.decision.row}" for c in story.coding if c.decision.row}
-    told |= {f"{d.table}/{d.row}" for d in story.em}
+    told |= {f"{d.table}/{d.row}" for d in story.others}
     for line in story.result["lines"]:
         assert told & set(line["rules"]), f"{name}: no coding decision told for {line}"
     for coding in story.coding:
@@ -318,10 +318,10 @@ def test_ranges_and_negations_are_worded(tmp_path, monkeypatch):
     del data["payer"]
     data["em"][0]["separately_identifiable"] = False
     story = explain(Registry.from_path(Path("2026")), data)
-    (decision,) = story.em
+    (decision,) = story.others
     assert decision.row == "em.range"
     assert [c.text for c in decision.conditions] == [
         "administration_lines 1 is between 1 and 3", "separately_identifiable no is not yes"]
     data["em"][0]["separately_identifiable"] = True
-    (decision,) = explain(Registry.from_path(Path("2026")), data).em
+    (decision,) = explain(Registry.from_path(Path("2026")), data).others
     assert decision.row == "em.distinct"

@@ -13,6 +13,9 @@ from engine.core.schema import SCHEMA
 from tests.conftest import CASES, RULESET_2026
 
 
+DECLARED = load_family(RULESET_2026, SCHEMA).base.input  # what a case may say
+
+
 @pytest.fixture(scope="module")
 def family():
     return load_family(RULESET_2026, SCHEMA)
@@ -49,7 +52,7 @@ def test_the_2026_ruleset_tests_pass_with_full_row_coverage(capsys):
 
 
 def test_the_2026_ruleset_tests_cover_everything_reachable(family):
-    cases, problems = load_cases(RULESET_2026 / "tests")
+    cases, problems = load_cases(RULESET_2026 / "tests", DECLARED)
     assert not problems
     coverage = Coverage(family)
     outcomes = run_cases(family, cases, coverage)
@@ -99,7 +102,7 @@ def test_a_text_case_reads_as_a_contract_encounter():
         expect: 96402, 96360-XE|59, 99213-25 x1, 96361 x2
         findings: missing-dose, missing-indication
         """)
-    cases, problems = parse_case_text(text, "t.cases")
+    cases, problems = parse_case_text(text, "t.cases", DECLARED)
     assert problems == []
     (case,) = cases
     assert (case.title, case.line, case.row_lines) == ("two sessions", 2, (10, 11))
@@ -125,10 +128,10 @@ def test_a_text_case_reads_as_a_contract_encounter():
     (("| edema      | -", "| edema"), 7, "the row has 9 cells; the header has 10"),
     (("expect: 96374", "expect: 96374 twice"), 8, "cannot read '96374 twice'"),
     (("expect: 96374\n", ""), 1, "the case has no 'expect:' line"),
-    (("  id | drug", "  drug | id"), 6, "starts with a header row 'id | drug | ...'"),
+    (("  id | drug", "  drug | id"), 6, "the administration table starts with a header row 'id | ...'"),
 ])
 def test_a_case_that_cannot_be_read_is_reported_at_its_line(change, line, message):
-    cases, problems = parse_case_text(PUSH + "\n" + PUSH.replace(*change), "t.cases")
+    cases, problems = parse_case_text(PUSH + "\n" + PUSH.replace(*change), "t.cases", DECLARED)
     assert len(cases) == 1
     (problem,) = problems
     assert problem.line == line + PUSH.count("\n") + 1
@@ -230,7 +233,7 @@ def test_alternative_modifiers_take_the_choice_closest_to_the_result():
 # ----- coverage -----
 
 def test_one_case_covers_its_rows_and_a_variant_row_needs_its_variant(family):
-    cases, _ = parse_case_text(PUSH, "t.cases")
+    cases, _ = parse_case_text(PUSH, "t.cases", DECLARED)
     coverage = Coverage(family)
     run_cases(family, cases, coverage)
     covered = {i.name for i in coverage.items.values() if i.hits}
@@ -264,3 +267,24 @@ def test_the_boundaries_of_the_2026_ruleset(family):
                      ("em.administration_lines", 0, True), ("documentation.days_from_date", 1, True),
                      ("units/additional_hours", 5400, True), ("units/additional_hours", 9000, True),
                      ("units/hydration_hours", 1800, True), ("units/hydration_hours", 5400, True)}
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("em: 99213 separately_identifiable session 2", {"code": "99213", "separately_identifiable": True, "session": "2"}),
+    ("em: 99213 sep ses 2", {"code": "99213", "separately_identifiable": True, "session": "2"}),
+])
+def test_another_kind_s_event_is_a_line_of_its_declared_fields(line, expected):
+    cases, problems = parse_case_text(PUSH.replace("expect:", line + "\nexpect:"), "t.cases", DECLARED)
+    assert not problems
+    assert cases[0].encounter["em"] == [expected]
+
+
+@pytest.mark.parametrize("line,message", [
+    ("em: 99213 s", "unexpected 's'; expected 'em: CODE [FIELD [VALUE]]...'"),  # session or separately_identifiable
+    ("em: 99213 session", "'session' needs a value after it"),
+    ("em:", "expected 'em: CODE [FIELD [VALUE]]...'"),
+])
+def test_an_ambiguous_or_incomplete_event_line_is_reported(line, message):
+    _, problems = parse_case_text(PUSH.replace("expect:", line + "\nexpect:"), "t.cases", DECLARED)
+    (problem,) = problems
+    assert problem.message == message
