@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from dsl.loader import UnknownPayer
 from engine.analyst.columns import columns
-from engine.cli.common import EXIT_OK, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, Unusable, add_ruleset_arguments, fail, load_latest
 from engine.core.schema import MEANINGS
 from engine.io import output
 
@@ -14,19 +13,15 @@ from engine.io import output
 def register(subparsers):
     parser = subparsers.add_parser("columns", help="list the columns each table scope may read: type, meaning, "
                                                    "where declared")
-    parser.add_argument("path", help="a ruleset folder, or a folder of year folders (the latest year is shown)")
-    parser.add_argument("--payer", help="the columns of this payer's variant")
+    add_ruleset_arguments(parser, "columns")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     try:
-        family = load_registry(args.path).latest
-        ruleset = family.for_payer(args.payer)
+        ruleset = load_latest(args.path, args.payer)
     except Unusable as error:
-        return fail(str(error))
-    except UnknownPayer as error:
         return fail(str(error))
     found = columns(ruleset, MEANINGS)
     out = output.stdout()
@@ -42,6 +37,5 @@ def run(args) -> int:
         for c in listed:
             kind = f"{c.kind}: {', '.join(c.values)}" if c.values else c.kind
             print(f"  {c.name.ljust(width)}  {kind}", file=out)
-            print(f"  {''.ljust(width)}  {c.meaning}  [{c.source}]",
-                  file=out)
+            print(f"  {''.ljust(width)}  {c.meaning}  [{c.source}]", file=out)
     return EXIT_OK

@@ -1,5 +1,5 @@
 """Subcommands of `infuse`: each module has `register(subparsers)`, which adds its parser
 and sets `run` (a function of the parsed arguments returning the exit status)."""
-from engine.cli import check, code, columns, diff, explain, export, fmt, new_year, table, test
+from engine.cli import check, code, columns, diff, explain, export, fmt, new_year, schema, table, test
 
-COMMANDS = (code, check, test, fmt, explain, table, export, diff, new_year, columns)
+COMMANDS = (code, check, test, fmt, explain, table, export, diff, new_year, columns, schema)

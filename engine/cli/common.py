@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from dsl.diagnostics import RulesetError, render_all
+from dsl.loader import UnknownPayer
 from engine.core.registry import OverlappingRulesets, Registry
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, EXIT_OUTPUT = 0, 1, 2, 3
@@ -21,6 +22,22 @@ def load_registry(path) -> Registry:
     except RulesetError as error:
         raise Unusable(render_all(error.diagnostics, error.sources)) from None
     except (FileNotFoundError, NotADirectoryError, OverlappingRulesets) as error:
+        raise Unusable(str(error)) from None
+
+
+def add_ruleset_arguments(parser, what: str) -> None:
+    """RULESET and --payer, for the commands that show one ruleset's `what` (see load_latest)."""
+    parser.add_argument("path", help="a ruleset folder, or a folder of year folders (the latest year is shown)")
+    parser.add_argument("--payer", help=f"the {what} of this payer's variant")
+
+
+def load_latest(path, payer: str | None):
+    """The latest ruleset at `path` (a ruleset folder or a folder of year folders), the variant
+    of `payer` when given; a bad ruleset or an unknown payer becomes Unusable."""
+    family = load_registry(path).latest
+    try:
+        return family.for_payer(payer)
+    except UnknownPayer as error:
         raise Unusable(str(error)) from None
 
 

@@ -106,6 +106,12 @@ _DATE_TIME = _Format(
 _FORMATS = {"date": _DATE, "time": _DATE_TIME}
 
 
+def format_pattern(kind: str) -> str:
+    """The regular expression the text of a "date" or "time" field must fullmatch before it
+    is parsed (the parser then rejects what no pattern can see, like 2026-02-30)."""
+    return _FORMATS[kind].pattern.pattern
+
+
 def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     """Validate one decoded JSON value against a ruleset's declared input and build its `Encounter`.
 
