@@ -98,6 +98,9 @@ def _check_table(node: ast.Table, ctx, schema, available, consts, units) -> Chec
             else:
                 ctx.error("E-output", f"output column '{column.name}' is neither a result column nor a vocabulary",
                           column.span, did_you_mean(column.name, [*schema.outputs, *ctx.vocabularies]))
+        if kind == "bool" and column.name == "report" and "code" not in fields:
+            ctx.error("E-output", f"'report' reports the event's own code, but events per {node.scope} have no "
+                                  "'code' field", column.span, "declare 'field code: ...' in its events, or use 'code'")
         output_kinds.append(kind)
     rows, seen = [], {}
     for row in node.rows:

@@ -46,3 +46,21 @@ def test_critical_care_rejects_a_stop_before_its_start_at_the_declared_path():
     with pytest.raises(engine.EncounterError) as raised:
         coder.code({"id": "cc", "date": "2026-05-04", "periods": periods})
     assert raised.value.path == "periods[0].stop"
+
+
+def test_report_needs_a_code_field_in_the_events_it_reports(tmp_path):
+    import shutil
+
+    from dsl.diagnostics import RulesetError
+    from dsl.loader import load_family
+    from engine.core.schema import SCHEMA
+
+    folder = tmp_path / "cc"
+    shutil.copytree(FOLDERS[0], folder)
+    rules = folder / "critical-care.rules"
+    rules.write_text(rules.read_text() + '\ntable reported first per period [cpt-cc]\n'
+                                         '  id  | activity => report\n  all | *        => yes\n')
+    with pytest.raises(RulesetError) as raised:
+        load_family(folder, SCHEMA)
+    (problem,) = [d for d in raised.value.diagnostics if d.code == "E-output"]
+    assert problem.message == "'report' reports the event's own code, but events per period have no 'code' field"
