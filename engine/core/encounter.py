@@ -122,7 +122,8 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
         EncounterError: at the first field that breaks the declaration.
     """
     record = _object(data, "")
-    own = {f.name: _value(record, f, "") for f in declared.fields if f.refers_to is None}
+    own = {name: read(record, "") for (name, read), f in zip(_readers(declared.fields), declared.fields)
+           if f.refers_to is None}
     events = {kind.name: _events(record, kind, own) for kind in declared.kinds}
     for field in declared.fields:
         if field.refers_to is not None:
@@ -138,27 +139,68 @@ def _events(record: Mapping, kind: EventKind, encounter: dict) -> tuple:
     items = _objects(record, kind.key, "", required=kind.required)
     if kind.at_most is not None and len(items) > kind.at_most:
         raise _expected(kind.key, f"at most {kind.at_most} entries", len(items))
-    drafts = [{f.name: _value(item, f, path) for f in kind.fields} for path, item in items]
-    if kind.id_field:
+    readers = _readers(kind.fields)
+    drafts = [{name: read(item, path) for name, read in readers} for path, item in items]
+    id_field = kind.id_field
+    if id_field:
         _check_unique_ids(drafts, kind)
     zone = _local_zone(drafts, kind)
-    return tuple(_placed(kind, index, draft, path, zone) for index, (draft, (path, _)) in enumerate(zip(drafts, items)))
+    times = tuple(f.name for f in kind.fields if f.type.kind == "time")
+    return tuple(_placed(kind, id_field, times, index, draft, path, zone)
+                 for index, (draft, (path, _)) in enumerate(zip(drafts, items)))
 
 
-def _value(record: Mapping, field: InputField, where: str):
-    """One field's value as validated: None when optional and absent; flags false."""
-    kind = field.type.kind
+def _readers(fields: tuple) -> tuple:
+    """(name, read) for each field, `read(record, where)` its validated value; made once per
+    declaration (kept with it, so its id stays its own), as a record reads every field."""
+    kept = _READERS.get(id(fields))
+    if kept is None or kept[0] is not fields:
+        kept = _READERS[id(fields)] = (fields, tuple((f.name, _reader(f)) for f in fields))
+    return kept[1]
+
+
+_READERS: dict = {}
+
+
+def _reader(field: InputField) -> Callable:
+    """The validated value of one field: None when optional and absent; flags false. The
+    usual value, or an optional field's absence, returns at once; anything else goes the way
+    that names what is wrong."""
+    name, kind, required, blank = field.name, field.type.kind, field.required, field.blank
     if kind == "bool":
-        return _flag(record, field.name, where)
+        def read_flag(record, where):
+            value = record.get(name, _ABSENT)
+            if type(value) is bool:
+                return value
+            return False if value is _ABSENT else _flag(record, name, where)
+        return read_flag
     if kind == "number":
-        return _number(record, field.name, where, field.required)
-    if kind in _FORMATS:
-        return _formatted(record, field.name, where, (), _FORMATS[kind], required=field.required)
-    words = {field.name: field.type.values} if kind == "enum" else {}
-    if field.type.pattern is not None:
-        form = _Format(re.compile(field.type.pattern), str, field.type.form)
-        return _formatted(record, field.name, where, words, form, required=field.required)
-    return _text(record, field.name, where, words, required=field.required, blank=field.blank)
+        return lambda record, where: _number(record, name, where, required)
+    words = {name: frozenset(field.type.values)} if kind == "enum" else {}
+    form = _FORMATS.get(kind) or (_Format(re.compile(field.type.pattern), str, field.type.form)
+                                  if field.type.pattern is not None else None)
+    if form is not None:
+        def read_formatted(record, where):
+            value = record.get(name, _ABSENT)
+            if type(value) is str and form.pattern.fullmatch(value):
+                try:
+                    return form.parse(value)
+                except ValueError:
+                    pass
+            elif value is _ABSENT and not required:
+                return None
+            return _formatted(record, name, where, words, form, required=required)
+        return read_formatted
+    allowed = words.get(name)
+
+    def read_text(record, where):
+        value = record.get(name, _ABSENT)
+        if type(value) is str and (value or blank) and (allowed is None or value in allowed):
+            return value
+        if value is _ABSENT and not required:
+            return None
+        return _text(record, name, where, words, required=required, blank=blank)
+    return read_text
 
 
 def _reference(record: Mapping, field: InputField, events: tuple):
@@ -197,23 +239,28 @@ def _local_zone(drafts: list[dict], kind: EventKind) -> datetime.tzinfo:
     return min(aware, key=lambda t: (t - _EPOCH, t.utcoffset())).tzinfo  # no astimezone: it overflows near year 1
 
 
-def _placed(kind: EventKind, index: int, draft: dict, where: str, zone: datetime.tzinfo) -> Documented:
-    """Build the event: wall-clock times made naive, absolute seconds, stop >= start."""
-    event_id = draft[kind.id_field] if kind.id_field else None
+def _placed(kind: EventKind, id_field: str | None, times: tuple, index: int, draft: dict, where: str,
+            zone: datetime.tzinfo) -> Documented:
+    """Build the event: absolute seconds, stop >= start, and wall-clock times (`times`, its
+    time fields) made naive."""
+    event_id = draft[id_field] if id_field else None
+    start_s = stop_s = None
+    if kind.start is not None:
+        start, stop = draft[kind.start], draft.get(kind.stop) if kind.stop else None
+        start_s = _seconds(start, zone)
+        stop_s = None if stop is None else _seconds(stop, zone)
+        if stop_s is not None and stop_s < start_s:
+            after = f"a time at or after {kind.start} {start.isoformat()}"
+            raise _expected(f"{where}.{kind.stop}", after, stop.isoformat())
+        if stop_s is not None and stop_s - start_s > MAX_SPAN_DAYS * _SECONDS_PER_DAY:
+            within = f"a time within {MAX_SPAN_DAYS} days of {kind.start} {start.isoformat()}"
+            raise _expected(f"{where}.{kind.stop}", within, stop.isoformat())
+    for name in times:
+        if draft[name] is not None and draft[name].tzinfo:
+            draft[name] = draft[name].replace(tzinfo=None)
     if kind.start is None:
-        values = {k: (_naive(v) if isinstance(v, datetime.datetime) else v) for k, v in draft.items()}
-        return Documented(kind.name, index, event_id, values)
-    start, stop = draft[kind.start], draft.get(kind.stop) if kind.stop else None
-    start_s = _seconds(start, zone)
-    stop_s = None if stop is None else _seconds(stop, zone)
-    if stop_s is not None and stop_s < start_s:
-        after = f"a time at or after {kind.start} {start.isoformat()}"
-        raise _expected(f"{where}.{kind.stop}", after, stop.isoformat())
-    if stop_s is not None and stop_s - start_s > MAX_SPAN_DAYS * _SECONDS_PER_DAY:
-        within = f"a time within {MAX_SPAN_DAYS} days of {kind.start} {start.isoformat()}"
-        raise _expected(f"{where}.{kind.stop}", within, stop.isoformat())
-    values = {k: (_naive(v) if isinstance(v, datetime.datetime) else v) for k, v in draft.items()}
-    return Documented(kind.name, index, event_id, values, values[kind.start], values.get(kind.stop), start_s, stop_s)
+        return Documented(kind.name, index, event_id, draft)
+    return Documented(kind.name, index, event_id, draft, draft[kind.start], draft.get(kind.stop), start_s, stop_s)
 
 
 def canonical(events) -> list:
@@ -243,14 +290,9 @@ def _fill_firsts(declared: CheckedInput, own: dict, events: dict) -> None:
                                     if e.values.get(field.name) is not None), None)
             if firsts[key] is None:
                 continue
-            events[kind.name] = tuple(
-                e if e.values.get(field.name) is not None
-                else attrs.evolve(e, values={**e.values, field.name: firsts[key]})
-                for e in events[kind.name])
-
-
-def _naive(moment: datetime.datetime) -> datetime.datetime:
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+            for event in events[kind.name]:
+                if event.values.get(field.name) is None:
+                    event.values[field.name] = firsts[key]  # still being built: no one holds it yet
 
 
 def _seconds(moment: datetime.datetime, zone: datetime.tzinfo) -> int:
