@@ -25,8 +25,9 @@ _ON_EARLIER_EVENTS = ("time_since", "count_previous", "overlaps_previous", "prev
 _NOT_READ = ("date", "time", "id")
 
 
-def check_input(statements, ctx) -> CheckedInput | None:
-    """The declared input, or None (with diagnostics) when the ruleset declares none."""
+def check_input(statements, ctx, header: ast.Span) -> CheckedInput | None:
+    """The declared input, or None (with diagnostics) when the ruleset declares none; that
+    is reported at `header`, the ruleset's header (or where one is missing)."""
     forms = _forms(statements, ctx)
     blocks = [node for node in statements if isinstance(node, ast.InputDecl)]
     encounters = [node for node in blocks if node.kind is None]
@@ -36,8 +37,7 @@ def check_input(statements, ctx) -> CheckedInput | None:
                   f"first declared at {where(encounters[0].span, later.span, ctx.variants)}")
     if not encounters or not kinds:
         missing = "'encounter'" if not encounters else "'events KIND from KEY'"
-        ctx.error("E-input", f"the ruleset must declare its input: {missing} with its fields",
-                  statements[0].span if statements else ast.NOWHERE)
+        ctx.error("E-input", f"the ruleset must declare its input: {missing} with its fields", header)
         return None
     names = _unique_kinds(kinds, ctx)
     encounter = encounters[0]
