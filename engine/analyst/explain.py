@@ -83,7 +83,9 @@ class _Teller:
         self.source = RulesetSource(ruleset)
         self.tables = {s.name: s for s in ruleset.stages if isinstance(s, CheckedTable)}
         self.stages = {(type(s), s.name): s for s in ruleset.stages if not isinstance(s, CheckedTable)}
-        self.administrations = {a.id: a for a in encounter.administrations}
+        # the events of the first declared kind (the ones merges and initial stages act on)
+        self.main = canonical(encounter.events.get(ruleset.input.main.name, ()))
+        self.administrations = {a.id: a for a in self.main}
         self._written: dict = {}
         self.rules = self._rule_locations()
 
@@ -112,12 +114,13 @@ class _Teller:
             elif isinstance(record, EditRecord):
                 edits.append(self._edit(record))
         return Explanation(
-            self.encounter.id, self.encounter.date.isoformat(), self.encounter.claim, self.encounter.pos,
+            self.encounter.id, self.encounter.date.isoformat(), self.encounter.values.get("claim"),
+            self.encounter.values.get("pos"),
             self.encounter.payer, {"name": self.ruleset.name, "version": self.ruleset.version,
                                    "payer": self.ruleset.payer, "digest": self.ruleset.digest},
             self.result.as_dict(),
             tuple(self._administration(a, before_merge.get((a.id,), decisions.get((a.id,), ())))
-                  for a in canonical(self.encounter.administrations)),
+                  for a in self.main),
             tuple(self._merge(record, after) for record, after in merges),
             tuple(groups), tuple(coding), tuple(edits), tuple(em), self._findings(), self.trace)
 
@@ -167,8 +170,9 @@ class _Teller:
     def _administration(self, a, decisions) -> AdministrationStory:
         stop = _when(a.stop) if a.stop is not None else None
         minutes = minutes_text(a.stop_s - a.start_s) if a.stop_s is not None else "unknown"
-        return AdministrationStory(a.id, a.drug, a.dose, a.category, a.route, a.method, _when(a.start), stop,
-                                   minutes, a.site, a.session, tuple(decisions))
+        field = a.values.get
+        return AdministrationStory(a.id, field("drug"), field("dose"), field("category"), field("route"), field("method"),
+                                   _when(a.start), stop, minutes, field("site"), field("session"), tuple(decisions))
 
     def _merge(self, record: MergeRecord, decisions) -> MergeStory:
         stage = self.stages[(CheckedMerge, record.merge)]
@@ -206,7 +210,7 @@ class _Teller:
 
     def _drug(self, ids) -> str:
         """The drug of an event as documented: its first administration's."""
-        return self.administrations[ids[0]].drug
+        return self.administrations[ids[0]].values["drug"]
 
     # ----- coding, units, modifiers and why not -----
     def _coding(self, table: CheckedTable, record: TableRecord, index: int) -> CodingStory:
