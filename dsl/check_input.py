@@ -169,8 +169,9 @@ def _kind(node: ast.InputDecl, encounter: tuple, forms: dict, kinds: set, ctx) -
     start, stop = options.get("timed", (None, None))
     for name in (start, stop):
         if name is not None and (name not in by_name or by_name[name].type.kind != "time"):
+            times = [n for n, f in by_name.items() if f.type.kind == "time"]
             ctx.error("E-input", f"'timed {start} .. {stop}' needs '{name}' to be a time field of '{node.kind}'",
-                      node.span, did_you_mean(name, by_name))
+                      node.span, did_you_mean(name, times))
     if start in by_name and not by_name[start].required:
         ctx.error("E-input", f"the start of a timed event is required: write 'field {start}: time, required'",
                   by_name[start].span)
