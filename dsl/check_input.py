@@ -86,7 +86,7 @@ def _forms(statements, ctx) -> dict:
             continue
         try:
             re.compile(node.pattern)
-        except re.error as error:
+        except (re.error, OverflowError) as error:  # a repetition count past the re module's limit overflows
             ctx.error("E-form", f"form '{node.name}' is not a valid pattern: {error}", node.span)
             continue
         forms[node.name] = (FieldType("text", pattern=node.pattern, form=node.described), node.span)
