@@ -14,8 +14,10 @@ INPUT_RULES = ROOT / "tests" / "fixtures" / "input.rules"
 
 
 def with_input(text: str) -> str:
-    """`text` with the declared input appended after it, so its own lines keep their numbers."""
-    return text + "\n" + INPUT_RULES.read_text(encoding="utf-8")
+    """`text` with the declared input appended after it, so its own lines keep their numbers
+    (and the source `cpt` the input cites, unless `text` declares it)."""
+    cited = "" if "\nsource cpt " in f"\n{text}" else 'source cpt "CPT"\n'
+    return f"{text}\n{cited}{INPUT_RULES.read_text(encoding='utf-8')}"
 
 
 @pytest.fixture(scope="session")

@@ -336,7 +336,6 @@ def _hostile_folder(folder: Path, mark: Path) -> Path:
         "  id         | service    => code",
         "  __import__ | __import__ => 96374",
         "  _c0        | _c0, x0    => 96365",
-        'source cpt "CPT"',  # the declared input appended below cites it
         "",
     ])
     (folder / "ruleset.rules").write_text(with_input(text), encoding="utf-8")
