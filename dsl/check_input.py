@@ -25,8 +25,9 @@ _ON_EARLIER_EVENTS = ("time_since", "count_previous", "overlaps_previous", "prev
 _NOT_READ = ("date", "time", "id")
 
 
-def check_input(statements, ctx) -> CheckedInput | None:
-    """The declared input, or None (with diagnostics) when the ruleset declares none."""
+def check_input(statements, ctx, header: ast.Span) -> CheckedInput | None:
+    """The declared input, or None (with diagnostics) when the ruleset declares none; that
+    is reported at `header`, the ruleset's header (or where one is missing)."""
     forms = _forms(statements, ctx)
     blocks = [node for node in statements if isinstance(node, ast.InputDecl)]
     encounters = [node for node in blocks if node.kind is None]
@@ -36,8 +37,7 @@ def check_input(statements, ctx) -> CheckedInput | None:
                   f"first declared at {where(encounters[0].span, later.span, ctx.variants)}")
     if not encounters or not kinds:
         missing = "'encounter'" if not encounters else "'events KIND from KEY'"
-        ctx.error("E-input", f"the ruleset must declare its input: {missing} with its fields",
-                  statements[0].span if statements else ast.NOWHERE)
+        ctx.error("E-input", f"the ruleset must declare its input: {missing} with its fields", header)
         return None
     names = _unique_kinds(kinds, ctx)
     encounter = encounters[0]
@@ -86,7 +86,7 @@ def _forms(statements, ctx) -> dict:
             continue
         try:
             re.compile(node.pattern)
-        except re.error as error:
+        except (re.error, OverflowError) as error:  # a repetition count past the re module's limit overflows
             ctx.error("E-form", f"form '{node.name}' is not a valid pattern: {error}", node.span)
             continue
         forms[node.name] = (FieldType("text", pattern=node.pattern, form=node.described), node.span)
@@ -169,8 +169,9 @@ def _kind(node: ast.InputDecl, encounter: tuple, forms: dict, kinds: set, ctx) -
     start, stop = options.get("timed", (None, None))
     for name in (start, stop):
         if name is not None and (name not in by_name or by_name[name].type.kind != "time"):
+            times = [n for n, f in by_name.items() if f.type.kind == "time"]
             ctx.error("E-input", f"'timed {start} .. {stop}' needs '{name}' to be a time field of '{node.kind}'",
-                      node.span, did_you_mean(name, by_name))
+                      node.span, did_you_mean(name, times))
     if start in by_name and not by_name[start].required:
         ctx.error("E-input", f"the start of a timed event is required: write 'field {start}: time, required'",
                   by_name[start].span)

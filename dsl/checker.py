@@ -84,7 +84,7 @@ def check(statements: list, schema: Schema, digest: str, sources_text: dict[str,
     header = _header(statements, ctx, fallback)
     _declare(statements, ctx)
     _check_citations(statements, ctx)
-    checked_input = check_input(statements, ctx)
+    checked_input = check_input(statements, ctx, header["span"])
     if checked_input is None:
         raise RulesetError(ctx.diagnostics, sources_text)
     schema = schema.for_input(checked_input)

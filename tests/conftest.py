@@ -9,6 +9,15 @@ import engine
 ROOT = Path(__file__).resolve().parent.parent
 RULESET_2026 = ROOT / "rulesets" / "2026"
 CASES = ROOT / "tests" / "cases"
+# The contract's declared input (encounter, events) for the small rulesets tests write.
+INPUT_RULES = ROOT / "tests" / "fixtures" / "input.rules"
+
+
+def with_input(text: str) -> str:
+    """`text` with the declared input appended after it, so its own lines keep their numbers
+    (and the source `cpt` the input cites, unless `text` declares it)."""
+    cited = "" if "\nsource cpt " in f"\n{text}" else 'source cpt "CPT"\n'
+    return f"{text}\n{cited}{INPUT_RULES.read_text(encoding='utf-8')}"
 
 
 @pytest.fixture(scope="session")

@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 
 from dsl.analysis import analyse, analyse_family, thresholds
 from dsl.ast import NOWHERE
-from dsl.checked import CheckedRow, CheckedRuleset, CheckedTable, FieldType, Predicate
+from dsl.checked import CheckedInput, CheckedRow, CheckedRuleset, CheckedTable, FieldType, Predicate
 from dsl.checker import Schema
 from dsl.loader import load_family
 from engine.cli import main
-from engine.cli.check import ALWAYS_PRESENT
 from engine.core.schema import SCHEMA
 from tests.conftest import ROOT, RULESET_2026
 
@@ -49,7 +48,7 @@ def test_text_output_matches_its_golden_file(folder, golden, status, capsys, mon
 
 
 def _analysis(folder):
-    return analyse_family(load_family(folder, SCHEMA), SCHEMA, ALWAYS_PRESENT)
+    return analyse_family(load_family(folder, SCHEMA))
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +176,8 @@ def test_an_addon_whose_primaries_are_never_produced(tmp_path):
 ROUTES = ("iv", "im", "subq")
 TOY_SCHEMA = Schema(scopes={"administration": {"route": FieldType("enum", ROUTES), "duration": FieldType("duration")}},
                     initial_writes={}, outputs={})
+# No declared field, so no attribute is always present: a toy input may lack any of them.
+NO_INPUT = CheckedInput((), ())
 
 
 def _predicates(draw, minutes):
@@ -223,8 +224,9 @@ def _brute_force(table):
 @given(tables())
 def test_reachability_and_gaps_agree_with_trying_every_input(table):
     ruleset = CheckedRuleset("toy", "1", None, None, ("2026-01-01", "2026-12-31"), "", {"src": ""},
-                             {"route": ROUTES, "service": SERVICES}, {}, {}, {}, {}, {}, (table,))
-    diagnostics = analyse(ruleset, TOY_SCHEMA).diagnostics
+                             {"route": ROUTES, "service": SERVICES}, {}, {}, {}, {}, {}, (table,),
+                             input=NO_INPUT, schema=TOY_SCHEMA)
+    diagnostics = analyse(ruleset).diagnostics
     unreachable = {re.match(r"row '(\w+)'", d.message).group(1) for d in diagnostics if d.code == "W-unreachable"}
     reached, gap = _brute_force(table)
     assert unreachable == {row.id for row in table.rows} - reached
@@ -245,6 +247,7 @@ def test_a_table_too_wide_to_search_gets_a_note_and_counts_as_reached():
     table = CheckedTable("wide", "first", "administration", ("src",), None, columns,
                          tuple(FieldType("text") for _ in columns), ("code",), (row, row), span=NOWHERE)
     ruleset = CheckedRuleset("toy", "1", None, None, ("2026-01-01", "2026-12-31"), "", {"src": ""}, {},
-                             {"96365": ("initial", "")}, {}, {}, {}, {}, (table,))
-    diagnostics = analyse(ruleset, schema).diagnostics
+                             {"96365": ("initial", "")}, {}, {}, {}, {}, (table,),
+                             input=NO_INPUT, schema=schema)
+    diagnostics = analyse(ruleset).diagnostics
     assert [(d.code, d.severity) for d in diagnostics] == [("I-wide", "info")]

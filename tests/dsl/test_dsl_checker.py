@@ -23,8 +23,8 @@ from dsl.checker import check
 from dsl.diagnostics import RulesetError, render_all
 from dsl.loader import UnknownPayer, load_family
 from dsl.parser import parse
-from engine.core.schema import POS, SCHEMA
-from tests.conftest import ROOT
+from engine.core.schema import SCHEMA
+from tests.conftest import ROOT, with_input
 
 GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
 BASELINE = "valid"
@@ -64,7 +64,7 @@ HEADER_LINES = HEADER.count("\n")
 
 
 def checked(body: str):
-    text = HEADER + body
+    text = with_input(HEADER + body)
     return check(list(parse(text, "t.rules").statements), SCHEMA, "sha256:test", {"t.rules": text})
 
 
@@ -124,7 +124,8 @@ def test_predicates_accept_what_the_cells_say():
 
 def test_column_types_come_from_the_schema_and_the_vocabularies():
     table = stage(CELLS, "service")
-    assert table.input_types == (FieldType("enum", ("facility", "professional")), POS,
+    pos = FieldType("text", pattern="[0-9]{2}", form="two digits")  # the fixture's form two_digits
+    assert table.input_types == (FieldType("enum", ("facility", "professional")), pos,
                                  FieldType("enum", ("iv", "im", "subq")), FieldType("duration"), FieldType("bool"),
                                  FieldType("text"))
 
@@ -254,7 +255,7 @@ table coding first per administration [cpt]
 
 def family(tmp_path: Path, variant: str, base_extra: str = "", payer: str = "acme"):
     (tmp_path / "payers").mkdir()
-    (tmp_path / "ruleset.rules").write_text(BASE + base_extra)
+    (tmp_path / "ruleset.rules").write_text(with_input(BASE + base_extra))
     (tmp_path / "payers" / f"{payer}.rules").write_text(f"ruleset t-{payer} 1\nextends t\npayer {payer}\n" + variant)
     return load_family(tmp_path, SCHEMA)
 
@@ -425,7 +426,7 @@ def test_a_base_constant_without_a_unit_is_one_error_in_the_base_file(tmp_path, 
     monkeypatch.chdir(tmp_path)
     base = BASE.replace("const part_hour = 30 min ", "const part_hour = 30     ")
     (tmp_path / "payers").mkdir()
-    (tmp_path / "ruleset.rules").write_text(base)
+    (tmp_path / "ruleset.rules").write_text(with_input(base))
     (tmp_path / "payers" / "acme.rules").write_text(
         "ruleset t-acme 1\nextends t\npayer acme\n"
         "amend table service [cpt]\n  id | route | duration => service\n  push | iv | <= part_hour => push\n")
@@ -450,7 +451,7 @@ def test_the_shadowing_report_names_the_row_that_shadows_and_where_it_is(tmp_pat
     monkeypatch.chdir(tmp_path)
     loaded = family(tmp_path, "amend table service before infusion [cpt]\n  id | route => service\n"
                     "  all-iv | iv => none\n")
-    found = [d for d in analyse_family(loaded, SCHEMA).diagnostics if d.code == "W-unreachable"]
+    found = [d for d in analyse_family(loaded).diagnostics if d.code == "W-unreachable"]
     shadowed = next(d for d in found if d.message.startswith("payer 'acme': row 'infusion'"))
     assert shadowed.message == ("payer 'acme': row 'infusion' of table 'service' is never reached: "
                                 "row 'all-iv' matches every input it matches")

@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -38,8 +39,8 @@ from engine.core.encounter import EncounterError, parse_encounter
 from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable, reference_unit_offsets
 from engine.core.registry import Registry
-from engine.core.schema import SCHEMA, VALIDATED_FIELDS
-from tests.conftest import ROOT, RULESET_2026
+from engine.core.schema import SCHEMA
+from tests.conftest import ROOT, RULESET_2026, with_input
 
 EXAMPLES = int(os.environ.get("INFUSE_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None,
@@ -124,10 +125,10 @@ def assert_located(error: RulesetError):
 
 
 def run_both_engines(ruleset):
-    """A ruleset that checks runs on both engines with the same result (when its
-    vocabularies, maybe mutated, still take the encounter)."""
+    """A ruleset that checks runs on both engines with the same result (when its declared
+    input and vocabularies, maybe mutated, still take the encounter)."""
     try:
-        encounter = parse_encounter(ENCOUNTER, {k: ruleset.vocabularies.get(k, ()) for k in VALIDATED_FIELDS})
+        encounter = parse_encounter(ENCOUNTER, ruleset.input)
     except EncounterError:
         return
     compiled = Pipeline(ruleset, CompiledTable, compiled_unit_offsets).run(encounter)
@@ -243,7 +244,7 @@ def test_fuzz_mutated_rulesets_and_whatever_checks_runs_on_both_engines(text):
             run_both_engines(ruleset)
 
 
-FOLDER_FILES = ("ruleset.rules", "codes.rules", "payers/acme.rules")
+FOLDER_FILES = ("ruleset.rules", "codes.rules", "input.rules", "payers/acme.rules")
 
 
 @FUZZ
@@ -337,7 +338,7 @@ def _hostile_folder(folder: Path, mark: Path) -> Path:
         "  _c0        | _c0, x0    => 96365",
         "",
     ])
-    (folder / "ruleset.rules").write_text(text, encoding="utf-8")
+    (folder / "ruleset.rules").write_text(with_input(text), encoding="utf-8")
     return folder
 
 
@@ -430,9 +431,13 @@ def secret_file(tmp_path: Path) -> Path:
     return target
 
 
+def mini_files(*names: str) -> dict:
+    """The mini ruleset's base files (its included codes and declared input) and `names`, by name."""
+    return {name: (MINI / name).read_text() for name in ("ruleset.rules", "codes.rules", "input.rules", *names)}
+
+
 def copy_of_mini(folder: Path) -> Path:
-    return write_folder(folder, {name: (MINI / name).read_text()
-                                 for name in ("ruleset.rules", "codes.rules", "payers/acme.rules")})
+    return write_folder(folder, mini_files("payers/acme.rules"))
 
 
 @pytest.mark.parametrize("link", ["payers/evil.rules", "ruleset.rules", "codes.rules"])
@@ -503,7 +508,7 @@ def test_fmt_and_test_never_follow_a_link_out_of_the_folder(tmp_path, capsys):
 
 def test_a_variant_may_include_from_the_folder_above_it(tmp_path):
     base = (MINI / "ruleset.rules").read_text().replace('include "codes.rules"\n', "")
-    write_folder(tmp_path, {"ruleset.rules": base + 'include "codes.rules"\n', "codes.rules": (MINI / "codes.rules").read_text(),
+    write_folder(tmp_path, {**mini_files(), "ruleset.rules": base + 'include "codes.rules"\n',
                             "extra.rules": 'modifier 59 "Distinct" [cpt]\n',
                             "payers/acme.rules": (MINI / "payers" / "acme.rules").read_text() + 'include "../extra.rules"\n'})
     assert load_family(tmp_path, SCHEMA).variants["acme"].modifiers == {"59": "Distinct"}
@@ -513,7 +518,7 @@ def load_with_big_table(folder, policy: str, columns: str, rows: list[str]) -> R
     """The mini ruleset plus table `big` (its hit policy, column header and rows): the error it loads with."""
     body = "".join(f"  {row}\n" for row in rows)
     text = (MINI / "ruleset.rules").read_text() + f"\ntable big {policy} per administration [cpt]\n  {columns}\n{body}"
-    write_folder(folder, {"ruleset.rules": text, "codes.rules": (MINI / "codes.rules").read_text()})
+    write_folder(folder, {**mini_files(), "ruleset.rules": text})
     with time_limit(TIME_LIMIT_S):
         with pytest.raises(RulesetError) as caught:
             load_family(folder, SCHEMA)
@@ -525,7 +530,7 @@ def test_a_unique_table_of_5000_disjoint_ranges_checks_and_codes_without_a_stall
     A guard against a stall, not a benchmark (bench/test_load.py measures it): issue 8, item 11."""
     rows = "".join(f"  r{i} | {2 * i} min .. {2 * i + 1} min => 96365\n" for i in range(5000))
     text = (MINI / "ruleset.rules").read_text() + f"\ntable big unique per administration [cpt]\n  id | duration => code\n{rows}"
-    folder = write_folder(tmp_path, {"ruleset.rules": text, "codes.rules": (MINI / "codes.rules").read_text()})
+    folder = write_folder(tmp_path, {**mini_files(), "ruleset.rules": text})
     with time_limit(TIME_LIMIT_S):
         assert main(["check", str(folder)]) == 0
         coder = engine.load(folder)
@@ -536,17 +541,21 @@ def test_a_unique_table_of_5000_disjoint_ranges_checks_and_codes_without_a_stall
     capsys.readouterr()
 
 
-def test_many_administrations_code_without_a_stall(monkeypatch):
-    """10,000 administrations (above the limit, lifted here) once took about half a minute
-    (grouping in the initial stage scanned every event for each): issue 8, item 12."""
-    from engine.core import encounter as encounter_module
-    monkeypatch.setattr(encounter_module, "MAX_ADMINISTRATIONS", 20_000)
+def test_many_administrations_code_without_a_stall(tmp_path):
+    """10,000 administrations (above the declared limit, lifted here in a copy of the 2026
+    ruleset) once took about half a minute (grouping in the initial stage scanned every
+    event for each): issue 8, item 12."""
+    folder = tmp_path / "2026"
+    shutil.copytree(RULESET_2026, folder)
+    declared = folder / "input.rules"
+    assert "administrations, required, at most 1000," in declared.read_text()
+    declared.write_text(declared.read_text().replace("at most 1000,", "at most 20000,"))
     items = [{"id": f"a{i}", "drug": f"drug {i % 50}", "category": "therapeutic", "route": "iv",
               "method": "infusion" if i % 3 else "push", "start": f"2026-03-01T{8 + i % 12:02d}:{i % 60:02d}",
               "stop": f"2026-03-01T{8 + i % 12:02d}:{i % 60:02d}", **({"site": f"s{i % 7}"} if i % 2 else {})}
              for i in range(10_000)]
     with time_limit(TIME_LIMIT_S):
-        result = engine.load().code({"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": items})
+        result = engine.load(folder).code({"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": items})
     assert result.lines
 
 
@@ -592,6 +601,6 @@ def test_odd_line_breaks_in_a_string_do_not_shift_the_line_shown():
 
 
 def test_an_empty_variant_file_is_reported_at_its_first_line(tmp_path):
-    write_folder(tmp_path, {name: (MINI / name).read_text() for name in ("ruleset.rules", "codes.rules")})
+    write_folder(tmp_path, mini_files())
     write_folder(tmp_path, {"payers/empty.rules": ""})
     assert load_errors(tmp_path) == [("empty.rules", 1, "E-extends", "variant must extend 'mini'")]

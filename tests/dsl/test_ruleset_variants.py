@@ -9,13 +9,14 @@ from dsl.loader import load_family
 from engine.core.encounter import EncounterError
 from engine.core.registry import OverlappingRulesets, Registry
 from engine.core.schema import SCHEMA
+from tests.conftest import with_input
 from tests.dsl.test_dsl_checker import family_errors
 from tests.engine.core.test_pipeline_stages import RULESET, admin, encounter
 
 
 def write(folder, text=RULESET, **variants):
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ruleset.rules").write_text(text)
+    (folder / "ruleset.rules").write_text(with_input(text))
     if variants:
         (folder / "payers").mkdir(exist_ok=True)
         for name, variant in variants.items():

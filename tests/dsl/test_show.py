@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dsl.analysis import analyse
 from dsl.ast import NOWHERE
-from dsl.checked import (OTHER, CheckedLimit, CheckedPair, CheckedRequire, CheckedRow, CheckedRuleset,
-                         CheckedTable, FieldType, Predicate)
+from dsl.checked import (OTHER, CheckedInput, CheckedLimit, CheckedPair, CheckedRequire, CheckedRow, CheckedRuleset,
+                         CheckedTable, EventKind, FieldType, InputField, Predicate)
 from dsl.checker import Schema
 from dsl.overlaps import common_input
 from dsl.show import clause_text, const_text, input_text, output_text, predicate_text, value_text
@@ -64,8 +64,11 @@ def test_an_overlap_witness_and_a_gap_use_the_same_words():
     table = _table("unique", [(named, Predicate("any")), (Predicate("any"), Predicate("in", frozenset({True})))])
     assert common_input(table, *table.rows) == ["pos=(any other)", "hormonal=yes"]
     gap = _table("first", [(Predicate("in", frozenset({"02"})), Predicate("any"))])
-    schema = Schema(scopes={"administration": dict(zip(COLUMNS, TYPES))}, initial_writes={}, outputs={"code": "code"})
+    # both columns always present: a required field of the encounter and a flag of the event
+    declared = CheckedInput((InputField("pos", TYPES[0], required=True),),
+                            (EventKind("administration", "administrations", (InputField("hormonal", TYPES[1]),)),))
+    schema = Schema(initial_writes={}, outputs={"code": "code"}).for_input(declared)
     ruleset = CheckedRuleset("toy", "1", None, None, ("2026-01-01", "2026-12-31"), "", {"src": ""}, {},
-                             {"96365": ("initial", "")}, {}, {}, {}, {}, (gap,))
-    messages = [d.message for d in analyse(ruleset, schema, frozenset(COLUMNS)).diagnostics if d.code == "W-gap"]
+                             {"96365": ("initial", "")}, {}, {}, {}, {}, (gap,), input=declared, schema=schema)
+    messages = [d.message for d in analyse(ruleset).diagnostics if d.code == "W-gap"]
     assert messages == ["no row of table 't' matches pos=(any other) (any hormonal)"]
