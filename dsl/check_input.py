@@ -41,6 +41,9 @@ def check_input(statements, ctx, header: ast.Span) -> CheckedInput | None:
         return None
     names = _unique_kinds(kinds, ctx)
     encounter = encounters[0]
+    for derived in encounter.derived:
+        ctx.error("E-input", f"'derive {derived.name}' belongs to a kind of events: facts are derived per event",
+                  derived.span)
     fields = tuple(_field(node, None, forms, names, ctx) for node in _unique_fields(encounter, ctx))
     _check_encounter(encounter, fields, ctx)
     checked_kinds = tuple(_kind(node, fields, forms, names, ctx) for node in kinds)

@@ -257,6 +257,13 @@ def test_text_options_on_a_flag(option):
     assert len(found) == (2 if option == "unique" else 1)
 
 
+def test_a_derived_fact_on_the_encounter_is_an_error_not_dropped():
+    found = errors(edited("  field primary: id of administration\n",
+                          "  field primary: id of administration\n  derive n = count of previous\n"))
+    assert found == [("E-input", line_of(INPUT, "  field primary:") + 1,
+                      "'derive n' belongs to a kind of events: facts are derived per event", None)]
+
+
 def test_else_first_in_an_unknown_kind():
     old = "  field session: text, else first in administration\n  field separately"
     text = edited(old, old.replace("first in administration", "first in administraton"))
@@ -363,13 +370,21 @@ def test_a_form_that_is_not_a_pattern_and_a_form_declared_twice():
 
 # ----- fmt --------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="dsl/formatter.py has no layout for input blocks yet: it collapses the "
-                   "aligned meaning column of field/derive lines to one space, and the run rule aligns the two "
-                   "form lines' [refs], which the 2026 file does not")
 def test_fmt_check_is_clean_on_the_2026_input(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["fmt", "--check", "rulesets/2026/input.rules"]) == 0
     capsys.readouterr()
+
+
+def test_fmt_aligns_the_meanings_of_declared_fields():
+    text = ("events e from es [cpt]\n  field id: text, required, unique \"the id\"\n"
+            "  field payer: text, picks payer   \"the payer\"\n  field pos: text\n"
+            "  derive n = count of previous \"how many before\"\n")
+    assert format_text(text) == ("events e from es [cpt]\n"
+                                 "  field id: text, required, unique \"the id\"\n"
+                                 "  field payer: text, picks payer   \"the payer\"\n"
+                                 "  field pos: text\n"
+                                 "  derive n = count of previous     \"how many before\"\n")
 
 
 @pytest.mark.parametrize("path", [RULESET_2026 / "input.rules", INPUT_RULES], ids=["2026", "fixture"])
