@@ -128,6 +128,12 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     for field in declared.fields:
         if field.refers_to is not None:
             own[field.name] = _reference(record, field, events[field.refers_to])
+    for kind in declared.kinds:
+        for field in kind.fields:
+            if field.refers_to is not None:
+                for event in events[kind.name]:
+                    _check_reference(f"{kind.key}[{event.index}].{field.name}", field, event.values[field.name],
+                                     events[field.refers_to])
     _fill_firsts(declared, own, events)
     primary = declared.primary_field
     payer = declared.payer_field
@@ -205,10 +211,15 @@ def _reader(field: InputField) -> Callable:
 
 def _reference(record: Mapping, field: InputField, events: tuple):
     value = _text(record, field.name, "", {}, required=field.required)
+    _check_reference(field.name, field, value, events)
+    return value
+
+
+def _check_reference(path: str, field: InputField, value, events: tuple) -> None:
+    """A field `id of KIND` names an event of that kind, when present."""
     if value is not None and all(event.id != value for event in events):
         article = "an" if field.refers_to[:1] in "aeiou" else "a"
-        raise _expected(field.name, f"the id of {article} {field.refers_to}", value)
-    return value
+        raise _expected(path, f"the id of {article} {field.refers_to}", value)
 
 
 def _check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
@@ -216,6 +227,8 @@ def _check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
     first: dict = {}
     name = kind.id_field
     for index, draft in enumerate(drafts):
+        if draft[name] is None:  # an optional id not given: nothing to repeat
+            continue
         seen = first.setdefault(draft[name], index)
         if seen != index:
             raise _expected(

@@ -3,6 +3,8 @@ canonical order, their values the encounter's and their own readable fields, and
 ruleset derives for them (dsl.checked.DerivedFact) worked out by the generic built-ins here."""
 from __future__ import annotations
 
+import datetime
+
 from dsl.checked import CheckedInput, DerivedFact, EventKind
 from engine.core import intervals
 from engine.core.encounter import Documented, Encounter, canonical
@@ -10,6 +12,7 @@ from engine.core.stages.state import Event
 
 # Field types the tables do not read (dsl.check_input keeps them out of every scope).
 _NOT_READ = ("date", "time", "id")
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 def build_events(encounter: Encounter, declared: CheckedInput) -> dict:
@@ -50,10 +53,13 @@ def _time_between(fact: DerivedFact, events: list, ordered: list, encounter: Enc
 
 
 def _seconds(documented: Documented, name: str) -> int | None:
-    """A time field in absolute seconds: the timed pair has them; another is read as wall clock."""
+    """A time field in absolute seconds: the timed pair has them; another is read as wall clock
+    (from the start's, or, in an untimed kind, from the epoch)."""
     value = documented.values.get(name)
     if value is None:
         return None
+    if documented.start is None:
+        return int((value - _EPOCH).total_seconds())
     if value == documented.start:
         return documented.start_s
     if value == documented.stop:

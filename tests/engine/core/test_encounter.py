@@ -1,25 +1,18 @@
 """Tests of engine.core.encounter: the contract's example parses, and each kind of bad input is
-rejected at the path a person needs to fix."""
+rejected at the path a person needs to fix. What a record carries is the ruleset's to declare:
+here tests/fixtures/input.rules with the contract's vocabularies (tests/declared.py)."""
 
 import copy
 import datetime
 
+import attrs
 import pytest
 
-from engine.core.encounter import (
-    Administration,
-    EmService,
-    EncounterError,
-    parse_encounter,
-)
+from engine.core.encounter import Documented, EncounterError, parse_encounter
+from engine.core.events import build_events
+from tests.declared import VOCABULARIES, declared_input
 
-# The contract's vocabularies; in the engine they come from the ruleset.
-VOCABULARIES = {
-    "claim": ["facility", "professional"],
-    "category": ["therapeutic", "prophylactic", "diagnostic", "hydration", "chemotherapy"],
-    "route": ["iv", "im", "subq", "intra_arterial"],
-    "method": ["push", "infusion", "injection", "on_body_injector"],
-}
+DECLARED = declared_input()
 
 # The example of ../shared/contract/README.md, verbatim.
 EXAMPLE = {
@@ -66,48 +59,54 @@ def with_times(*pairs):
             "administrations": administrations}
 
 
-def rejected(data, vocabularies=VOCABULARIES):
+def rejected(data, declared=DECLARED):
     with pytest.raises(EncounterError) as caught:
-        parse_encounter(data, vocabularies)
+        parse_encounter(data, declared)
     return caught.value
 
 
 def test_contract_example_parses():
-    encounter = parse_encounter(EXAMPLE, VOCABULARIES)
+    encounter = parse_encounter(EXAMPLE, DECLARED)
 
     assert encounter.id == "ed-2026-0001"
     assert encounter.date == datetime.date(2026, 3, 14)
-    assert (encounter.claim, encounter.pos, encounter.payer, encounter.primary) == (
+    assert (encounter.values["claim"], encounter.values["pos"], encounter.payer, encounter.primary) == (
         "facility", "23", "medicare", "a2")
-    first, second = encounter.administrations
-    assert first == Administration(
-        id="a1", drug="ondansetron", dose="4 mg", category="therapeutic",
-        route="iv", method="push",
-        start=datetime.datetime(2026, 3, 14, 10, 2), stop=datetime.datetime(2026, 3, 14, 10, 4),
-        start_s=first.start_s, stop_s=first.start_s + 120,
-        site="L-forearm", session="1", indication="nausea", response="nausea resolved",
+    first, second = encounter.events["administration"]
+    start, stop = datetime.datetime(2026, 3, 14, 10, 2), datetime.datetime(2026, 3, 14, 10, 4)
+    assert first == Documented(
+        "administration", 0, "a1",
+        {"id": "a1", "drug": "ondansetron", "dose": "4 mg", "category": "therapeutic",
+         "hormonal": False, "pump": False, "route": "iv", "method": "push", "start": start, "stop": stop,
+         "site": "L-forearm", "session": "1", "indication": "nausea", "response": "nausea resolved"},
+        start, stop, first.start_s, first.start_s + 120,
     )
     assert second.stop_s - second.start_s == 75 * 60
-    assert encounter.em == (EmService(code="99284", separately_identifiable=True),)
+    assert encounter.events["em"] == (
+        Documented("em", 0, None, {"code": "99284", "session": "1", "separately_identifiable": True}),)
 
 
 def test_optional_fields_take_their_defaults():
-    encounter = parse_encounter(with_times(("2026-03-14T10:02", None)), VOCABULARIES)
+    encounter = parse_encounter(with_times(("2026-03-14T10:02", None)), DECLARED)
 
-    assert (encounter.pos, encounter.payer, encounter.primary, encounter.em) == (
+    assert (encounter.values["pos"], encounter.payer, encounter.primary, encounter.events["em"]) == (
         None, None, None, ())
-    (administration,) = encounter.administrations
+    (administration,) = encounter.events["administration"]
     assert administration.stop is None and administration.stop_s is None
-    assert (administration.dose, administration.site, administration.session,
-            administration.indication, administration.response) == (None,) * 5
-    assert administration.hormonal is False and administration.pump is False
-    assert EmService("99213") == EmService("99213", separately_identifiable=False, session=None)
+    values = administration.values
+    assert (values["dose"], values["site"], values["session"], values["indication"], values["response"]) == (None,) * 5
+    assert values["hormonal"] is False and values["pump"] is False
+    # Was: EmService("99213") defaults (separately_identifiable False, session None); the
+    # defaults now come from the declaration, so they are checked on a parsed E/M service.
+    data = dict(with_times(("2026-03-14T10:02", None)), em=[{"code": "99213"}])
+    (service,) = parse_encounter(data, DECLARED).events["em"]
+    assert service.values == {"code": "99213", "session": None, "separately_identifiable": False}
 
 
 def test_em_without_separately_identifiable_defaults_to_false():
     data = example(lambda e: e["em"][0].pop("separately_identifiable"))
 
-    assert parse_encounter(data, VOCABULARIES).em[0].separately_identifiable is False
+    assert parse_encounter(data, DECLARED).events["em"][0].values["separately_identifiable"] is False
 
 
 def test_free_text_fields_may_be_empty_and_extra_fields_are_ignored():
@@ -115,34 +114,43 @@ def test_free_text_fields_may_be_empty_and_extra_fields_are_ignored():
         e["administrations"][0].update(dose="", indication="", response="", note="x")
         e["source"] = "ehr"
 
-    first = parse_encounter(example(change), VOCABULARIES).administrations[0]
+    first = parse_encounter(example(change), DECLARED).events["administration"][0]
 
-    assert (first.dose, first.indication, first.response) == ("", "", "")
+    assert (first.values["dose"], first.values["indication"], first.values["response"]) == ("", "", "")
+    assert "note" not in first.values
 
 
 @pytest.mark.parametrize("drug", ["Normal Saline", "  normal saline ", "NORMAL SALINE"])
 def test_drug_key_ignores_case_and_surrounding_space(drug):
+    # Was Administration.drug_key; now the field is declared `folded`, so the record keeps the
+    # drug as written and the events the stages read (engine.core.events) carry it folded.
     data = example(lambda e: e["administrations"][1].update(drug=drug))
 
-    administration = parse_encounter(data, VOCABULARIES).administrations[1]
+    encounter = parse_encounter(data, DECLARED)
 
-    assert administration.drug == drug
-    assert administration.drug_key == "normal saline"
+    assert encounter.events["administration"][1].values["drug"] == drug
+    events = build_events(encounter, DECLARED)["administration"]
+    assert [event.values["drug"] for event in events] == ["ondansetron", "normal saline"]
 
 
-def test_vocabularies_come_from_the_caller():
-    wider = dict(VOCABULARIES, route=[*VOCABULARIES["route"], "oral"])
+def test_vocabularies_come_from_the_ruleset():
+    wider = declared_input(vocabularies=VOCABULARIES.replace("intra_arterial", "intra_arterial, oral"))
     data = example(lambda e: e["administrations"][0].update(route="oral"))
 
-    assert parse_encounter(data, wider).administrations[0].route == "oral"
-    assert parse_encounter(example(), {}).claim == "facility"
-    payers = dict(VOCABULARIES, payer=["commercial"])
+    assert parse_encounter(data, wider).events["administration"][0].values["route"] == "oral"
+    assert rejected(data).path == "administrations[0].route"
+    # Was `parse_encounter(example(), {})`: without a vocabulary any claim is taken. A claim
+    # declared as plain text is the equivalent now.
+    plain = declared_input(replace={"field claim: claim,": "field claim: text,"})
+    assert parse_encounter(example(lambda e: e.update(claim="anything")), plain).values["claim"] == "anything"
+    payers = declared_input(vocabularies=VOCABULARIES + "vocabulary payer: commercial [cpt]\n",
+                            replace={"field payer: text, picks payer": "field payer: payer"})
     assert rejected(example(), payers).path == "payer"
 
 
 class TestTimes:
     def test_naive_times_without_any_offset_are_read_as_utc(self):
-        (a,) = parse_encounter(with_times(("2026-03-14T10:02", None)), VOCABULARIES).administrations
+        (a,) = parse_encounter(with_times(("2026-03-14T10:02", None)), DECLARED).events["administration"]
 
         expected = datetime.datetime(2026, 3, 14, 10, 2, tzinfo=datetime.timezone.utc)
         assert a.start_s == int(expected.timestamp())
@@ -150,7 +158,7 @@ class TestTimes:
     def test_offset_gives_the_utc_instant_and_keeps_the_wall_clock(self):
         data = with_times(("2026-03-14T10:02+02:00", "2026-03-14T10:04:30+02:00"))
 
-        (a,) = parse_encounter(data, VOCABULARIES).administrations
+        (a,) = parse_encounter(data, DECLARED).events["administration"]
 
         utc = datetime.datetime(2026, 3, 14, 8, 2, tzinfo=datetime.timezone.utc)
         assert a.start_s == int(utc.timestamp())
@@ -161,7 +169,7 @@ class TestTimes:
     def test_z_means_utc(self):
         data = with_times(("2026-03-14T10:02Z", None), ("2026-03-14T10:02", None))
 
-        a, b = parse_encounter(data, VOCABULARIES).administrations
+        a, b = parse_encounter(data, DECLARED).events["administration"]
 
         assert a.start_s == b.start_s
 
@@ -172,7 +180,7 @@ class TestTimes:
             ("2026-03-14T12:00+01:00", None),
         )
 
-        a, b, c = parse_encounter(data, VOCABULARIES).administrations
+        a, b, c = parse_encounter(data, DECLARED).events["administration"]
 
         assert a.stop_s - a.start_s == 30 * 60
         assert a.stop_s == b.start_s
@@ -181,12 +189,14 @@ class TestTimes:
         assert b.stop_s - b.start_s == 390 * 60
         assert c.start_s - b.stop_s == -5 * 3600
         reordered = dict(data, administrations=data["administrations"][::-1])
-        assert parse_encounter(reordered, VOCABULARIES).administrations[::-1] == (a, b, c)
+        # Equal but for `index`, the place in the record's array (new in Documented).
+        same = [attrs.evolve(d, index=i) for i, d in enumerate(parse_encounter(reordered, DECLARED).events["administration"][::-1])]
+        assert same == [a, b, c]
 
     def test_seconds_and_fractions_are_accepted(self):
         data = with_times(("2026-03-14T10:02:03Z", "2026-03-14T10:04:05.250Z"))
 
-        (a,) = parse_encounter(data, VOCABULARIES).administrations
+        (a,) = parse_encounter(data, DECLARED).events["administration"]
 
         assert a.stop_s - a.start_s == 122
         assert a.stop == datetime.datetime(2026, 3, 14, 10, 4, 5, 250000)
@@ -194,7 +204,7 @@ class TestTimes:
     def test_crossing_midnight(self):
         data = with_times(("2026-03-14T23:30", "2026-03-15T00:45"))
 
-        (a,) = parse_encounter(data, VOCABULARIES).administrations
+        (a,) = parse_encounter(data, DECLARED).events["administration"]
 
         assert a.stop_s - a.start_s == 75 * 60
         assert a.stop.date() == datetime.date(2026, 3, 15)
@@ -202,7 +212,7 @@ class TestTimes:
     def test_stop_equal_to_start_is_accepted(self):
         data = with_times(("2026-03-14T10:00", "2026-03-14T10:00"))
 
-        (a,) = parse_encounter(data, VOCABULARIES).administrations
+        (a,) = parse_encounter(data, DECLARED).events["administration"]
 
         assert a.stop_s == a.start_s
 

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from engine.core.encounter import EncounterError, parse_encounter
-from engine.core.schema import VALIDATED_FIELDS
 from tests.conftest import ROOT
 
 
@@ -16,8 +15,7 @@ def test_times_near_year_one_with_an_offset_do_not_crash(compiled_coder):
     data = {"id": "x", "date": "2026-03-01", "claim": "facility", "administrations": [
         {"id": "a", "drug": "d", "category": "therapeutic", "route": "iv", "method": "push",
          "start": "0001-01-01T00:30+05:00", "stop": "0001-01-01T00:32+05:00"}]}
-    words = {name: compiled_coder.registry.latest.base.vocabularies[name] for name in VALIDATED_FIELDS}
-    administration = parse_encounter(data, words).administrations[0]
+    administration = parse_encounter(data, compiled_coder.registry.latest.base.input).events["administration"][0]
     assert administration.stop_s - administration.start_s == 120
     with pytest.raises(EncounterError) as error:  # given 2025 years before the rules in force
         compiled_coder.code(data)

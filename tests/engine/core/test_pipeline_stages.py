@@ -5,6 +5,7 @@ import pytest
 
 import engine
 from engine.core.encounter import EncounterError
+from tests.declared import write_ruleset
 
 RULESET = """\
 ruleset toy 1.0
@@ -73,7 +74,7 @@ edit addons [manual]
 @pytest.fixture(scope="module")
 def coders(tmp_path_factory):
     folder = tmp_path_factory.mktemp("toy")
-    (folder / "ruleset.rules").write_text(RULESET)
+    write_ruleset(folder, RULESET)
     return {name: engine.load(folder, engine=name) for name in ("compiled", "reference")}
 
 
@@ -162,7 +163,7 @@ def test_a_number_cell_in_a_text_column_keeps_its_leading_zero(tmp_path, name):
         "red.small | red      | *         =>", "red.small | red      | *         | * =>").replace(
         "blue      | blue     | *         =>", "blue      | blue     | *         | * =>").replace(
         "telehealth | *       | *         =>", "telehealth | *       | *         | 02, 10 =>")
-    (tmp_path / "ruleset.rules").write_text(text)
+    write_ruleset(tmp_path, text)
     coder = engine.load(tmp_path, engine=name)
     data = encounter(admin("blue", "09:00", "09:01"))
     assert lines(coder.code(data)) == [("T4", 1, ())]

@@ -81,7 +81,10 @@ def scanning_group_keys(keys, events):
 class ScanningRoles:
     """Each role from every other event of the group, as the values stand when it is asked."""
 
-    def __init__(self, stage, initial, events):
+    def __init__(self, stage, initial, events, facts):
+        # `facts` (what makes two events alike) is not read: the definition compares the
+        # drugs itself, as the bundled rulesets declare (`alike by drug`).
+        assert facts.alike == "drug"
         self.stage, self.initial, self.events = stage, initial, events
 
     def role(self, event):
@@ -250,7 +253,7 @@ clauses = st.one_of(
               st.lists(st.tuples(st.sampled_from(("session", "site")), st.sampled_from(("M1", "M2"))),
                        max_size=2).map(tuple)))
 lines = st.lists(st.builds(lambda code, units, session, site, n: WorkLine(
-    code, units, "2026-03-14", {"session": session, "site": site}, (f"a{n}",), []),
+    code, units, "2026-03-14", {"session": session, "site": site}, (f"a{n}",), [], "administration"),
     st.sampled_from(CODES), st.integers(1, 3), st.sampled_from(("1", "2", None)), st.sampled_from(("L", "R", None)),
     st.integers(0, 5)), max_size=14)
 
@@ -258,16 +261,16 @@ lines = st.lists(st.builds(lambda code, units, session, site, n: WorkLine(
 @settings(derandomize=True, max_examples=500, deadline=None)
 @given(written=st.lists(clauses, min_size=1, max_size=5), made=lines)
 @example(written=[CheckedRequire(frozenset("A"), frozenset("B")), CheckedRequire(frozenset("B"), frozenset("P"))],
-         made=[WorkLine(code, 1, "2026-03-14", {}, (f"a{i}",), []) for i, code in enumerate("AB")])
+         made=[WorkLine(code, 1, "2026-03-14", {}, (f"a{i}",), [], "administration") for i, code in enumerate("AB")])
 def test_edits_agree_with_the_scanning_definition(written, made):
     """Lines and clauses of any mix: pairs by session or per encounter, limits, an add-on
     whose primary is itself an add-on removed later (the example: A needs B, B needs P)."""
     plan = edits.EditPlan.of(CheckedEdit("e", (), tuple(written), "f"))
     runs = []
     for by_scanning in (False, True):
-        copies = [WorkLine(line.code, line.units, line.date, line.values, line.administrations, [])
+        copies = [WorkLine(line.code, line.units, line.date, line.values, line.administrations, [], line.kind)
                   for line in made]
-        run = Run(None, [], lines=copies, trace=[])
+        run = Run(None, [], {}, lines=copies, trace=[])
         with scanning() if by_scanning else contextlib.nullcontext():
             edits.edit(plan, run)
         runs.append(([(line.code, line.units, line.modifiers, line.rules, line.administrations) for line in run.lines],

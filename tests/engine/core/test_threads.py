@@ -25,6 +25,7 @@ import engine
 from engine.core.coder import Coder
 from engine.core.compiled import CompiledTable, clear_generated
 from tests.conftest import RULESET_2026
+from tests.declared import write_ruleset
 from tests.strategies import encounters
 
 THREADS = 8
@@ -123,7 +124,7 @@ def code_in_threads(coder, records: list) -> list:
 def wide(tmp_path_factory):
     """The wide ruleset's registry, its encounters and their results coded serially."""
     folder = tmp_path_factory.mktemp("wide")
-    (folder / "ruleset.rules").write_text(wide_ruleset())
+    write_ruleset(folder, wide_ruleset())
     records = wide_encounters()
     serial = engine.load(folder)
     expected = [serial.code(record) for record in records]

@@ -186,9 +186,10 @@ def test_every_role_names_the_event_behind_it(data, compiled_coder):
     ruleset, encounter = compiled_coder.select(copy.deepcopy(data))
     trace: list = []
     compiled_coder.pipeline(ruleset).run(encounter, trace=trace)
-    drug = {a.id: a.drug_key for a in encounter.administrations}
+    administrations = encounter.events["administration"]
+    drug = {a.id: a.values["drug"].strip().casefold() for a in administrations}  # `drug` is declared folded
     spans = {(a.id,): [(a.start_s, a.stop_s)] if a.stop_s is not None and a.stop_s > a.start_s else []
-             for a in encounter.administrations}
+             for a in administrations}
     spans.update((record.subject, list(record.intervals)) for record in trace if isinstance(record, MergeRecord))
     for record in (r for r in trace if isinstance(r, InitialRecord)):
         assert [(c.rank, c.tie_key) for c in record.candidates] == sorted((c.rank, c.tie_key) for c in record.candidates)
