@@ -115,8 +115,9 @@ def format_pattern(kind: str) -> str:
 def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     """Validate one decoded JSON value against a ruleset's declared input and build its `Encounter`.
 
-    The encounter's fields are read in the order declared, then each kind of event, then
-    the fields that name an event (which need the events read).
+    The encounter's fields are read in the order declared, then each kind of event (its
+    fields, its ids), then their times are placed (a naive time is read in the encounter's
+    one zone, which needs every kind's times read), then the fields that name an event.
 
     Raises:
         EncounterError: at the first field that breaks the declaration.
@@ -124,7 +125,9 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     record = _object(data, "")
     own = {name: read(record, "") for (name, read), f in zip(_readers(declared.fields), declared.fields)
            if f.refers_to is None}
-    events = {kind.name: _events(record, kind, own) for kind in declared.kinds}
+    drafts = {kind.name: _drafts(record, kind) for kind in declared.kinds}
+    zone = _local_zone(declared.kinds, drafts)
+    events = {kind.name: _placed_all(kind, drafts[kind.name], zone) for kind in declared.kinds}
     for field in declared.fields:
         if field.refers_to is not None:
             own[field.name] = _reference(record, field, events[field.refers_to])
@@ -141,19 +144,23 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
                      payer=own.get(payer) if payer else None, primary=own.get(primary) if primary else None)
 
 
-def _events(record: Mapping, kind: EventKind, encounter: dict) -> tuple:
+def _drafts(record: Mapping, kind: EventKind) -> list[tuple[str, dict]]:
+    """(path, fields as read) of each event of a kind, its ids checked unique."""
     items = _objects(record, kind.key, "", required=kind.required)
     if kind.at_most is not None and len(items) > kind.at_most:
         raise _expected(kind.key, f"at most {kind.at_most} entries", len(items))
     readers = _readers(kind.fields)
-    drafts = [{name: read(item, path) for name, read in readers} for path, item in items]
+    drafts = [(path, {name: read(item, path) for name, read in readers}) for path, item in items]
+    if kind.id_field:
+        _check_unique_ids([draft for _, draft in drafts], kind)
+    return drafts
+
+
+def _placed_all(kind: EventKind, drafts: list, zone: datetime.tzinfo) -> tuple:
     id_field = kind.id_field
-    if id_field:
-        _check_unique_ids(drafts, kind)
-    zone = _local_zone(drafts, kind)
     times = tuple(f.name for f in kind.fields if f.type.kind == "time")
     return tuple(_placed(kind, id_field, times, index, draft, path, zone)
-                 for index, (draft, (path, _)) in enumerate(zip(drafts, items)))
+                 for index, (path, draft) in enumerate(drafts))
 
 
 def _readers(fields: tuple) -> tuple:
@@ -238,15 +245,12 @@ def _check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
             )
 
 
-def _local_zone(drafts: list[dict], kind: EventKind) -> datetime.tzinfo:
-    """The zone of the encounter's naive times: that of its earliest aware time, else UTC.
-
-    Chosen by time, not by position, so the order of events never matters.
+def _local_zone(kinds: tuple, drafts: dict) -> datetime.tzinfo:
+    """The zone of the encounter's naive times: that of its earliest aware time (of any kind of
+    timed event), else UTC. Chosen by time, not by position, so the order of events never matters.
     """
-    if kind.start is None:
-        return datetime.timezone.utc
-    aware = [draft[key] for draft in drafts for key in (kind.start, kind.stop)
-             if draft.get(key) is not None and draft[key].tzinfo]
+    aware = [draft[key] for kind in kinds if kind.start is not None for _, draft in drafts[kind.name]
+             for key in (kind.start, kind.stop) if key and draft.get(key) is not None and draft[key].tzinfo]
     if not aware:
         return datetime.timezone.utc
     return min(aware, key=lambda t: (t - _EPOCH, t.utcoffset())).tzinfo  # no astimezone: it overflows near year 1

@@ -132,8 +132,6 @@ def test_a_second_timed_kind_rejects_a_stop_too_long_after_its_start():
     assert error.path == "checks[0].ended" and "within 31 days of begun" in error.message
 
 
-@pytest.mark.xfail(strict=True, reason="each kind reads its naive times in the zone of its own earliest aware "
-                   "time (encounter._local_zone per kind); the contract says the encounter's local time")
 def test_a_second_timed_kind_reads_its_naive_times_in_the_encounters_zone():
     """The contract: a time without an offset is in the local time of the encounter, whatever
     list it is in. Here the only aware time, +05:00, is an administration's."""
