@@ -358,14 +358,11 @@ def _encounter(ident: str, opening: datetime.datetime, claim: str, pos: str | No
 def table_inputs(coder, encounters: list[dict], table: str) -> list[dict]:
     """The inputs table `table` was asked to decide while `coder` coded `encounters`, in
     order, read from the decision trace: realistic inputs for benchmarking one table."""
-    from engine.core.encounter import parse_encounter
-    from engine.core.schema import VALIDATED_FIELDS
     from engine.core.trace import TableRecord
 
     seen = []
     for data in encounters:
-        ruleset = coder.registry.select(data["date"], coder.payer or data.get("payer"))
-        encounter = parse_encounter(data, {k: ruleset.vocabularies[k] for k in VALIDATED_FIELDS})
+        ruleset, encounter = coder.select(data)
         trace: list = []
         coder.pipeline(ruleset).run(encounter, trace=trace)
         seen.extend(record.inputs for record in trace if isinstance(record, TableRecord) and record.table == table)

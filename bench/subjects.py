@@ -33,7 +33,6 @@ from engine.core.encounter import parse_encounter
 from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable
 from engine.core.registry import Registry
-from engine.core.schema import VALIDATED_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET_2026 = ROOT / "rulesets" / "2026"
@@ -294,7 +293,7 @@ def load_subject() -> Subject:
 
     def check(label, pipelines) -> bool:
         chosen = next((p for p in pipelines if p.ruleset.payer == sample.get("payer")), pipelines[0])  # base first
-        encounter = parse_encounter(sample, {k: chosen.ruleset.vocabularies[k] for k in VALIDATED_FIELDS})
+        encounter = parse_encounter(sample, chosen.ruleset.input)
         return isinstance(chosen, Pipeline) and chosen.run(encounter).lines == expected.lines
 
     return Subject("ruleset load", 1, candidates, check)

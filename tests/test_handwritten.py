@@ -9,7 +9,6 @@ import pytest
 
 from bench import corpus, handwritten
 from engine.core.reference import ReferenceTable
-from engine.core.trace import TableRecord
 from tests.conftest import CASES
 from tests.golden import load_cases
 
@@ -60,19 +59,6 @@ def test_handwritten_codes_each_golden_case_as_infuse_does(encounter, compiled_c
     assert handwritten_answer(encounter) == infuse_answer(compiled_coder, encounter)
 
 
-def table_inputs(coder, encounters: list[dict], table: str) -> list[dict]:
-    """The inputs table `table` was asked to decide while `coder` coded `encounters`, from the
-    trace. Here and not bench.corpus.table_inputs, which still parses encounters with the
-    vocabularies (engine.core.schema.VALIDATED_FIELDS, gone) instead of the declared input."""
-    seen = []
-    for data in encounters:
-        ruleset, encounter = coder.select(data)
-        trace: list = []
-        coder.pipeline(ruleset).run(encounter, trace=trace)
-        seen.extend(record.inputs for record in trace if isinstance(record, TableRecord) and record.table == table)
-    return seen
-
-
 def test_the_table_functions_answer_as_the_tables_do(compiled_coder):
     """service() and coding() against the ruleset's own tables (rows tried in order, as the
     language defines them), on every event of the corpus; coding() with the commercial
@@ -80,10 +66,10 @@ def test_the_table_functions_answer_as_the_tables_do(compiled_coder):
     family = compiled_coder.registry.families[0]
     stages = {stage.name: stage for stage in family.base.stages if hasattr(stage, "rows")}
     service_table, coding_table = ReferenceTable(stages["service"]), ReferenceTable(stages["coding"])
-    for inputs in table_inputs(compiled_coder, DOMAIN[:500], "service"):
+    for inputs in corpus.table_inputs(compiled_coder, DOMAIN[:500], "service"):
         row, = service_table.decide(inputs)
         assert handwritten.service(*(inputs[c] for c in stages["service"].inputs)) == _service_outputs(row), inputs
-    for inputs in table_inputs(compiled_coder, DOMAIN[:500], "coding"):
+    for inputs in corpus.table_inputs(compiled_coder, DOMAIN[:500], "coding"):
         rows = coding_table.decide(inputs)
         got = handwritten.coding(*(inputs[c] for c in stages["coding"].inputs))
         assert got[:5] == _coding_outputs(rows), inputs
@@ -91,7 +77,7 @@ def test_the_table_functions_answer_as_the_tables_do(compiled_coder):
     amended_table = ReferenceTable(amended)
     commercial = [encounter for encounter in DOMAIN if encounter.get("payer") == "commercial"]
     decided = collections.Counter()
-    for inputs in table_inputs(compiled_coder, commercial, "coding"):
+    for inputs in corpus.table_inputs(compiled_coder, commercial, "coding"):
         rows = amended_table.decide(inputs)
         got = handwritten.coding(*(inputs[c] for c in amended.inputs), repeat_push_76=True)
         assert got == (*_coding_outputs(rows), rows[0].outputs[-1] if rows else None), inputs
