@@ -122,57 +122,89 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     Raises:
         EncounterError: at the first field that breaks the declaration.
     """
+    plan = _Reading.of(declared)
     record = _object(data, "")
-    own = {name: read(record, "") for (name, read), f in zip(_readers(declared.fields), declared.fields)
-           if f.refers_to is None}
-    drafts = {kind.name: _drafts(record, kind) for kind in declared.kinds}
+    own = {name: read(record, "") for name, read in plan.own}
+    drafts = {kind.kind.name: _drafts(record, kind) for kind in plan.kinds}
     zone = _local_zone(declared.kinds, drafts)
-    events = {kind.name: _placed_all(kind, drafts[kind.name], zone) for kind in declared.kinds}
-    for field in declared.fields:
-        if field.refers_to is not None:
-            own[field.name] = _reference(record, field, events[field.refers_to])
-    for kind in declared.kinds:
-        for field in kind.fields:
-            if field.refers_to is not None:
-                for event in events[kind.name]:
-                    _check_reference(f"{kind.key}[{event.index}].{field.name}", field, event.values[field.name],
-                                     events[field.refers_to])
-    _fill_firsts(declared, own, events)
-    primary = declared.primary_field
-    payer = declared.payer_field
-    return Encounter(own[declared.id_field], own[declared.date_field], own, events,
-                     payer=own.get(payer) if payer else None, primary=own.get(primary) if primary else None)
+    events = {kind.kind.name: _placed_all(kind, drafts[kind.kind.name], zone) for kind in plan.kinds}
+    for field in plan.references:
+        own[field.name] = _reference(record, field, events[field.refers_to])
+    for kind, field in plan.event_references:
+        for event in events[kind.name]:
+            _check_reference(f"{kind.key}[{event.index}].{field.name}", field, event.values[field.name],
+                             events[field.refers_to])
+    _fill_firsts(plan.firsts, events)
+    return Encounter(own[plan.id_field], own[plan.date_field], own, events,
+                     payer=own.get(plan.payer_field) if plan.payer_field else None,
+                     primary=own.get(plan.primary_field) if plan.primary_field else None)
 
 
-def _drafts(record: Mapping, kind: EventKind) -> list[tuple[str, dict]]:
+@attrs.frozen
+class _KindReading:
+    """How one kind of event is read: its fields' readers, its id field, its time fields."""
+
+    kind: EventKind
+    readers: tuple
+    id_field: str | None
+    times: tuple
+
+
+@attrs.frozen
+class _Reading:
+    """How records of one declaration are read, worked out once per declaration (kept with
+    it, so its id stays its own), as every record reads every field."""
+
+    declared: CheckedInput
+    own: tuple  # (name, read) of the encounter's fields that name no event
+    kinds: tuple  # _KindReading, as declared
+    references: tuple  # the encounter's fields `id of KIND`
+    event_references: tuple  # (kind, field) of the events' fields `id of KIND`
+    firsts: tuple  # (kind name, field name, source kind name) for `else first in`
+    id_field: str
+    date_field: str
+    payer_field: str | None
+    primary_field: str | None
+
+    @classmethod
+    def of(cls, declared: CheckedInput) -> "_Reading":
+        kept = _READINGS.get(id(declared))
+        if kept is None or kept.declared is not declared:
+            kept = _READINGS[id(declared)] = cls._made(declared)
+        return kept
+
+    @classmethod
+    def _made(cls, declared: CheckedInput) -> "_Reading":
+        kinds = tuple(_KindReading(kind, tuple((f.name, _reader(f)) for f in kind.fields), kind.id_field,
+                                   tuple(f.name for f in kind.fields if f.type.kind == "time"))
+                      for kind in declared.kinds)
+        return cls(declared, tuple((f.name, _reader(f)) for f in declared.fields if f.refers_to is None), kinds,
+                   tuple(f for f in declared.fields if f.refers_to is not None),
+                   tuple((kind, f) for kind in declared.kinds for f in kind.fields if f.refers_to is not None),
+                   tuple((kind.name, f.name, f.first_in) for kind in declared.kinds for f in kind.fields
+                         if f.first_in is not None),
+                   declared.id_field, declared.date_field, declared.payer_field, declared.primary_field)
+
+
+_READINGS: dict = {}
+
+
+def _drafts(record: Mapping, reading: _KindReading) -> list[tuple[str, dict]]:
     """(path, fields as read) of each event of a kind, its ids checked unique."""
+    kind = reading.kind
     items = _objects(record, kind.key, "", required=kind.required)
     if kind.at_most is not None and len(items) > kind.at_most:
         raise _expected(kind.key, f"at most {kind.at_most} entries", len(items))
-    readers = _readers(kind.fields)
+    readers = reading.readers
     drafts = [(path, {name: read(item, path) for name, read in readers}) for path, item in items]
-    if kind.id_field:
+    if reading.id_field:
         _check_unique_ids([draft for _, draft in drafts], kind)
     return drafts
 
 
-def _placed_all(kind: EventKind, drafts: list, zone: datetime.tzinfo) -> tuple:
-    id_field = kind.id_field
-    times = tuple(f.name for f in kind.fields if f.type.kind == "time")
-    return tuple(_placed(kind, id_field, times, index, draft, path, zone)
+def _placed_all(reading: _KindReading, drafts: list, zone: datetime.tzinfo) -> tuple:
+    return tuple(_placed(reading.kind, reading.id_field, reading.times, index, draft, path, zone)
                  for index, (path, draft) in enumerate(drafts))
-
-
-def _readers(fields: tuple) -> tuple:
-    """(name, read) for each field, `read(record, where)` its validated value; made once per
-    declaration (kept with it, so its id stays its own), as a record reads every field."""
-    kept = _READERS.get(id(fields))
-    if kept is None or kept[0] is not fields:
-        kept = _READERS[id(fields)] = (fields, tuple((f.name, _reader(f)) for f in fields))
-    return kept[1]
-
-
-_READERS: dict = {}
 
 
 def _reader(field: InputField) -> Callable:
@@ -292,24 +324,21 @@ def _canonical_key(event: Documented):
     return (1, *((v is not None, v) for v in event.values.values()))
 
 
-def _fill_firsts(declared: CheckedInput, own: dict, events: dict) -> None:
+def _fill_firsts(firsts: tuple, events: dict) -> None:
     """Fields declared `else first in KIND` take, when missing, the first value documented
     in events of that kind, in their canonical order (the contract: without a session label,
     a single session)."""
-    firsts: dict = {}
-    for kind in declared.kinds:
-        for field in kind.fields:
-            if field.first_in is None:
-                continue
-            key = (field.first_in, field.name)
-            if key not in firsts:
-                firsts[key] = next((e.values[field.name] for e in canonical(events[field.first_in])
-                                    if e.values.get(field.name) is not None), None)
-            if firsts[key] is None:
-                continue
-            for event in events[kind.name]:
-                if event.values.get(field.name) is None:
-                    event.values[field.name] = firsts[key]  # still being built: no one holds it yet
+    found: dict = {}
+    for kind, name, source in firsts:
+        key = (source, name)
+        if key not in found:
+            documented = [e for e in events[source] if e.values.get(name) is not None]
+            found[key] = min(documented, key=_canonical_key).values[name] if documented else None
+        if found[key] is None:
+            continue
+        for event in events[kind]:
+            if event.values.get(name) is None:
+                event.values[name] = found[key]  # still being built: no one holds it yet
 
 
 def _seconds(moment: datetime.datetime, zone: datetime.tzinfo) -> int:

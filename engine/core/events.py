@@ -17,17 +17,34 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 
 def build_events(encounter: Encounter, declared: CheckedInput) -> dict:
     """Kind name -> its events in canonical order, so input order never matters."""
-    shared = {f.name: encounter.values.get(f.name) for f in declared.fields if _readable(f)}
-    return {kind.name: _kind_events(encounter, kind, shared) for kind in declared.kinds}
+    shared_fields, kinds = _plan(declared)
+    shared = {name: encounter.values.get(name) for name in shared_fields}
+    return {kind.name: _kind_events(encounter, kind, read, derived, shared) for kind, read, derived in kinds}
+
+
+def _plan(declared: CheckedInput) -> tuple:
+    """What building events reads of a declaration, worked out once per declaration (kept
+    with it, so its id stays its own): the encounter's readable fields, and per kind its
+    readable (name, folded) fields and (fact, built-in) pairs."""
+    kept = _PLANS.get(id(declared))
+    if kept is None or kept[0] is not declared:
+        shared = tuple(f.name for f in declared.fields if _readable(f))
+        kinds = tuple((kind, tuple((f.name, f.folded) for f in kind.fields if _readable(f)),
+                       tuple((fact, _BUILT_INS[fact.builtin]) for fact in kind.derived if fact.builtin in _BUILT_INS))
+                      for kind in declared.kinds)
+        kept = _PLANS[id(declared)] = (declared, (shared, kinds))
+    return kept[1]
+
+
+_PLANS: dict = {}
 
 
 def _readable(field) -> bool:
     return not field.unique and field.type.kind not in _NOT_READ
 
 
-def _kind_events(encounter: Encounter, kind: EventKind, shared: dict) -> list:
+def _kind_events(encounter: Encounter, kind: EventKind, read: tuple, derived: tuple, shared: dict) -> list:
     ordered = canonical(encounter.events[kind.name])
-    read = [(f.name, f.folded) for f in kind.fields if _readable(f)]
     events = []
     for order, documented in enumerate(ordered):
         values = dict(shared)
@@ -38,10 +55,8 @@ def _kind_events(encounter: Encounter, kind: EventKind, shared: dict) -> list:
         spans = [(start, stop)] if stop is not None and stop > start else []
         ids = (documented.id,) if documented.id is not None else ()
         events.append(Event(ids, values, start, stop, documented.start, spans, order, [], kind.name))
-    for fact in kind.derived:
-        derive = _BUILT_INS.get(fact.builtin)
-        if derive is not None:
-            derive(fact, events, ordered, encounter)
+    for fact, derive in derived:
+        derive(fact, events, ordered, encounter)
     return events
 
 
@@ -75,8 +90,9 @@ def _days_between(fact: DerivedFact, events: list, ordered: list, encounter: Enc
 
 
 def _day(documented: Documented, encounter: Encounter, name: str):
-    value = documented.values.get(name, encounter.values.get(name))
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
+    """The date of a date or time field, the event's or else the encounter's."""
+    value = documented.values[name] if name in documented.values else encounter.values.get(name)
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _matches(fact: DerivedFact, event: Event) -> bool:
