@@ -7,6 +7,7 @@ records from it, and the tables may read what it offers (`scopes`).
 from __future__ import annotations
 
 import re
+import warnings
 
 from dsl import ast
 from dsl.check_cells import member_values
@@ -88,9 +89,15 @@ def _forms(statements, ctx) -> dict:
                       f"first declared at {where(forms[node.name][1], node.span, ctx.variants)}")
             continue
         try:
-            re.compile(node.pattern)
+            with warnings.catch_warnings(record=True) as warned:  # said here, located, not on the terminal
+                warnings.simplefilter("always")
+                re.compile(node.pattern)
         except (re.error, OverflowError) as error:  # a repetition count past the re module's limit overflows
             ctx.error("E-form", f"form '{node.name}' is not a valid pattern: {error}", node.span)
+            continue
+        if warned:  # a pattern whose meaning may change under it is as unusable as a wrong one
+            ctx.error("E-form", f"form '{node.name}': {warned[0].message}", node.span,
+                      "a future Python may read this pattern otherwise; escape the character")
             continue
         forms[node.name] = (FieldType("text", pattern=node.pattern, form=node.described), node.span)
     return {name: field_type for name, (field_type, _) in forms.items()}

@@ -393,3 +393,10 @@ def test_fmt_is_idempotent_and_keeps_the_input_declarations(path):
     once = format_text(text, str(path))
     assert format_text(once, str(path)) == once
     assert parse(once, "x.rules").statements == parse(text, "x.rules").statements
+
+
+def test_a_pattern_a_future_python_may_read_otherwise_is_a_located_error_not_a_terminal_warning(recwarn):
+    found = errors(edited('form two_digits "[0-9]{2}"', 'form two_digits "[[0-9]{2}"'))
+    assert ("E-form", line_of(INPUT, "form two_digits"), "form 'two_digits': Possible nested set at position 1",
+            "a future Python may read this pattern otherwise; escape the character") in found
+    assert not [w for w in recwarn if w.category is FutureWarning]
