@@ -318,6 +318,11 @@ def apply_variant(base: list, variant: list, diagnostics: list) -> list:
     positions = {_key(node): i for i, node in enumerate(merged)}
     own: dict = {}  # key -> span of the variant's statement that has it, so a second is an error
     for node in variant:
+        if isinstance(node, (ast.InputDecl, ast.Form)):  # one input per year: the schema, the cases, the probes
+            diagnostics.append(Diagnostic("E-input", "a payer variant cannot declare input; the base ruleset "
+                                                     "declares what every record carries", node.span,
+                                          hint="declare the field in the base's input, optional"))
+            continue
         key = _key(node) if not isinstance(node, ast.Amend) else None
         if key is not None and key in own:  # the later one would silently win
             what = f"'{key[1]}'" if len(key) > 1 else "the header line"

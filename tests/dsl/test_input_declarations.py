@@ -7,6 +7,8 @@ every diagnostic asserted is the edit's and would be missing without its check.
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from dsl import ast
@@ -15,6 +17,7 @@ from dsl.checked import FieldType
 from dsl.checker import check
 from dsl.diagnostics import RulesetError
 from dsl.formatter import format_text
+from dsl.loader import load_family
 from dsl.parser import parse
 from engine.cli import main
 from engine.core.schema import SCHEMA
@@ -400,3 +403,20 @@ def test_a_pattern_a_future_python_may_read_otherwise_is_a_located_error_not_a_t
     assert ("E-form", line_of(INPUT, "form two_digits"), "form 'two_digits': Possible nested set at position 1",
             "a future Python may read this pattern otherwise; escape the character") in found
     assert not [w for w in recwarn if w.category is FutureWarning]
+
+
+@pytest.mark.parametrize("declared", ["encounter [cpt]\n  field id: text, required, unique\n",
+                                      "events em from em [cpt]\n  field code: text, required\n",
+                                      'form two_digits "[0-9]{3}" "three digits" [cpt]\n'])
+def test_a_payer_variant_cannot_declare_input(tmp_path, declared):
+    """One input per year: a variant's `events` would otherwise replace whichever input block
+    the base has last (they share no name), silently."""
+    folder = tmp_path / "2026"
+    shutil.copytree(RULESET_2026, folder, ignore=shutil.ignore_patterns("tests"))
+    variant = folder / "payers" / "commercial.rules"
+    variant.write_text(variant.read_text() + "\n" + declared)
+    with pytest.raises(RulesetError) as caught:
+        load_family(folder, SCHEMA)
+    (problem,) = [d for d in caught.value.diagnostics if d.code == "E-input"]
+    assert problem.message.startswith("a payer variant cannot declare input")
+    assert problem.span.file.endswith("commercial.rules")
