@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dsl.checked import CheckedInput
+from engine.core.result import Line
 from engine.io import output, records
 from engine.io.render import encodable
 
@@ -58,16 +59,19 @@ def _columns(fields) -> list[tuple[str, pa.DataType]]:
     return [(field.name, _COLUMN_TYPES[field.type.kind]) for field in fields]
 
 
+_LISTED = attrs.fields(Line).administrations.name
+"""The result contract's name for the events a line or a finding stands for (engine.core.result)."""
+
 RESULT_SCHEMA = pa.schema([
     ("line", pa.int64()),  # error records: the number of the input row
     ("encounter", pa.string()),
     ("ruleset", pa.struct([("name", pa.string()), ("version", pa.string()), ("digest", pa.string())])),
     ("lines", pa.list_(pa.struct([
         ("code", pa.string()), ("units", pa.int64()), ("modifiers", _TEXT_LIST), ("date", pa.string()),
-        ("administrations", _TEXT_LIST), ("rules", _TEXT_LIST),
+        (_LISTED, _TEXT_LIST), ("rules", _TEXT_LIST),
     ]))),
     ("findings", pa.list_(pa.struct([
-        ("id", pa.string()), ("severity", pa.string()), ("administrations", _TEXT_LIST),
+        ("id", pa.string()), ("severity", pa.string()), (_LISTED, _TEXT_LIST),
         ("message", pa.string()), ("rule", pa.string()), ("reference", pa.string()),
     ]))),
     ("error", pa.struct([("path", pa.string()), ("message", pa.string())])),
