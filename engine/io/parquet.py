@@ -1,9 +1,10 @@
 """Parquet in and out of a batch, through pyarrow (the optional extra infuse[parquet]).
 
 Claims data sits in warehouses as Parquet, one row per encounter with each kind of event the
-ruleset declares as a list of structs (encounter_schema, from the ruleset's input). A batch reads such a file a row batch at a
-time, never whole, and each batch travels to a worker as Arrow data; there its rows become the
-very dicts a JSONL line decodes to, so every check and error path is the one JSONL input has.
+ruleset declares as a list of structs (encounter_schema, from the ruleset's input). A batch
+reads such a file a row batch at a time, never whole, and each batch travels to a worker as
+Arrow data; there its rows become the very dicts a JSONL line decodes to, so every check and
+error path is the one JSONL input has.
 Two things differ from JSON and are undone on the way: a field a row leaves empty is null in
 Parquet but absent in the contract (which rejects null), so null fields are dropped; and a
 warehouse keeps dates and times as date and timestamp columns, which become ISO text (a

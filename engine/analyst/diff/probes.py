@@ -86,20 +86,16 @@ def _words(ruleset: CheckedRuleset) -> dict:
     return {f.name: f.type.values for f in fields if f.type.kind == "enum"}
 
 
-def _unnamed(named, pattern: str) -> str:
-    """A value of the form `pattern` that is not `named`: counting up from the least named value
-    with its last digit made 1 (`19` gives `11`; `99211` gives `99212`), or from 1s when none is
-    named or the named are not numbers."""
+def _unnamed(named, pattern: str) -> str | None:
+    """A value of the form `pattern` that is not `named`: counting up from the least named number
+    with its last digit made 1 (`19` gives `11`; `99211` gives `99212`), else from 1s (`1`, `11`,
+    ...), else letters; None when a thousand tries of each find none."""
     numbers = sorted(v for v in named if v.isdigit())
-    widths = [len(numbers[0])] if numbers else range(1, 21)
-    for width in widths:
-        first = int(numbers[0][:-1] + "1") if numbers else int("1" * width)
-        for n in range(first, 10 ** width):
-            text = str(n).zfill(width)
-            if text not in named and re.fullmatch(pattern, text):
-                return text
-    return next(letters for width in range(1, 21) for letters in (c * width for c in string.ascii_letters)
-                if letters not in named and re.fullmatch(pattern, letters))
+    starts = [numbers[0][:-1] + "1"] if numbers else []
+    starts += ["1" * width for width in range(1, 21)]
+    digits = (str(n).zfill(len(s)) for s in starts for n in range(int(s), min(int(s) + 1000, 10 ** len(s))))
+    letters = (c * width for width in range(1, 21) for c in string.ascii_letters)
+    return next((v for v in itertools.chain(digits, letters) if v not in named and re.fullmatch(pattern, v)), None)
 
 
 def _named(rulesets, field: InputField, scope: str | None) -> list[str]:
@@ -108,7 +104,8 @@ def _named(rulesets, field: InputField, scope: str | None) -> list[str]:
     named = {v for p in _predicates_on(rulesets, field.name, scope) for v in p.values if isinstance(v, str)}
     named.update(code for ruleset in rulesets for code, (kind, _) in ruleset.codes.items()
                  if kind == scope and re.fullmatch(field.type.pattern, code))
-    return [*sorted(named), _unnamed(named, field.type.pattern)]
+    other = _unnamed(named, field.type.pattern)
+    return [*sorted(named), *([other] if other is not None else [])]
 
 
 def _row_signature(rulesets, vocabularies, combination: dict) -> tuple:
@@ -227,9 +224,8 @@ class _Generator:
         if field.type.kind == "bool":
             return _classes((False, True), predicates)
         if field.type.kind == "enum":
-            values = list(dict.fromkeys(w for words in self.vocabularies for w in words.get(field.name, ())))
             validity = [Predicate("in", frozenset(words.get(field.name, ()))) for words in self.vocabularies]
-            return _classes((*values, *missing), predicates + validity)
+            return _classes((*self._words(field), *missing), predicates + validity)
         return _classes((*_named(rulesets, field, None), *missing), predicates)
 
     def _tried(self, rulesets, kind: EventKind, field: InputField) -> tuple:
@@ -237,8 +233,12 @@ class _Generator:
         if field.type.kind == "bool":
             return (True, False)
         if field.type.kind == "enum":
-            return tuple(dict.fromkeys(w for words in self.vocabularies for w in words.get(field.name, ())))
+            return self._words(field)
         return tuple(_named(rulesets, field, kind.name))
+
+    def _words(self, field: InputField) -> tuple:
+        """The words of a vocabulary field in either ruleset, the old ruleset's first."""
+        return tuple(dict.fromkeys(w for words in self.vocabularies for w in words.get(field.name, ())))
 
     def setting(self, index) -> dict:
         return {a: self.classes[a][i][0] for a, i in zip(self.setting_attributes, index)}
@@ -262,7 +262,8 @@ class _Generator:
                 event[name] = None if minutes is None else start + minutes
             elif name in texts:
                 event[name] = texts[name]
-            elif field.type.kind == "text" and not _is_form(field) and (not field.first_in or (kind is self.main and name in self.keys)):
+            elif field.type.kind == "text" and not _is_form(field) and (
+                    not field.first_in or (kind is self.main and name in self.keys)):
                 event[name] = FILLER.format(name)
         return event
 
@@ -284,7 +285,8 @@ class _Generator:
 
     def alone(self, setting, kind, minutes=None) -> dict:
         minutes = self.typical if minutes is None else minutes
-        return self._encounter(self.setting(setting), {self.main.name: [self._main(1, self.kind(kind), 0, minutes, "a")]})
+        event = self._main(1, self.kind(kind), 0, minutes, "a")
+        return self._encounter(self.setting(setting), {self.main.name: [event]})
 
     def singles(self) -> list[_Probe]:
         """Every setting and kind of event, at every duration tried."""
@@ -404,14 +406,15 @@ class _Generator:
             if picked["relation"] == [f"then {self.new}"] and len(picked["duration"]) < len(self.durations):
                 second += f" for {_duration_runs(picked['duration'], self.durations)}"
             return f"{where}: {self._firsts(picked['first'])}, {' or '.join(picked['relation'])}: {second}"
-        head, flags = family, []
+        head, words = [family], []
         for name, values in self.values[family].items():
             chosen = picked[name]
             if values and isinstance(values[0], bool):
-                flags += [_flag(name) if chosen[0] else f"not {_flag(name)}"] if len(chosen) == 1 else []
-            else:
-                head += f" {'|'.join(map(str, chosen))}" if head == family else f" {name} {'|'.join(map(str, chosen))}"
-        words = [head, *flags]
+                if len(chosen) == 1:
+                    words.append(_flag(name) if chosen[0] else f"not {_flag(name)}")
+            else:  # the first bare, after the kind of event it names (`em 99211`), the others by name
+                head.append("|".join(map(str, chosen)) if len(head) == 1 else f"{name} {'|'.join(map(str, chosen))}")
+        words.insert(0, " ".join(head))
         if len(picked["beside"]) == 1:
             words.append(f"beside {_article(self.main.name)} {self.main.name}" if picked["beside"][0] else "alone")
         return f"{where}: {', '.join(words)}"

@@ -9,6 +9,7 @@ import pytest
 
 from engine.cli import main
 from engine.analyst.diff import CodingChange, Outcome, _cover, compare, load_side
+from engine.analyst.diff.probes import _Generator
 from tests.conftest import ROOT, RULESET_2026
 
 WARNINGS = ROOT / "tests" / "golden" / "check" / "warnings"
@@ -148,6 +149,19 @@ def test_a_new_word_coded_like_an_existing_one_is_one_entry(tmp_path, capsys):
     assert main(["diff", str(RULESET_2026), str(new), "--format", "json"]) == 1
     behaviour = json.loads(capsys.readouterr().out)["behaviour"]
     assert behaviour["new_words"][0]["like"] == "iv" and behaviour["patterns"] == []
+
+
+def test_the_probes_come_from_the_declared_input(tmp_path):
+    anchor = "  field pump: flag "
+    new = _copy(RULESET_2026, tmp_path / "2026", "input.rules", anchor, '  field urgent: flag "given urgently"\n' + anchor)
+    generator = _Generator(load_side(RULESET_2026).ruleset, load_side(new).ruleset)
+    assert generator.setting_attributes == ("claim", "pos")
+    assert generator.kind_attributes == ("category", "route", "method", "hormonal", "urgent", "pump")
+    assert generator.keys == ["site", "session"]
+    assert generator.dimensions["em"] == ("setting", "code", "separately_identifiable", "beside")
+    assert generator.values["em"]["code"] == ("99211", "99212")
+    [event] = generator.singles()[0].template["administrations"]
+    assert (event["urgent"], event["drug"], event["site"], event["dose"]) == (False, "drug-a", "site 1", "dose 1")
 
 
 def test_a_changed_payer_route_is_listed(tmp_path):
