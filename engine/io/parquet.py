@@ -1,9 +1,10 @@
 """Parquet in and out of a batch, through pyarrow (the optional extra infuse[parquet]).
 
-Claims data sits in warehouses as Parquet, one row per encounter with its administrations and
-E/M services as lists of structs (ENCOUNTER_SCHEMA). A batch reads such a file a row batch at a
-time, never whole, and each batch travels to a worker as Arrow data; there its rows become the
-very dicts a JSONL line decodes to, so every check and error path is the one JSONL input has.
+Claims data sits in warehouses as Parquet, one row per encounter with each kind of event the
+ruleset declares as a list of structs (encounter_schema, from the ruleset's input). A batch
+reads such a file a row batch at a time, never whole, and each batch travels to a worker as
+Arrow data; there its rows become the very dicts a JSONL line decodes to, so every check and
+error path is the one JSONL input has.
 Two things differ from JSON and are undone on the way: a field a row leaves empty is null in
 Parquet but absent in the contract (which rejects null), so null fields are dropped; and a
 warehouse keeps dates and times as date and timestamp columns, which become ISO text (a
@@ -28,9 +29,9 @@ import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.io import output
-
-from engine.io import records
+from dsl.checked import CheckedInput
+from engine.core.result import Line
+from engine.io import output, records
 from engine.io.render import encodable
 
 ROW_GROUP_BYTES = 32 * 2**20
@@ -38,23 +39,29 @@ ROW_GROUP_BYTES = 32 * 2**20
 
 _TEXT_LIST = pa.list_(pa.string())
 
-_ADMINISTRATION = pa.struct([
-    ("id", pa.string()), ("drug", pa.string()), ("dose", pa.string()), ("category", pa.string()),
-    ("hormonal", pa.bool_()), ("pump", pa.bool_()), ("route", pa.string()), ("method", pa.string()),
-    ("start", pa.string()), ("stop", pa.string()), ("site", pa.string()), ("session", pa.string()),
-    ("indication", pa.string()), ("response", pa.string()),
-])
+_COLUMN_TYPES = {"text": pa.string(), "enum": pa.string(), "id": pa.string(), "date": pa.string(),
+                 "time": pa.string(), "bool": pa.bool_(), "number": pa.float64()}
+"""The Parquet type of each kind of declared field. A number is float64, which holds every JSON
+number (an int64 column reads the same way: the contract takes whole numbers either way)."""
 
-ENCOUNTER_SCHEMA = pa.schema([
-    ("id", pa.string()), ("date", pa.string()), ("claim", pa.string()), ("pos", pa.string()),
-    ("payer", pa.string()), ("primary", pa.string()),
-    ("administrations", pa.list_(_ADMINISTRATION)),
-    ("em", pa.list_(pa.struct([("code", pa.string()), ("separately_identifiable", pa.bool_()),
-                               ("session", pa.string())]))),
-])
-"""The encounter contract as Parquet columns. Any file whose columns carry these names reads
-the same way: other columns are passed on (and ignored, as unknown JSON fields are), a date or
-timestamp column stands for its ISO text, and a value of the wrong type is rejected by path."""
+
+def encounter_schema(declared: CheckedInput) -> pa.Schema:
+    """The encounter contract of a ruleset (its `input`) as Parquet columns: each encounter
+    field a column, each kind of event a list of structs of its fields under the kind's key.
+
+    Any file whose columns carry these names reads the same way: other columns are passed on
+    (and ignored, as unknown JSON fields are), a date or timestamp column stands for its ISO
+    text, and a value of the wrong type is rejected by path."""
+    return pa.schema([*_columns(declared.fields),
+                      *((kind.key, pa.list_(pa.struct(_columns(kind.fields)))) for kind in declared.kinds)])
+
+
+def _columns(fields) -> list[tuple[str, pa.DataType]]:
+    return [(field.name, _COLUMN_TYPES[field.type.kind]) for field in fields]
+
+
+_LISTED = attrs.fields(Line).administrations.name
+"""The result contract's name for the events a line or a finding stands for (engine.core.result)."""
 
 RESULT_SCHEMA = pa.schema([
     ("line", pa.int64()),  # error records: the number of the input row
@@ -62,10 +69,10 @@ RESULT_SCHEMA = pa.schema([
     ("ruleset", pa.struct([("name", pa.string()), ("version", pa.string()), ("digest", pa.string())])),
     ("lines", pa.list_(pa.struct([
         ("code", pa.string()), ("units", pa.int64()), ("modifiers", _TEXT_LIST), ("date", pa.string()),
-        ("administrations", _TEXT_LIST), ("rules", _TEXT_LIST),
+        (_LISTED, _TEXT_LIST), ("rules", _TEXT_LIST),
     ]))),
     ("findings", pa.list_(pa.struct([
-        ("id", pa.string()), ("severity", pa.string()), ("administrations", _TEXT_LIST),
+        ("id", pa.string()), ("severity", pa.string()), (_LISTED, _TEXT_LIST),
         ("message", pa.string()), ("rule", pa.string()), ("reference", pa.string()),
     ]))),
     ("error", pa.struct([("path", pa.string()), ("message", pa.string())])),

@@ -54,7 +54,7 @@ class Side:
     payer: str | None = None
 
     def code(self, template: dict) -> Outcome:
-        encounter = _materialise(template, self.ruleset.effective[0], self.payer)
+        encounter = _materialise(template, self.ruleset.input, self.ruleset.effective[0], self.payer)
         try:
             return Outcome.of(self.coder.code(encounter))
         except EncounterError as error:
@@ -82,8 +82,8 @@ def behaviour(old: Side, new: Side) -> tuple[int, int, list[NewWord], list[Patte
 
     generator = _Generator(old.ruleset, new.ruleset)
     settings, kinds, timed = generator.partners(outcomes)
-    generated = [*generator.singles(), *generator.pairs(settings, kinds, timed), *generator.em(kinds)]
-    words, rest = new_words(generated, outcomes, old.ruleset.vocabularies, new.ruleset.vocabularies)
+    generated = [*generator.singles(), *generator.pairs(settings, kinds, timed), *generator.others_alone_and_beside(kinds)]
+    words, rest = new_words(generated, outcomes, generator.vocabularies)
     differing, patterns = group(rest, outcomes, generator, new.ruleset.effective[0], new.payer)
     return len(generated), differing + sum(w.cases for w in words), words, patterns
 

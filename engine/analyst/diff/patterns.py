@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from engine.analyst.diff.probes import DIMENSIONS, ENUMS, _Generator, _materialise, _Probe
+from engine.analyst.diff.probes import _Generator, _materialise, _Probe
 from engine.core.result import Result
 
 
@@ -95,7 +95,7 @@ class Pattern:
     value per dimension: kinds of administration, durations, relations) and one example,
     with what each ruleset made of it."""
 
-    family: str  # "single", "pair" or "em"
+    family: str  # "single", "pair", or the name of another kind of event
     text: str
     change: CodingChange
     cases: int
@@ -133,16 +133,18 @@ class NewWord:
                 "cases": self.cases}
 
 
-def new_words(probes: list[_Probe], outcomes: Callable, old_vocabularies: dict,
-              new_vocabularies: dict) -> tuple[list[NewWord], list[_Probe]]:
+def new_words(probes: list[_Probe], outcomes: Callable, vocabularies: tuple[dict, dict]) -> tuple[list[NewWord], list[_Probe]]:
     """One entry per word only the new vocabulary has, and the probes left to group into patterns.
 
     A probe that uses a new word, which the old ruleset rejects and the new one codes, is told
     by that word's entry alone: substituting each value both vocabularies have for the word,
     the first whose outcome (in the new ruleset) equals the probe's on every such probe is
     what the word is coded like. A probe the new ruleset rejects too stays a pattern.
+    `vocabularies` holds the words of each vocabulary field, by field name, of the old ruleset
+    and of the new.
     """
-    words = [(field, word) for field in ENUMS for word in new_vocabularies.get(field, ())
+    old_vocabularies, new_vocabularies = vocabularies
+    words = [(field, word) for field, new in new_vocabularies.items() for word in new
              if word not in old_vocabularies.get(field, ())]
     taken: dict = {word: [] for word in words}
     rest = []
@@ -167,13 +169,15 @@ def new_words(probes: list[_Probe], outcomes: Callable, old_vocabularies: dict,
 
 
 def _uses(template: dict, field: str, word: str) -> bool:
-    return template.get(field) == word or any(a.get(field) == word for a in template["administrations"])
+    """Whether the encounter or one of its events (the template's lists) has `word` for `field`."""
+    return template.get(field) == word or any(
+        event.get(field) == word for events in template.values() if isinstance(events, list) for event in events)
 
 
 def _substitute(template: dict, field: str, word: str, value: str) -> dict:
-    """The template with `value` wherever `field` is `word`."""
-    copy = {**template, "administrations": [{**a, field: value} if a.get(field) == word else a
-                                            for a in template["administrations"]]}
+    """The template with `value` wherever `field` is `word`, in the encounter and in its events."""
+    copy = {key: [{**event, field: value} if event.get(field) == word else event for event in events]
+            if isinstance(events, list) else events for key, events in template.items()}
     if copy.get(field) == word:
         copy[field] = value
     return copy
@@ -204,8 +208,8 @@ def group(probes: list[_Probe], outcomes: Callable, generator: _Generator, date:
             for values in cube:
                 cases *= len(values)
             patterns.append(Pattern(family, generator.describe(family, cube), change, cases,
-                                    _materialise(example, date, payer), before, after))
-    order = {family: i for i, family in enumerate(DIMENSIONS)}
+                                    _materialise(example, generator.declared, date, payer), before, after))
+    order = {family: i for i, family in enumerate(generator.dimensions)}
     patterns.sort(key=lambda p: (not p.change.lines_differ, order[p.family], p.text))
     return differing, patterns
 

@@ -1,11 +1,14 @@
 """The encounters `infuse diff` codes with both rulesets, and what each stands for in words.
 
-Two rulesets can differ only where some rule reads an input, so encounters are generated
-there and nowhere else: single administrations of every kind at, before and after every
-duration bound of either ruleset (and without a stop time); pairs through one access (a new
-drug after the first, the same drug on both sides of every gap bound, an overlapping new
-drug, a new drug at another site or in another session, and on professional claims a second
-drug documented as the primary reason); and E/M services alone and beside an administration.
+Everything here comes from the ruleset's declared input (dsl.checked.CheckedInput), never
+from the names of a domain. Two rulesets can differ only where some rule reads an input, so
+encounters are generated there and nowhere else: single events of the main kind (`input.main`)
+of every kind at, before and after every bound of its duration in either ruleset (and without
+a stop time); pairs of them (a new one after the first, the same one, by its `alike` field,
+on both sides of every bound of a time-since fact, an overlapping new one, a new one in
+another group of each field merges and initial stages group by, and a second one documented
+as the encounter's `primary_field`); and each other kind of event alone and beside one of the
+main kind. The encounter's vocabulary, flag and form fields make the "setting" of each.
 Kinds are not enumerated blindly: each input attribute's values are grouped by how every
 row of both rulesets treats them, then whole combinations by which rows they can match,
 so one encounter stands for every combination no rule tells apart.
@@ -14,25 +17,22 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
+import string
 from collections.abc import Callable
 
 import attrs
 
 from dsl.analysis import boundaries
-from dsl.checked import CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable, Predicate
+from dsl.checked import (CheckedInitial, CheckedInput, CheckedMerge, CheckedRuleset, CheckedTable, EventKind,
+                         InputField, Predicate)
 from dsl.show import value_text
 
-ENUMS = ("claim", "category", "route", "method")  # the encounter's vocabulary fields
-FLAGS = ("hormonal", "pump")
-AFTER = 10  # minutes between one administration and the next of a pair
-NEXT_SESSION = 120  # minutes after the first of a pair that a separate session starts
-
-KIND_ATTRIBUTES = ("category", "route", "method", "hormonal", "pump")
-DIMENSIONS = {  # "setting" is the claim and place of service, as a class no rule tells apart
-    "single": ("setting", "category", "route", "method", "hormonal", "pump", "duration"),
-    "pair": ("setting", "first", "relation", "second", "duration"),
-    "em": ("setting", "code", "identifiable", "administration"),
-}
+AFTER = 10  # minutes between one event and the next of a pair
+APART = 120  # minutes after the first of a pair that an event in another group starts
+FILLER = "{} 1"  # a text field's value where no rule tells values apart: `site 1`
+OTHER_FILLER = "{} 2"  # the same field's value in another group: `site 2`
+TIME_SINCE = "time_since"  # the built-in of a derived fact whose bounds pairs are tried around
 
 
 @attrs.frozen
@@ -45,12 +45,23 @@ class _Probe:
     points: tuple
 
 
-def _predicates_on(rulesets, attribute: str) -> list[Predicate]:
-    """Every predicate of either ruleset that reads `attribute`, with merges and ranking selectors."""
+def _is_form(field: InputField) -> bool:
+    return field.type.kind == "text" and field.type.pattern is not None
+
+
+def _attributes(fields) -> list[InputField]:
+    """The fields whose values rules tell apart, in the order a kind is described: vocabulary
+    words and forms first, flags after."""
+    return [*(f for f in fields if f.type.kind == "enum" or _is_form(f)), *(f for f in fields if f.type.kind == "bool")]
+
+
+def _predicates_on(rulesets, attribute: str, scope: str | None = None) -> list[Predicate]:
+    """Every predicate of either ruleset that reads `attribute` (in tables of `scope`, if given),
+    with merges and ranking selectors."""
     found = []
     for ruleset in rulesets:
         for stage in ruleset.stages:
-            if isinstance(stage, CheckedTable) and attribute in stage.inputs:
+            if isinstance(stage, CheckedTable) and attribute in stage.inputs and scope in (None, stage.scope):
                 index = stage.inputs.index(attribute)
                 found += [row.predicates[index] for row in stage.rows]
             elif isinstance(stage, CheckedMerge):
@@ -69,31 +80,38 @@ def _classes(values, predicates) -> list[tuple]:
     return [tuple(group) for group in groups.values()]
 
 
-def _attribute_classes(old: CheckedRuleset, new: CheckedRuleset) -> dict:
-    """For each input attribute, its values grouped by how both rulesets read them.
-
-    A word only one ruleset's vocabulary has stays apart: the other rejects it.
-    """
-    rulesets = (old, new)
-    classes = {}
-    for name in ENUMS:
-        values = list(dict.fromkeys((*old.vocabularies.get(name, ()), *new.vocabularies.get(name, ()))))
-        validity = [Predicate("in", frozenset(r.vocabularies.get(name, ()))) for r in rulesets]
-        classes[name] = _classes(values, _predicates_on(rulesets, name) + validity)
-    for name in FLAGS:
-        classes[name] = _classes((False, True), _predicates_on(rulesets, name))
-    predicates = _predicates_on(rulesets, "pos")
-    named = sorted({v for p in predicates for v in p.values if isinstance(v, str)})
-    other = next(f"{n:02d}" for n in range(11, 100) if f"{n:02d}" not in named)
-    classes["pos"] = _classes((*named, other, None), predicates)
-    return classes
+def _words(ruleset: CheckedRuleset) -> dict:
+    """The words each vocabulary field of the ruleset's input takes, by field name."""
+    fields = [*ruleset.input.fields, *(f for kind in ruleset.input.kinds for f in kind.fields)]
+    return {f.name: f.type.values for f in fields if f.type.kind == "enum"}
 
 
-def _row_signature(rulesets, combination: dict) -> tuple:
+def _unnamed(named, pattern: str) -> str | None:
+    """A value of the form `pattern` that is not `named`: counting up from the least named number
+    with its last digit made 1 (`19` gives `11`; `99211` gives `99212`), else from 1s (`1`, `11`,
+    ...), else letters; None when a thousand tries of each find none."""
+    numbers = sorted(v for v in named if v.isdigit())
+    starts = [numbers[0][:-1] + "1"] if numbers else []
+    starts += ["1" * width for width in range(1, 21)]
+    digits = (str(n).zfill(len(s)) for s in starts for n in range(int(s), min(int(s) + 1000, 10 ** len(s))))
+    letters = (c * width for width in range(1, 21) for c in string.ascii_letters)
+    return next((v for v in itertools.chain(digits, letters) if v not in named and re.fullmatch(pattern, v)), None)
+
+
+def _named(rulesets, field: InputField, scope: str | None) -> list[str]:
+    """The values of a form field that rules name (a code declared of the kind `scope` included),
+    sorted, and one value of the form that none names."""
+    named = {v for p in _predicates_on(rulesets, field.name, scope) for v in p.values if isinstance(v, str)}
+    named.update(code for ruleset in rulesets for code, (kind, _) in ruleset.codes.items()
+                 if kind == scope and re.fullmatch(field.type.pattern, code))
+    other = _unnamed(named, field.type.pattern)
+    return [*sorted(named), *([other] if other is not None else [])]
+
+
+def _row_signature(rulesets, vocabularies, combination: dict) -> tuple:
     """Which rows of both rulesets the combination can match, looking only at its own
     attributes, and which of its words each ruleset's vocabularies accept."""
-    signature = [value in ruleset.vocabularies.get(name, ()) for ruleset in rulesets
-                 for name, value in combination.items() if name in ENUMS]
+    signature = [value in words[name] for words in vocabularies for name, value in combination.items() if name in words]
     for ruleset in rulesets:
         for stage in ruleset.stages:
             if not isinstance(stage, CheckedTable):
@@ -103,7 +121,7 @@ def _row_signature(rulesets, combination: dict) -> tuple:
     return tuple(signature)
 
 
-def _kinds(classes: dict, attributes: tuple, rulesets) -> list[tuple]:
+def _kinds(classes: dict, attributes: tuple, rulesets, vocabularies) -> list[tuple]:
     """Combinations of attribute classes grouped by the rows they can match: (representative, members).
 
     A combination is a tuple of class indexes, one per attribute. Attributes that a merge or
@@ -116,7 +134,7 @@ def _kinds(classes: dict, attributes: tuple, rulesets) -> list[tuple]:
     for combination in itertools.product(*(range(len(classes[a])) for a in attributes)):
         values = {a: classes[a][i][0] for a, i in zip(attributes, combination)}
         apart = tuple(i for a, i in zip(attributes, combination) if a in staged)
-        groups.setdefault((_row_signature(rulesets, values), apart), []).append(combination)
+        groups.setdefault((_row_signature(rulesets, vocabularies, values), apart), []).append(combination)
     return [(members[0], tuple(members)) for members in groups.values()]
 
 
@@ -131,7 +149,7 @@ def _minutes_around(bounds) -> list[int]:
 
 def _between_bounds(bounds) -> int:
     """Whole minutes halfway between the two middle bounds (in seconds): a duration that sits on
-    none, for the administrations of pairs."""
+    none, for the events of pairs."""
     minutes = sorted({-(-b // 60) for b in bounds if b > 0})
     if len(minutes) < 2:
         return 2 * minutes[0] if minutes else 1
@@ -139,42 +157,27 @@ def _between_bounds(bounds) -> int:
     return (minutes[middle - 1] + minutes[middle]) // 2
 
 
-def _durations(old: CheckedRuleset, new: CheckedRuleset) -> list:
-    """The durations tried: around every duration bound of either ruleset, then None (no stop time)."""
-    return [*_minutes_around({*boundaries(old, "duration"), *boundaries(new, "duration")}), None]
+def _bounds(rulesets, attributes) -> set:
+    return {bound for ruleset in rulesets for attribute in attributes for bound in boundaries(ruleset, attribute)}
 
 
-def _administration(ident: str, values: dict, start: int, minutes, drug: str, site="L-forearm", session="1") -> dict:
-    return {"id": ident, "drug": drug, "dose": "1 unit", "category": values["category"], "route": values["route"],
-            "method": values["method"], "hormonal": values["hormonal"], "pump": values["pump"],
-            "start": start, "stop": None if minutes is None else start + minutes, "site": site, "session": session,
-            "indication": "documented", "response": "monitored"}
-
-
-def _encounter(setting: dict, administrations: list, em=(), primary=None) -> dict:
-    return {"claim": setting["claim"], "pos": setting["pos"], "administrations": administrations,
-            "em": list(em), "primary": primary}
-
-
-def _materialise(template: dict, date: str, payer: str | None) -> dict:
-    """The contract's JSON for a template, on `date`, each time counted in minutes from 08:00."""
+def _materialise(template: dict, declared: CheckedInput, date: str, payer: str | None) -> dict:
+    """The record `declared` describes for a template, on `date`, each time counted in minutes from 08:00."""
     day = datetime.datetime.fromisoformat(date).replace(hour=8)
 
     def at(minutes):
         return (day + datetime.timedelta(minutes=minutes)).isoformat(timespec="minutes")
 
-    administrations = []
-    for item in template["administrations"]:
-        record = {k: v for k, v in item.items() if v is not None}
-        record["start"] = at(item["start"])
-        if item["stop"] is not None:
-            record["stop"] = at(item["stop"])
-        administrations.append(record)
-    encounter = {"id": "diff", "date": date, "claim": template["claim"], "administrations": administrations,
-                 "em": template["em"]}
-    for field, value in (("pos", template["pos"]), ("primary", template["primary"]), ("payer", payer)):
+    times = {kind.key: tuple(t for t in (kind.start, kind.stop) if t) for kind in declared.kinds}
+    encounter = {declared.id_field: "diff", declared.date_field: date}
+    for key, value in template.items():
+        if key in times:
+            value = [{k: at(v) if k in times[key] else v for k, v in item.items() if v is not None}
+                     for item in value]
         if value is not None:
-            encounter[field] = value
+            encounter[key] = value
+    if payer is not None and declared.payer_field:
+        encounter[declared.payer_field] = payer
     return encounter
 
 
@@ -183,27 +186,110 @@ class _Generator:
 
     def __init__(self, old: CheckedRuleset, new: CheckedRuleset):
         rulesets = (old, new)
-        self.classes = _attribute_classes(old, new)
-        self.settings = _kinds(self.classes, ("claim", "pos"), rulesets)
-        self.kinds = _kinds(self.classes, KIND_ATTRIBUTES, rulesets)
-        self.durations = _durations(old, new)
-        self.typical = _between_bounds({*boundaries(old, "duration"), *boundaries(new, "duration")})
-        self.gaps = _minutes_around({*boundaries(old, "gap"), *boundaries(new, "gap")}) or [self.typical]
-        self.em_codes = _em_codes(old, new)
-        self.pair_kinds: list[str] = []  # the first administrations of the pairs, in words
+        self.declared = declared = new.input
+        self.main = main = declared.main
+        self.others = declared.kinds[1:]
+        self.vocabularies = (_words(old), _words(new))
+        self.setting_fields = _attributes(f for f in declared.fields if not f.unique)
+        self.kind_fields = _attributes(main.fields)
+        self.classes = {f.name: self._classes(rulesets, f) for f in (*self.setting_fields, *self.kind_fields)}
+        self.setting_attributes = tuple(f.name for f in self.setting_fields)
+        self.kind_attributes = tuple(f.name for f in self.kind_fields)
+        self.settings = _kinds(self.classes, self.setting_attributes, rulesets, self.vocabularies)
+        self.kinds = _kinds(self.classes, self.kind_attributes, rulesets, self.vocabularies)
+        durations = _bounds(rulesets, (main.duration,) if main.duration else ())
+        self.durations = [*_minutes_around(durations), None]
+        self.typical = _between_bounds(durations)
+        gaps = [d.name for d in main.derived if d.builtin == TIME_SINCE]
+        self.gaps = _minutes_around(_bounds(rulesets, gaps)) or [self.typical]
+        grouped = {key for ruleset in rulesets for stage in ruleset.stages
+                   if isinstance(stage, (CheckedMerge, CheckedInitial)) for key in stage.keys}
+        self.keys = [f.name for f in main.fields
+                     if f.name in grouped and f.name != main.alike and f.type.kind == "text" and not _is_form(f)]
+        self.values = {kind.name: {f.name: self._tried(rulesets, kind, f) for f in _attributes(kind.fields)}
+                       for kind in self.others}
+        self.new = f"a new {main.alike}" if main.alike else f"another {main.name}"
+        self.dimensions = {"single": ("setting", *self.kind_attributes, "duration"),
+                           "pair": ("setting", "first", "relation", "second", "duration"),
+                           **{kind.name: ("setting", *self.values[kind.name], "beside") for kind in self.others}}
+        self.pair_kinds: list[str] = []  # the first events of the pairs, in words
+
+    def _classes(self, rulesets, field: InputField) -> list[tuple]:
+        """A setting or kind attribute's values grouped by how both rulesets read them.
+
+        A word only one ruleset's vocabulary has stays apart: the other rejects it.
+        """
+        predicates = _predicates_on(rulesets, field.name)
+        missing = () if field.required else (None,)
+        if field.type.kind == "bool":
+            return _classes((False, True), predicates)
+        if field.type.kind == "enum":
+            validity = [Predicate("in", frozenset(words.get(field.name, ()))) for words in self.vocabularies]
+            return _classes((*self._words(field), *missing), predicates + validity)
+        return _classes((*_named(rulesets, field, None), *missing), predicates)
+
+    def _tried(self, rulesets, kind: EventKind, field: InputField) -> tuple:
+        """The values tried of an attribute of an event of another kind, each its own probe."""
+        if field.type.kind == "bool":
+            return (True, False)
+        if field.type.kind == "enum":
+            return self._words(field)
+        return tuple(_named(rulesets, field, kind.name))
+
+    def _words(self, field: InputField) -> tuple:
+        """The words of a vocabulary field in either ruleset, the old ruleset's first."""
+        return tuple(dict.fromkeys(w for words in self.vocabularies for w in words.get(field.name, ())))
 
     def setting(self, index) -> dict:
-        return {"claim": self.classes["claim"][index[0]][0], "pos": self.classes["pos"][index[1]][0]}
+        return {a: self.classes[a][i][0] for a, i in zip(self.setting_attributes, index)}
 
     def kind(self, index) -> dict:
-        return {a: self.classes[a][i][0] for a, i in zip(KIND_ATTRIBUTES, index)}
+        return {a: self.classes[a][i][0] for a, i in zip(self.kind_attributes, index)}
+
+    def _event(self, kind: EventKind, number: int, values: dict, start: int = 0, minutes=None, **texts) -> dict:
+        """An event of `kind` with the attribute `values`, `texts` for the fields of a group; every
+        other text field filled (but those that default to another event's), times in minutes."""
+        event = {}
+        for field in kind.fields:
+            name = field.name
+            if name in values:
+                event[name] = values[name]
+            elif field.unique:
+                event[name] = f"{kind.name[0]}{number}"
+            elif name == kind.start:
+                event[name] = start
+            elif name == kind.stop:
+                event[name] = None if minutes is None else start + minutes
+            elif name in texts:
+                event[name] = texts[name]
+            elif field.type.kind == "text" and not _is_form(field) and (
+                    not field.first_in or (kind is self.main and name in self.keys)):
+                event[name] = FILLER.format(name)
+        return event
+
+    def _main(self, number: int, kind: dict, start: int, minutes, same: str, **texts) -> dict:
+        """An event of the main kind; `same` tells which events are alike (`drug-a`)."""
+        alike = {self.main.alike: f"{self.main.alike}-{same}"} if self.main.alike else {}
+        return self._event(self.main, number, {**kind, **alike}, start, minutes, **texts)
+
+    def _encounter(self, setting: dict, events: dict, primary=None) -> dict:
+        """A template: the required setting, every kind's events, the optional setting, the primary."""
+        template = {f.name: setting[f.name] for f in self.setting_fields if f.required}
+        template.update({kind.key: events.get(kind.name, []) for kind in self.declared.kinds})
+        template.update({f.name: setting[f.name] for f in self.setting_fields if not f.required})
+        template.update({f.name: FILLER.format(f.name) for f in self.declared.fields
+                         if f.required and f.type.kind == "text" and not f.unique and f.name not in template})
+        if self.declared.primary_field:
+            template[self.declared.primary_field] = primary
+        return template
 
     def alone(self, setting, kind, minutes=None) -> dict:
         minutes = self.typical if minutes is None else minutes
-        return _encounter(self.setting(setting), [_administration("a1", self.kind(kind), 0, minutes, "drug-a")])
+        event = self._main(1, self.kind(kind), 0, minutes, "a")
+        return self._encounter(self.setting(setting), {self.main.name: [event]})
 
     def singles(self) -> list[_Probe]:
-        """Every setting and kind of administration, at every duration tried."""
+        """Every setting and kind of event, at every duration tried."""
         found = []
         for (setting, _), (kind, kinds) in itertools.product(self.settings, self.kinds):
             for minutes in self.durations:
@@ -213,8 +299,8 @@ class _Generator:
 
     def partners(self, outcomes: Callable) -> tuple[list, list, set]:
         """What pairs are built from: settings where something is reported; one kind for each
-        way the rules treat a single administration (the same rules behind the same lines in
-        both rulesets); and which of those kinds the duration changes."""
+        way the rules treat a single event (the same rules behind the same lines in both
+        rulesets); and which of those kinds the duration changes."""
         settings = [s for s in self.settings if any(
             o.lines for k, _ in self.kinds for o in outcomes(self.alone(s[0], k)))]
         seen: dict = {}
@@ -228,107 +314,129 @@ class _Generator:
         return settings, kinds, timed
 
     def pairs(self, settings: list, kinds: list, timed: set) -> list[_Probe]:
-        """A second administration beside a first one of the typical duration, through one access."""
+        """A second event beside a first one of the typical duration."""
         found = []
         self.pair_kinds = [self.kind_text(k) for k in kinds]
         for (setting, _), first, second in itertools.product(settings, kinds, kinds):
-            a = _administration("a1", self.kind(first), 0, self.typical, "drug-a")
+            a = self._main(1, self.kind(first), 0, self.typical, "a")
             for relation, minutes, b, primary in self._seconds(self.kind(second), second in timed):
-                template = _encounter(self.setting(setting), [a, b], primary=primary)
+                template = self._encounter(self.setting(setting), {self.main.name: [a, b]}, primary)
                 points = ((setting, self.kind_text(first), relation, self.kind_text(second), minutes),)
                 found.append(_Probe("pair", template, points))
         return found
 
     def _seconds(self, kind: dict, timed: bool):
-        """(relation, duration, second administration, primary) for each relation tried."""
-        end, typical = self.typical, self.typical
+        """(relation, duration, second event, primary) for each relation tried."""
+        end, typical, new, alike = self.typical, self.typical, self.new, self.main.alike
         for minutes in self.durations if timed else [typical]:
-            yield "then a new drug", minutes, _administration("a2", kind, end + AFTER, minutes, "drug-b"), None
-        for gap in self.gaps:
-            yield (f"then the same drug {gap} min after it ends", typical,
-                   _administration("a2", kind, end + gap, typical, "drug-a"), None)
-        yield ("with a new drug overlapping it", typical,
-               _administration("a2", kind, end // 2, typical, "drug-b"), None)
-        yield ("then a new drug at another site", typical,
-               _administration("a2", kind, end + AFTER, typical, "drug-b", site="R-hand"), None)
-        yield ("then a new drug in another session", typical,
-               _administration("a2", kind, end + NEXT_SESSION, typical, "drug-b", session="2"), None)
-        yield ("then a new drug documented as the primary reason", typical,
-               _administration("a2", kind, end + AFTER, typical, "drug-b"), "a2")
+            yield f"then {new}", minutes, self._main(2, kind, end + AFTER, minutes, "b"), None
+        for gap in self.gaps if alike else ():
+            yield (f"then the same {alike} {gap} min after it ends", typical,
+                   self._main(2, kind, end + gap, typical, "a"), None)
+        yield f"with {new} overlapping it", typical, self._main(2, kind, end // 2, typical, "b"), None
+        for key in self.keys:
+            yield (f"then {new} at another {key}", typical,
+                   self._main(2, kind, end + APART, typical, "b", **{key: OTHER_FILLER.format(key)}), None)
+        if self.declared.primary_field:
+            second = self._main(2, kind, end + AFTER, typical, "b")
+            yield (f"then {new} documented as the {self.declared.primary_field} reason", typical, second,
+                   second[self.main.id_field] if self.main.id_field else None)
 
-    def em(self, kinds: list) -> list[_Probe]:
-        """Each E/M code, separately identifiable or not, alone and beside an administration."""
+    def others_alone_and_beside(self, kinds: list) -> list[_Probe]:
+        """Each event of every other kind, by every value tried, alone and beside one of the main kind."""
         found = []
         beside = kinds[0] if kinds else self.kinds[0][0]
-        for (setting, _), code, identifiable, with_administration in itertools.product(
-                self.settings, self.em_codes, (True, False), (False, True)):
-            administrations = [_administration("a1", self.kind(beside), 0, self.typical, "drug-a")] if with_administration else []
-            template = _encounter(self.setting(setting), administrations,
-                                  [{"code": code, "separately_identifiable": identifiable}])
-            found.append(_Probe("em", template, ((setting, code, identifiable, with_administration),)))
+        for other in self.others:
+            tried = self.values[other.name]
+            for (setting, _), *values, with_main in itertools.product(
+                    self.settings, *tried.values(), (False, True)):
+                events = {other.name: [self._event(other, 1, dict(zip(tried, values)))]}
+                if with_main:
+                    events[self.main.name] = [self._main(1, self.kind(beside), 0, self.typical, "a")]
+                template = self._encounter(self.setting(setting), events)
+                found.append(_Probe(other.name, template, ((setting, *values, with_main),)))
         return found
 
     def kind_text(self, kind: tuple) -> str:
-        """A kind of administration by its representative: `therapeutic iv infusion`."""
+        """A kind of event by its representative: `therapeutic iv infusion`, flags by name."""
         values = self.kind(kind)
-        words = [str(values["category"]), str(values["route"]), str(values["method"])]
-        words += [word for flag, word in (("hormonal", "hormonal"), ("pump", "by pump")) if values[flag]]
+        words = [str(values[f.name]) for f in self.kind_fields if f.type.kind != "bool"]
+        words += [_flag(f.name) for f in self.kind_fields if f.type.kind == "bool" and values[f.name]]
         return " ".join(words)
 
-    def administration_text(self, picked: dict) -> str:
+    def event_text(self, picked: dict) -> str:
         """`therapeutic|prophylactic iv infusion hormonal`: each attribute's chosen classes, flags as words."""
-        words = [_alternatives([self.classes[a][i] for i in picked[a]], len(self.classes[a]))
-                 for a in ("category", "route", "method")]
-        for flag, word in (("hormonal", "hormonal"), ("pump", "by pump")):
+        words = [_alternatives([self.classes[f.name][i] for i in picked[f.name]], len(self.classes[f.name]))
+                 for f in self.kind_fields if f.type.kind != "bool"]
+        for flag in (f.name for f in self.kind_fields if f.type.kind == "bool"):
             chosen = {v for i in picked[flag] for v in self.classes[flag][i]}
             if chosen == {True}:
-                words.append(word)
+                words.append(_flag(flag))
             elif chosen == {False} and len(self.classes[flag]) > 1:
-                words.append(f"not {word}")
-        return " ".join(w for w in words if w) or "any administration"
+                words.append(f"not {_flag(flag)}")
+        return " ".join(w for w in words if w) or f"any {self.main.name}"
 
     def setting_text(self, settings: list) -> str:
         """`facility claim or professional claim, pos 11|none`; `any claim` for every setting."""
-        if len(settings) == len(self.settings):
-            return "any claim"
+        names = self.setting_attributes
+        if len(settings) == len(self.settings) or not names:
+            return f"any {names[0] if names else 'encounter'}"
         members = [m for setting, ms in self.settings if setting in settings for m in ms]
-        by_claim: dict = {}
-        for claim, pos in members:
-            by_claim.setdefault(claim, []).append(pos)
+        by_first: dict = {}
+        for first, *rest in members:
+            by_first.setdefault(first, []).append(rest)
         parts = []
-        for claim, positions in by_claim.items():
-            text = f"{_alternatives([self.classes['claim'][claim]], 0)} claim"
-            if len(positions) < len(self.classes["pos"]):
-                text += f", pos {_alternatives([self.classes['pos'][i] for i in positions], 0)}"
+        for first, rests in by_first.items():
+            text = f"{_alternatives([self.classes[names[0]][first]], 0)} {names[0]}"
+            for name, chosen in zip(names[1:], zip(*rests)):
+                chosen = list(dict.fromkeys(chosen))
+                if len(chosen) < len(self.classes[name]):
+                    text += f", {name} {_alternatives([self.classes[name][i] for i in chosen], 0)}"
             parts.append(text)
         return " or ".join(parts)
 
     def describe(self, family: str, cube: list) -> str:
         """A pattern in words; a dimension that takes every value tried goes unsaid."""
-        picked = dict(zip(DIMENSIONS[family], cube))
+        picked = dict(zip(self.dimensions[family], cube))
         where = self.setting_text(picked["setting"])
         if family == "single":
-            return f"{where}: {self.administration_text(picked)}, {_duration_runs(picked['duration'], self.durations)}"
+            return f"{where}: {self.event_text(picked)}, {_duration_runs(picked['duration'], self.durations)}"
         if family == "pair":
             second = " or ".join(picked["second"])
-            if picked["relation"] == ["then a new drug"] and len(picked["duration"]) < len(self.durations):
+            if picked["relation"] == [f"then {self.new}"] and len(picked["duration"]) < len(self.durations):
                 second += f" for {_duration_runs(picked['duration'], self.durations)}"
             return f"{where}: {self._firsts(picked['first'])}, {' or '.join(picked['relation'])}: {second}"
-        words = [f"E/M {'|'.join(picked['code'])}"]
-        if len(picked["identifiable"]) == 1:
-            words.append("separately identifiable" if picked["identifiable"][0] else "not separately identifiable")
-        if len(picked["administration"]) == 1:
-            words.append("beside an administration" if picked["administration"][0] else "alone")
+        head, words = [family], []
+        for name, values in self.values[family].items():
+            chosen = picked[name]
+            if values and isinstance(values[0], bool):
+                if len(chosen) == 1:
+                    words.append(_flag(name) if chosen[0] else f"not {_flag(name)}")
+            else:  # the first bare, after the kind of event it names (`em 99211`), the others by name
+                head.append("|".join(map(str, chosen)) if len(head) == 1 else f"{name} {'|'.join(map(str, chosen))}")
+        words.insert(0, " ".join(head))
+        if len(picked["beside"]) == 1:
+            words.append(f"beside {_article(self.main.name)} {self.main.name}" if picked["beside"][0] else "alone")
         return f"{where}: {', '.join(words)}"
 
     def _firsts(self, chosen: list) -> str:
-        """The first administrations of a pair pattern; most of them are named by those left out."""
+        """The first events of a pair pattern; most of them are named by those left out."""
         every = list(dict.fromkeys(self.pair_kinds))
+        anything = f"any {self.main.name}"
         if len(chosen) == len(every):
-            return "any administration"
+            return anything
         if len(chosen) > len(every) / 2:
-            return f"any administration but {' or '.join(k for k in every if k not in chosen)}"
+            return f"{anything} but {' or '.join(k for k in every if k not in chosen)}"
         return " or ".join(chosen)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def _flag(name: str) -> str:
+    """A flag field in words: `separately identifiable`."""
+    return name.replace("_", " ")
 
 
 def _alternatives(groups, total: int, limit: int = 4) -> str:
@@ -356,17 +464,3 @@ def _duration_runs(chosen: list, tried: list) -> str:
     if None in chosen:
         parts.append("no stop time")
     return ", ".join(parts)
-
-
-def _em_codes(old: CheckedRuleset, new: CheckedRuleset) -> list[str]:
-    """The E/M codes either ruleset declares or names, and one that neither does."""
-    named = set()
-    for ruleset in (old, new):
-        named.update(code for code, (kind, _) in ruleset.codes.items() if kind == "em")
-        for stage in ruleset.stages:
-            if isinstance(stage, CheckedTable) and stage.scope == "em" and "code" in stage.inputs:
-                index = stage.inputs.index("code")
-                named.update(v for row in stage.rows for v in row.predicates[index].values)
-    first = int(min(named)) if named else 10 ** 4
-    other = next(str(n) for n in itertools.count(first) if str(n) not in named)
-    return [*sorted(named), other]

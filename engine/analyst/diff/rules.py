@@ -40,7 +40,8 @@ class RuleChange:
 def text_changes(old: CheckedRuleset, new: CheckedRuleset) -> list[RuleChange]:
     """Every difference in the rules, section by section, each section in the new ruleset's order."""
     changes = []
-    for field in ("name", "version", "payer", "base", "effective"):
+    header = attrs.fields(CheckedRuleset)  # the attributes, not their names as text: the header of the rule text
+    for field in (a.name for a in (header.name, header.version, header.payer, header.base, header.effective)):
         before, after = getattr(old, field), getattr(new, field)
         if before != after:
             changes.append(RuleChange("header", field, "changed", (f"{_header_text(before)} → {_header_text(after)}",)))

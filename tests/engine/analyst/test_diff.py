@@ -9,9 +9,11 @@ import pytest
 
 from engine.cli import main
 from engine.analyst.diff import CodingChange, Outcome, _cover, compare, load_side
+from engine.analyst.diff.probes import _Generator
 from tests.conftest import ROOT, RULESET_2026
 
-DEMO = ROOT / "tests" / "golden" / "check" / "warnings"
+WARNINGS = ROOT / "tests" / "golden" / "check" / "warnings"
+INPUT = ROOT / "tests" / "fixtures" / "input.rules"
 
 
 def _copy(folder, target, file, old, new):
@@ -21,6 +23,20 @@ def _copy(folder, target, file, old, new):
     assert old in text
     path.write_text(text.replace(old, new))
     return target
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The small ruleset of the `infuse check` goldens (with a payer variant), declaring the
+    contract's input (tests/fixtures/input.rules) if it does not yet."""
+    folder = tmp_path_factory.mktemp("demo") / "warnings"
+    shutil.copytree(WARNINGS, folder)
+    base = folder / "ruleset.rules"
+    if not any("\nencounter " in "\n" + f.read_text() for f in folder.glob("*.rules")):
+        shutil.copy(INPUT, folder / "input.rules")
+        effective = "effective 2026-01-01 .. 2026-12-31\n"
+        base.write_text(base.read_text().replace(effective, effective + 'include "input.rules"\n', 1))
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +84,7 @@ def test_the_medicare_variant_against_its_base_shows_the_99211_rule():
     assert ("finding", "em-99211-with-administration", "added") in changes
     lines = [p for p in result.patterns if p.change.lines_differ]
     assert [(p.text, p.change.lines_text()) for p in lines] == [
-        ("professional claim, pos 11|none: E/M 99211, separately identifiable, beside an administration",
+        ("professional claim, pos 11|none: em 99211, separately identifiable, beside an administration",
          "99211-25 → nothing")]
     assert lines[0].change.findings_added == ("em-99211-with-administration",)
 
@@ -80,15 +96,15 @@ def test_identical_rulesets_show_no_difference(capsys):
     assert "no change in behaviour" in out
 
 
-def test_a_variant_with_its_base_from_the_command_line(capsys):
-    assert main(["diff", str(DEMO), "--payer", "acme"]) == 1
+def test_a_variant_with_its_base_from_the_command_line(demo, capsys):
+    assert main(["diff", str(demo), "--payer", "acme"]) == 1
     out = capsys.readouterr().out
     assert "+ coding/push.repeat: service push | role repeat => code 96374 | modifier 76" in out
     assert "then the same drug 60 min after it ends: therapeutic iv push\n    lines nothing → 96374-76" in out
 
 
-def test_json_for_programs(capsys):
-    assert main(["diff", str(DEMO), "--payer", "acme", "--format", "json"]) == 1
+def test_json_for_programs(demo, capsys):
+    assert main(["diff", str(demo), "--payer", "acme", "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["behaviour"]["differing"] == 2
     pattern = report["behaviour"]["patterns"][0]
@@ -98,18 +114,18 @@ def test_json_for_programs(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    ([str(DEMO)], "diff needs two ruleset folders"),
-    ([str(DEMO), "--payer", "nobody"], "has no variant for payer 'nobody' (payers: acme)"),
-    ([str(ROOT / "rulesets"), str(DEMO)], "is not a ruleset folder"),
+    (["DEMO"], "diff needs two ruleset folders"),
+    (["DEMO", "--payer", "nobody"], "has no variant for payer 'nobody' (payers: acme)"),
+    ([str(ROOT / "rulesets"), "DEMO"], "is not a ruleset folder"),
 ])
-def test_unusable_arguments_exit_2(argv, message, capsys):
-    assert main(["diff", *argv]) == 2
+def test_unusable_arguments_exit_2(argv, message, demo, capsys):
+    assert main(["diff", *(str(demo) if a == "DEMO" else a for a in argv)]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_a_word_only_the_new_vocabulary_has_is_tried(tmp_path):
-    new = _copy(DEMO, tmp_path / "new", "ruleset.rules", "vocabulary route: iv, im ", "vocabulary route: iv, im, io ")
-    result = compare(load_side(DEMO), load_side(new))
+def test_a_word_only_the_new_vocabulary_has_is_tried(demo, tmp_path):
+    new = _copy(demo, tmp_path / "new", "ruleset.rules", "vocabulary route: iv, im ", "vocabulary route: iv, im, io ")
+    result = compare(load_side(demo), load_side(new))
     assert [c.details for c in result.changes if c.section == "vocabulary"] == [("+ io",)]
     # The encounters using `io` that the old ruleset rejects are one entry, not rejected → coded patterns.
     assert [p for p in result.patterns if p.change.rejected[0]] == []
@@ -133,6 +149,19 @@ def test_a_new_word_coded_like_an_existing_one_is_one_entry(tmp_path, capsys):
     assert main(["diff", str(RULESET_2026), str(new), "--format", "json"]) == 1
     behaviour = json.loads(capsys.readouterr().out)["behaviour"]
     assert behaviour["new_words"][0]["like"] == "iv" and behaviour["patterns"] == []
+
+
+def test_the_probes_come_from_the_declared_input(tmp_path):
+    anchor = "  field pump: flag "
+    new = _copy(RULESET_2026, tmp_path / "2026", "input.rules", anchor, '  field urgent: flag "given urgently"\n' + anchor)
+    generator = _Generator(load_side(RULESET_2026).ruleset, load_side(new).ruleset)
+    assert generator.setting_attributes == ("claim", "pos")
+    assert generator.kind_attributes == ("category", "route", "method", "hormonal", "urgent", "pump")
+    assert generator.keys == ["site", "session"]
+    assert generator.dimensions["em"] == ("setting", "code", "separately_identifiable", "beside")
+    assert generator.values["em"]["code"] == ("99211", "99212")
+    [event] = generator.singles()[0].template["administrations"]
+    assert (event["urgent"], event["drug"], event["site"], event["dose"]) == (False, "drug-a", "site 1", "dose 1")
 
 
 def test_a_changed_payer_route_is_listed(tmp_path):

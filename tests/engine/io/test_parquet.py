@@ -13,11 +13,13 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from engine.io import parquet as parquet_io
-
-from engine.io import records  # noqa: E402  (after the skip: parquet_io needs pyarrow)
+import engine  # noqa: E402  (after the skip: parquet_io needs pyarrow)
+from engine.io import parquet as parquet_io  # noqa: E402
+from engine.io import records  # noqa: E402
 from engine.cli import main  # noqa: E402
-from tests.conftest import CASES  # noqa: E402
+from engine.core.encounter import parse_encounter  # noqa: E402
+from tests.conftest import CASES, RULESET_2026  # noqa: E402
+from tests.engine.analyst.test_diff import _copy  # noqa: E402
 from tests.engine.io.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
 from tests.engine.cli.test_cli import infuse, needs_script  # noqa: E402
 
@@ -28,7 +30,15 @@ def run_cli(argv, capsys):
     return status, captured.out, captured.err
 
 
-def write_parquet(path, rows, schema=parquet_io.ENCOUNTER_SCHEMA, **options) -> None:
+def declared_input(folder):
+    """The input a ruleset folder declares (its base ruleset's)."""
+    return engine.load(folder).registry.families[0].for_payer(None).input
+
+
+SCHEMA_2026 = parquet_io.encounter_schema(declared_input(RULESET_2026))
+
+
+def write_parquet(path, rows, schema=SCHEMA_2026, **options) -> None:
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, **options)
 
 
@@ -54,12 +64,40 @@ def golden():
 
 
 def test_the_encounter_schema_holds_every_field_of_the_golden_cases(golden):
-    columns = {field.name: field.type for field in parquet_io.ENCOUNTER_SCHEMA}
+    columns = {field.name: field.type for field in SCHEMA_2026}
     administration = {field.name for field in columns["administrations"].value_type}
     em = {field.name for field in columns["em"].value_type}
     assert {key for e in golden for key in e} <= set(columns)
     assert {key for e in golden for a in e["administrations"] for key in a} <= administration
     assert {key for e in golden for item in e.get("em", ()) for key in item} <= em
+
+
+def test_the_2026_schema_is_the_contract_as_parquet_columns():
+    administration = SCHEMA_2026.field("administrations").type.value_type
+    assert SCHEMA_2026.names == ["id", "date", "claim", "pos", "payer", "primary", "administrations", "em"]
+    assert [f.name for f in administration] == ["id", "drug", "dose", "category", "hormonal", "pump", "route",
+                                                "method", "start", "stop", "site", "session", "indication",
+                                                "response"]
+    assert administration.field("hormonal").type == pa.bool_() and administration.field("start").type == pa.string()
+    assert SCHEMA_2026.field("em").type.value_type.field("separately_identifiable").type == pa.bool_()
+    assert {SCHEMA_2026.field(name).type for name in ("id", "date", "claim", "pos", "primary")} == {pa.string()}
+
+
+def test_a_declared_field_becomes_a_column_whose_value_reaches_the_record(tmp_path):
+    anchor = "  field response: text, blank "
+    folder = _copy(RULESET_2026, tmp_path / "2026", "input.rules", anchor,
+                   '  field purpose: text "why it was given"\n' + anchor)
+    declared = declared_input(folder)
+    schema = parquet_io.encounter_schema(declared)
+    assert schema.field("administrations").type.value_type.field("purpose").type == pa.string()
+    assert "purpose" not in SCHEMA_2026.field("administrations").type.value_type.names
+    row = _good("p1")
+    row["administrations"][0]["purpose"] = "flush the line"
+    write_parquet(tmp_path / "in.parquet", [row], schema)
+    [[record]] = [list(chunk.records) for chunk in parquet_io.open_source(str(tmp_path / "in.parquet")).chunks]
+    assert record["administrations"][0]["purpose"] == "flush the line"
+    encounter = parse_encounter(record, declared)
+    assert encounter.events["administration"][0].values["purpose"] == "flush the line"
 
 
 def test_parquet_input_codes_like_jsonl(golden, tmp_path, capsys):
