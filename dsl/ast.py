@@ -377,7 +377,36 @@ class Pair:
     span: Span = _span()
 
 
-EditClause = Require | Limit | Pair
+@attrs.frozen
+class PairsFrom:
+    """`pairs from "data/ncci-ptp.csv" per date`: the pairs of a PTP file, each row's modifier
+    indicator saying whether one of `distinctions` may keep its column 2 code. `data` is the
+    file as read (dsl.edit_data.PairTable), filled in by the loader; it is the file's bytes
+    (their digest) that make two clauses equal."""
+
+    path: str
+    per: str
+    distinctions: tuple[Distinction, ...]
+    path_span: Span = _span()
+    data: object = attrs.field(default=None, eq=False, repr=False)
+    digest: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class LimitsFrom:
+    """`limit from "data/mue.csv" per date`: the units per code of an MUE file."""
+
+    path: str
+    per: str
+    path_span: Span = _span()
+    data: object = attrs.field(default=None, eq=False, repr=False)
+    digest: str | None = None
+    span: Span = _span()
+
+
+DataClause = PairsFrom | LimitsFrom
+EditClause = Require | Limit | Pair | PairsFrom | LimitsFrom
 
 
 @attrs.frozen

@@ -8,9 +8,11 @@ import itertools
 
 from dsl import ast
 from dsl.check_cells import UNKNOWN_TYPE, member_values, output_value, predicate, symbol_text
+from dsl.checked import DATA_PER, CheckedLimitsFrom, CheckedPairsFrom
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair,
                          CheckedRequire, CheckedRow, CheckedTable, FieldType)
 from dsl.diagnostics import did_you_mean, where
+from dsl.edit_data import LimitTable, PairTable
 from dsl.overlaps import overlapping_pairs
 
 POLICIES = ("first", "unique", "collect", "priority")
@@ -247,21 +249,44 @@ def _check_edit(node: ast.Edit, ctx, consts, line_fields: dict) -> CheckedEdit:
             if clause.per != "encounter":
                 ctx.error("E-edit", f"limits count per encounter; got per '{clause.per}'", clause.span)
             clauses.append(CheckedLimit(next(iter(_codes((clause.code,), ctx)), ""), clause.units, clause.per))
+        elif isinstance(clause, (ast.PairsFrom, ast.LimitsFrom)):
+            clauses.append(_check_data_clause(clause, ctx, consts, line_fields))
         else:
             if clause.per != "encounter" and clause.per not in line_fields:
                 ctx.unknown("attribute of a line", clause.per, clause.span, [*line_fields, "encounter"])
-            distinctions = []
-            for distinction in clause.distinctions:
-                if distinction.attribute not in line_fields:
-                    ctx.unknown("attribute of a line", distinction.attribute, distinction.span, line_fields)
-                modifier = output_value(ast.Alternatives((distinction.modifier,)), "modifier", "modifier", ctx, consts, {})
-                distinctions.append((distinction.attribute, modifier))
             clauses.append(CheckedPair(_codes(clause.column1, ctx), _codes(clause.column2, ctx), clause.per,
-                                       tuple(distinctions)))
+                                       _distinctions(clause, ctx, consts, line_fields)))
     if node.finding not in ctx.findings:
         ctx.unknown("finding", node.finding, node.finding_span, ctx.findings)
     ctx.used_findings.add(node.finding)
     return CheckedEdit(node.name, tuple(r.source for r in node.refs), tuple(clauses), node.finding, span=node.span)
+
+
+def _check_data_clause(clause, ctx, consts, line_fields: dict):
+    """A `pairs from` or `limit from` clause: counted per date of service or per encounter;
+    its file was read by the loader (dsl.loader reads it, or reports why it could not); the
+    statements of one file checked alone, without their folder, have its clauses with no rows."""
+    if clause.per not in DATA_PER:
+        ctx.error("E-edit", f"national edit data counts per date (of service) or per encounter; got per "
+                            f"'{clause.per}'", clause.span, did_you_mean(clause.per, list(DATA_PER)))
+    data = clause.data
+    if data is None:  # statements checked without their folder (dsl.checker.check alone): no rows
+        data = (LimitTable if isinstance(clause, ast.LimitsFrom) else PairTable)(clause.path, "", 0, {})
+    if isinstance(clause, ast.LimitsFrom):
+        return CheckedLimitsFrom(clause.path, clause.digest or "", clause.per, data)
+    return CheckedPairsFrom(clause.path, clause.digest or "", clause.per,
+                            _distinctions(clause, ctx, consts, line_fields), data)
+
+
+def _distinctions(clause, ctx, consts, line_fields: dict) -> tuple:
+    """The (attribute, modifier) of each `distinct by` line of a pair clause, checked."""
+    distinctions = []
+    for distinction in clause.distinctions:
+        if distinction.attribute not in line_fields:
+            ctx.unknown("attribute of a line", distinction.attribute, distinction.span, line_fields)
+        modifier = output_value(ast.Alternatives((distinction.modifier,)), "modifier", "modifier", ctx, consts, {})
+        distinctions.append((distinction.attribute, modifier))
+    return tuple(distinctions)
 
 
 def _codes(names, ctx) -> frozenset:

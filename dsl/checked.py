@@ -167,6 +167,31 @@ class CheckedPair:
 
 
 @attrs.frozen
+class CheckedPairsFrom:
+    """The pairs of a PTP file (dsl.edit_data.PairTable) per `per` ("date": the line's date of
+    service, or "encounter"). Equal when their files' bytes are."""
+
+    path: str
+    digest: str
+    per: str
+    distinctions: tuple  # (attribute, modifier) pairs, tried in order where the indicator is 1
+    table: object = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class CheckedLimitsFrom:
+    """The units per code of an MUE file (dsl.edit_data.LimitTable) per `per`."""
+
+    path: str
+    digest: str
+    per: str
+    table: object = attrs.field(eq=False, repr=False, default=None)
+
+
+DATA_PER = ("date", "encounter")
+
+
+@attrs.frozen
 class CheckedEdit:
     name: str
     refs: tuple[str, ...]

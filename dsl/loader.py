@@ -24,6 +24,7 @@ from dsl.checked import BASE_PAYER, CheckedRuleset
 from dsl.checker import Schema, check
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
+from dsl.edit_data import MAX_DATA_BYTES, read_limits, read_pairs
 from dsl.parser import parse
 
 BASE_FILE = "ruleset.rules"
@@ -108,12 +109,66 @@ def read_folder(directory: str | os.PathLike) -> FolderSource:
     root = directory.resolve()
     texts: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
+    data: dict = {}  # resolved path -> (table, diagnostics): each data file is read once
     base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root)
+    base = _with_data(base, root, texts, diagnostics, data)
     variant_dir = directory / VARIANT_DIR
     variant_files = sorted(p for p in variant_dir.glob("*.rules") if p.is_file() or p.is_symlink()) \
         if variant_dir.is_dir() else []
-    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=root) for path in variant_files}
+    variants = {path: _with_data(_read_with_includes(path, texts, diagnostics, (), root=root), root, texts,
+                                 diagnostics, data)
+                for path in variant_files}
     return FolderSource(base, variants, texts, diagnostics)
+
+
+def _with_data(statements: list, root: Path, texts: dict, diagnostics: list, data: dict) -> list:
+    """The statements with each data clause of an edit (`pairs from`, `limit from`) holding
+    its file as read (dsl.edit_data) and the sha256 of its bytes.
+
+    A data file is named relative to the file that names it and, like an include, must lie
+    inside the ruleset folder (a link out of it is refused unread). Its text joins `texts`
+    only when it has mistakes, so that they show with their line; a good file of 500,000
+    rows is kept as its index alone."""
+    out = []
+    for node in statements:
+        if isinstance(node, ast.Edit) and any(isinstance(c, (ast.PairsFrom, ast.LimitsFrom)) for c in node.clauses):
+            node = attrs.evolve(node, clauses=tuple(_data_clause(c, root, texts, diagnostics, data)
+                                                    if isinstance(c, (ast.PairsFrom, ast.LimitsFrom)) else c
+                                                    for c in node.clauses))
+        out.append(node)
+    return out
+
+
+def _data_clause(clause, root: Path, texts: dict, diagnostics: list, data: dict):
+    path = Path(clause.span.file).parent / clause.path
+    shown = _display(path)
+    if not inside(path, root):
+        message = outside_message(shown) if path.is_symlink() else f"'{clause.path}' is outside the ruleset folder"
+        diagnostics.append(Diagnostic("E-file", message, clause.path_span))
+        return clause
+    if not path.is_file():
+        candidates = [p.name for p in path.parent.glob("*.csv")] if path.parent.is_dir() else []
+        diagnostics.append(Diagnostic("E-file", f"no data file '{clause.path}'", clause.path_span,
+                                      hint=did_you_mean(path.name, candidates)))
+        return clause
+    key = (path.resolve(), type(clause))
+    if key not in data:
+        try:
+            if path.stat().st_size > MAX_DATA_BYTES:
+                data[key] = (None, [Diagnostic("E-limit", f"data file is larger than {MAX_DATA_BYTES} bytes",
+                                               clause.path_span)])
+            else:
+                raw = path.read_bytes()
+                table, found = (read_pairs if isinstance(clause, ast.PairsFrom) else read_limits)(raw, shown)
+                if found:
+                    texts[shown] = raw.decode("utf-8", errors="replace")
+                data[key] = (table, found)
+        except OSError as error:
+            data[key] = (None, [Diagnostic("E-file", f"cannot read the data file ({error.strerror})",
+                                           clause.path_span)])
+        diagnostics.extend(data[key][1])
+    table = data[key][0]
+    return clause if table is None else attrs.evolve(clause, data=table, digest="sha256:" + table.sha256)
 
 
 def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
@@ -205,6 +260,11 @@ def _digest(statements, texts: dict, directory: Path) -> str:
     digest = hashlib.sha256()
     for name in sorted(relative, key=relative.get):
         digest.update(relative[name].encode() + b"\0" + texts[name].encode() + b"\0")
+    files = {clause.data.path: clause.data.sha256 for s in statements if isinstance(s, ast.Edit)
+             for clause in s.clauses if getattr(clause, "data", None) is not None}
+    for name in sorted(files, key=lambda n: os.path.relpath(os.path.abspath(n), directory)):
+        shown = os.path.relpath(os.path.abspath(name), directory).replace(os.sep, "/")
+        digest.update(b"data\0" + shown.encode() + b"\0" + files[name].encode() + b"\0")
     return "sha256:" + digest.hexdigest()
 
 

@@ -447,5 +447,12 @@ class _ToAst(Transformer):
     def pair(self, meta, c):
         return ast.Pair(c[0], c[1], str(c[2]), tuple(c[3:]), span=self._span(meta))
 
+    def pairs_from(self, meta, c):
+        return ast.PairsFrom(_unquote(c[0]), str(c[1]), tuple(c[2:]), path_span=self._token_span(c[0]),
+                             span=self._span(meta))
+
+    def limit_from(self, meta, c):
+        return ast.LimitsFrom(_unquote(c[0]), str(c[1]), path_span=self._token_span(c[0]), span=self._span(meta))
+
     def distinction(self, meta, c):
         return ast.Distinction(str(c[0]), c[1], span=self._span(meta))

@@ -19,7 +19,7 @@ Example:
 """
 from __future__ import annotations
 
-from dsl.checked import OTHER, CheckedLimit, CheckedRequire, FieldType, Predicate
+from dsl.checked import OTHER, CheckedLimit, CheckedLimitsFrom, CheckedPairsFrom, CheckedRequire, FieldType, Predicate
 from dsl.durations import duration_text, minutes_text
 
 
@@ -91,5 +91,10 @@ def clause_text(clause) -> str:
         return f"require {codes_text(clause.addons)} with {codes_text(clause.primaries)}"
     if isinstance(clause, CheckedLimit):
         return f"limit {clause.code} to {clause.units} per {clause.per}"
+    if isinstance(clause, CheckedLimitsFrom):
+        return f'limit from "{clause.path}" per {clause.per}'
+    if isinstance(clause, CheckedPairsFrom):
+        distinct = "".join(f", distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
+        return f'pairs from "{clause.path}" per {clause.per}{distinct}'
     distinct = "; ".join(f"distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
     return f"pair {codes_text(clause.column1)} with {codes_text(clause.column2)} per {clause.per}, {distinct}"

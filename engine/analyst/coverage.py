@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import attrs
 
+from dsl.checked import CheckedLimitsFrom, CheckedPairsFrom
 from dsl.checked import (ANY, CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair,
                          CheckedRequire, CheckedTable)
 from dsl.loader import RulesetFamily
@@ -233,8 +234,13 @@ class Coverage:
 
 def _clause_outcomes(clause) -> list[tuple[str, str]]:
     """The ways a clause can act, each with its description."""
-    if isinstance(clause, CheckedLimit):
+    if isinstance(clause, (CheckedLimit, CheckedLimitsFrom)):
         return [("limit", f"{clause_text(clause)} cuts units")]
+    if isinstance(clause, CheckedPairsFrom):
+        pair = f"pairs from \"{clause.path}\" per {clause.per}"
+        return [("bundled", f"{pair} bundles a line"),
+                *((f"distinct:{modifier}", f"{pair} keeps a line at a distinct {attribute} with {modifier}")
+                  for attribute, modifier in clause.distinctions)]
     if isinstance(clause, CheckedRequire):
         return [("require", f"{clause_text(clause)} removes an add-on")]
     pair = f"pair {codes_text(clause.column2)} with column 1 codes per {clause.per}"
@@ -249,4 +255,4 @@ def _outcome(clause, record: EditRecord) -> str:
         return f"distinct:{record.modifier}"
     if record.action == "limit":
         return "limit"
-    return "bundled" if isinstance(clause, CheckedPair) else "require"
+    return "bundled" if isinstance(clause, (CheckedPair, CheckedPairsFrom)) else "require"

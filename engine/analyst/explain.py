@@ -331,7 +331,9 @@ class _Teller:
         clause = written.clauses[record.clause]
         clause_text = self._clause_text(clause)
         owner = f"{code} for {_ids(ids)}" if ids else code
-        if action == "limit":
+        if record.row is not None:
+            text = self._data_edit(record, owner, clause)
+        elif action == "limit":
             kept = record.kept
             text = f"{owner} cut to {kept} unit{'s' if kept != 1 else ''}" if kept else f"{owner} not reported: the limit is reached"
         elif action == "modifier":
@@ -345,7 +347,34 @@ class _Teller:
             text = f"{owner} removed: none of its primary codes is on the claim"
         return EditStory(stage.name, location(stage.span), action, code, ids, clause_text, text)
 
+    def _data_edit(self, record: EditRecord, owner: str, clause) -> str:
+        """What a row of national edit data did, citing the row (file:line)."""
+        if record.action == "limit":
+            kept, per = record.kept, ("line" if record.indicator == "1" else "date of service")
+            cut = f"cut to {kept} unit{'s' if kept != 1 else ''}" if kept else "not reported"
+            return (f"{owner} {cut}: the medically unlikely edit at {record.row} allows so many per {per} "
+                    f"(adjudication indicator {record.indicator})")
+        if record.action == "modifier":
+            held = next(d for d in clause.distinctions if d.attribute == record.attribute)
+            modifier = self.source.value_text(held.modifier, "modifier")
+            done = "already carries" if record.present else "gets"
+            return (f"{owner} is column 2 to {record.partner} (PTP row {record.row}, modifier indicator 1), but not "
+                    f"in its {record.attribute}: it {done} modifier {modifier}")
+        if record.indicator == "0":
+            return (f"{owner} removed: column 2 to {record.partner} (PTP row {record.row}, modifier indicator 0: "
+                    "never reported separately)")
+        shared = " or ".join(d.attribute for d in clause.distinctions) or "nothing that could"
+        return (f"{owner} removed: column 2 to {record.partner} (PTP row {record.row}, modifier indicator 1), "
+                f"and no distinct {shared} is documented")
+
     def _clause_text(self, clause) -> str:
+        if isinstance(clause, ast.LimitsFrom):
+            return f'limit from "{clause.path}" per {clause.per}'
+        if isinstance(clause, ast.PairsFrom):
+            distinct = "".join(f", distinct by {d.attribute}: {self.source.value_text(d.modifier, 'modifier')}"
+                               for d in clause.distinctions)
+            return f'pairs from "{clause.path}" per {clause.per}{distinct}'
+
         def codes(names):
             return ", ".join(n.text if isinstance(n, ast.Name) else str(n.value) for n in names)
         if isinstance(clause, ast.Require):

@@ -212,8 +212,16 @@ class EditRecord:
     kept: int | None = None  # limit: the units left
     attribute: str | None = None  # modifier: the attribute of the distinction that held
     modifier: str | None = None  # modifier: the modifier that distinction adds
+    row: str | None = None  # a data clause: the row of its file that acted, "data/ncci-ptp.csv:17"
+    partner: str | None = None  # a pairs row: the column 1 code the line bundles into
+    indicator: str | None = None  # a pairs row's modifier indicator (0, 1), an MUE row's MAI (1, 2, 3)
+    present: bool = False  # modifier: the line already carried it, so the edit changed nothing
 
     def as_dict(self) -> dict:
         said = {"limit": {"kept": self.kept}, "modifier": {"modifier": self.modifier}}.get(self.action, {})
+        if self.row is not None:
+            said = {**said, "row": self.row, "indicator": self.indicator,
+                    **({"partner": self.partner} if self.partner is not None else {}),
+                    **({"present": True} if self.present else {})}
         return {"stage": self.stage, "edit": self.edit, "clause": self.clause, "action": self.action,
                 "code": self.code, "subject": self.subject, **said}

@@ -12,10 +12,12 @@ from collections.abc import Callable
 import attrs
 
 from dsl import ast
+from dsl.checked import CheckedLimitsFrom, CheckedPairsFrom
 from dsl.checked import (CheckedEdit, CheckedInitial, CheckedLimit, CheckedMerge, CheckedPair, CheckedRequire,
                          CheckedRuleset, CheckedTable)
 from dsl.durations import duration_text
 from dsl.show import clause_text, output_text, predicate_text, value_text
+from engine.analyst.diff.data import clause_data_changes
 
 
 @attrs.frozen
@@ -135,6 +137,7 @@ def _stage_details(old, new) -> list[str]:
             continue
         if isinstance(new, CheckedEdit) and field.name == "clauses":
             details += _clause_changes(before, after)
+            details += clause_data_changes(before, after)
         else:
             details.append(f"{field.name}: {_stage_field(before)} → {_stage_field(after)}")
     return details
@@ -160,7 +163,8 @@ def _stage_field(value) -> str:
         return "; ".join(f"{k or '*'}: {' > '.join(v)}" for k, v in value.items())
     if isinstance(value, (frozenset, set)):
         return ", ".join(sorted(value)) or "(none)"
-    if isinstance(value, tuple) and value and isinstance(value[0], (CheckedRequire, CheckedLimit, CheckedPair)):
+    if isinstance(value, tuple) and value and isinstance(value[0], (CheckedRequire, CheckedLimit, CheckedPair,
+                                                                    CheckedPairsFrom, CheckedLimitsFrom)):
         return "; ".join(clause_text(c) for c in value)
     if isinstance(value, tuple):
         return ", ".join(value) or "(none)"

@@ -6,7 +6,7 @@ import collections
 
 import attrs
 
-from dsl.checked import CheckedEdit, CheckedLimit, CheckedPair, CheckedRequire
+from dsl.checked import CheckedEdit, CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom, CheckedRequire
 from engine.core.stages.state import Run, WorkLine
 from engine.core.trace import EditRecord
 
@@ -24,7 +24,8 @@ class EditPlan:
     def of(cls, stage: CheckedEdit) -> "EditPlan":
         numbered = tuple(enumerate(stage.clauses))
         return cls(f"edit/{stage.name}", stage.finding,
-                   tuple((i, c) for i, c in numbered if isinstance(c, (CheckedLimit, CheckedPair))),
+                   tuple((i, c) for i, c in numbered
+                         if isinstance(c, (CheckedLimit, CheckedPair, CheckedPairsFrom, CheckedLimitsFrom))),
                    tuple((i, c) for i, c in numbered if isinstance(c, CheckedRequire)))
 
 
@@ -34,6 +35,10 @@ def edit(plan: EditPlan, run: Run):
     for index, clause in plan.ordered:
         if isinstance(clause, CheckedLimit):
             _limit(clause, index, plan.finding, plan.rule, run)
+        elif isinstance(clause, CheckedPairsFrom):
+            _pairs_from(clause, index, plan.finding, plan.rule, run)
+        elif isinstance(clause, CheckedLimitsFrom):
+            _limits_from(clause, index, plan.finding, plan.rule, run)
         else:
             _pair(clause, index, plan.finding, plan.rule, run)
     if plan.requires:
@@ -110,6 +115,106 @@ class _Partners:
         if key not in self.held:
             self.held[key] = {partner.values.get(attribute) for partner in self.of(line)}
         return value not in self.held[key]
+
+
+def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, run: Run):
+    """The national pairs (NCCI PTP) on the lines: a column 2 line beside a column 1 line of
+    the same `per` (date of service, or the encounter), where the pair's row is in force on the
+    column 2 line's date of service (effective on or before it, deleted after it):
+
+    - indicator 9 (or no row in force): the pair does not apply;
+    - indicator 0: never reported separately: the line bundles, whatever its distinctions;
+    - indicator 1: a line already carrying the modifier of one of the clause's distinctions
+      passes, as a claims processor lets an NCCI-associated modifier through (an earlier stage
+      decided it; the line is left as it is and the edit is not named among its rules);
+      otherwise the first distinction that holds against every such column 1 line adds its
+      modifier; with none, the line bundles.
+
+    One column 1 line with indicator 0 bundles the line. Trace records name the row
+    (file:line) that acted."""
+    by_column2 = clause.table.by_column2
+    if not any(line.code in by_column2 for line in run.lines):
+        return
+    per_date = clause.per == "date"
+    by_key: dict = {}
+    for line in run.lines:
+        by_key.setdefault(line.date if per_date else None, []).append(line)
+    path = clause.table.path
+    kept = []
+    for line in run.lines:
+        column1 = by_column2.get(line.code)
+        if column1 is None:
+            kept.append(line)
+            continue
+        acting = []  # (partner line, its row in force)
+        for partner in by_key[line.date if per_date else None]:
+            rows = column1.get(partner.code)
+            if rows is None or partner is line:
+                continue
+            row = next((row for row in rows if row.in_force(line.date)), None)
+            if row is not None and row.indicator != "9":
+                acting.append((partner, row))
+        if not acting:
+            kept.append(line)
+            continue
+        never = next((row for _, row in acting if row.indicator == "0"), None)
+        held = None
+        if never is None:
+            held = next(((attribute, modifier) for attribute, modifier in clause.distinctions
+                         if modifier in line.modifiers), None) or \
+                next(((attribute, modifier) for attribute, modifier in clause.distinctions
+                      if line.values.get(attribute) is not None
+                      and all(partner.values.get(attribute) != line.values.get(attribute) for partner, _ in acting)),
+                     None)
+        row = never or acting[0][1]
+        if held is not None:
+            attribute, modifier = held
+            present = modifier in line.modifiers
+            if not present:
+                line.modifiers.append(modifier)
+                line.rules.append(rule)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "modifier", line.code, line.administrations,
+                                            attribute=attribute, modifier=modifier, row=f"{path}:{row.line}",
+                                            partner=row.column1, indicator=row.indicator, present=present))
+            kept.append(line)
+        else:
+            run.raise_finding(finding, rule, line.administrations)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations,
+                                            row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator))
+    run.lines = kept
+
+
+def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str, run: Run):
+    """The national unit limits (MUEs) on the lines. An adjudication indicator 1 (a line edit)
+    limits each line by itself: the engine makes one line per code and modifiers, as a claim
+    does, and a line with another modifier (XE, XS, 76) is adjudicated on its own. Indicators
+    2 and 3 (date of service edits) limit the units of a code summed over the lines of one
+    date of service (`per date`) or of the encounter (`per encounter`), the first lines first.
+    Units beyond the limit are cut and raise the edit's finding; a line left with none goes."""
+    by_code = clause.table.by_code
+    if not any(line.code in by_code for line in run.lines):
+        return
+    per_date = clause.per == "date"
+    used: dict = collections.Counter()
+    path = clause.table.path
+    for line in run.lines:
+        row = by_code.get(line.code)
+        if row is None:
+            continue
+        key = (line.code, line.date if per_date else None)
+        before = 0 if row.mai == "1" else used[key]
+        allowed = max(0, row.units - before)
+        if line.units > allowed:
+            run.raise_finding(finding, rule, line.administrations)
+            if run.trace is not None:
+                run.trace.append(EditRecord(rule, index, "limit", line.code, line.administrations, kept=allowed,
+                                            row=f"{path}:{row.line}", indicator=row.mai))
+            line.units = allowed
+            line.rules.append(rule)
+        used[key] += line.units
+    run.lines = [line for line in run.lines if line.units > 0]
 
 
 def _require(clauses, finding: str, rule: str, run: Run):
