@@ -104,14 +104,14 @@ def main(argv: list[str] | None = None) -> int:
 
         import engine
         from dsl.edit_data import read_pairs
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         national = engine.load(folder)
         national.pipeline(national.select(corpus.typical_day(1, 0)[0])[0])  # the base's pipeline built
-        load = time.perf_counter() - started
+        load, load_cpu = time.perf_counter() - started, time.process_time() - cpu
         data = (folder / "data" / "ncci-ptp.csv").read_bytes()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         table, problems = read_pairs(data, "ncci-ptp.csv")
-        read = time.perf_counter() - started
+        read, read_cpu = time.perf_counter() - started, time.process_time() - cpu
         assert not problems and table.rows == args.rows, (problems[:3], table and table.rows)
         started = time.perf_counter()
         bundled = engine.load(ROOT / "rulesets" / "2026")
@@ -130,9 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before {before:.2f}, after {after:.2f}")
     print(f"generated PTP file: {args.rows:,} rows, {size / 1e6:.1f} MB; MUE file {args.mue_rows:,} rows "
           f"(written in {written:.1f} s, not counted)")
-    print(f"ruleset load with the national-size files, cold: {load:.2f} s   (target < 5 s: "
-          f"{'met' if load < 5 else 'NOT MET'})")
-    print(f"  of which reading and indexing the PTP file:  {read:.2f} s")
+    print(f"ruleset load with the national-size files, cold: {load:.2f} s elapsed, {load_cpu:.2f} s CPU   "
+          f"(target < 5 s: {'met' if load < 5 else 'NOT MET'})")
+    print(f"  reading and indexing the PTP file alone:     {read:.2f} s elapsed, {read_cpu:.2f} s CPU")
     print(f"ruleset load with the bundled extract:         {bundled_load:.2f} s")
     print(f"coding {args.encounters:,} typical-day encounters on one core:")
     print(f"  bundled extract:      {rate_bundled:,.0f} encounters/s ({args.encounters / rate_bundled:.1f} s)")

@@ -44,8 +44,11 @@ _ISO = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 class PairRow(typing.NamedTuple):
     """One PTP row: column 2 code bundles into column 1 from `effective` until `deletion`
     (exclusive; None: in force), `indicator` 0 (never separately), 1 (with a modifier) or 9
-    (not applicable). `line` is its line in the file, for a trace to cite. A tuple: a
-    national file has half a million of them."""
+    (not applicable). `line` is its line in the file, for a trace to cite.
+
+    The index holds each row as a plain tuple of text and numbers, in this order: the
+    collector stops tracking such tuples, so half a million of them cost no full collection
+    anything (a tracked object would be visited at each; `PairRow._make` names the fields)."""
 
     column1: str
     column2: str
@@ -55,13 +58,18 @@ class PairRow(typing.NamedTuple):
     line: int
 
     def in_force(self, date: str) -> bool:
-        return self.effective <= date and (self.deletion is None or date < self.deletion)
+        return in_force(self, date)
 
 
-@attrs.frozen
-class LimitRow:
-    """One MUE row: at most `units` of `code` on a date of service; `mai` 1 per line, 2 or
-    3 per date of service."""
+def in_force(row: tuple, date: str) -> bool:
+    """Whether a PTP row (a PairRow or its plain tuple) applies on a date of service: on or
+    after its effective date and before its deletion date."""
+    return row[2] <= date and (row[3] is None or date < row[3])
+
+
+class LimitRow(typing.NamedTuple):
+    """One MUE row: at most `units` of `code` on a line (`mai` 1) or a date of service (`mai`
+    2 or 3). Held in the index as a plain tuple, like PairRow."""
 
     code: str
     units: int
@@ -71,31 +79,31 @@ class LimitRow:
 
 @attrs.frozen(eq=False)
 class PairTable:
-    """A PTP file, indexed by column 2 code: {column2: {column1: (PairRow, ...)}}."""
+    """A PTP file, indexed by column 2 code: {column2: {column1: (row, ...)}}, each row a
+    PairRow's plain tuple."""
 
     path: str
     sha256: str
     rows: int
     by_column2: dict
 
-    def pairs(self):
-        """Every row, in no particular order (for `infuse diff`)."""
-        for partners in self.by_column2.values():
-            for rows in partners.values():
-                yield from rows
+    def find(self, column1: str, column2: str) -> tuple[PairRow, ...]:
+        """The rows of one pair, in file order."""
+        return tuple(PairRow._make(row) for row in self.by_column2.get(column2, {}).get(column1, ()))
 
 
 @attrs.frozen(eq=False)
 class LimitTable:
-    """An MUE file, indexed by code."""
+    """An MUE file, indexed by code: {code: row}, each row a LimitRow's plain tuple."""
 
     path: str
     sha256: str
     rows: int
     by_code: dict
 
-    def pairs(self):
-        return iter(self.by_code.values())
+    def find(self, code: str) -> LimitRow | None:
+        row = self.by_code.get(code)
+        return None if row is None else LimitRow._make(row)
 
 
 class _Problems:
@@ -163,7 +171,7 @@ def _read_pairs(data: bytes, shown: str) -> tuple[PairTable | None, list[Diagnos
             problems.add(number, _column(raw, fields, id_), len(fields[id_]),
                          f"deletion date {end} is before the effective date {start}")
             continue
-        row = PairRow(column1, column2, start, end, indicator, number)
+        row = (column1, column2, start, end, indicator, number)
         partners = by_column2.get(column2)
         if partners is None:
             partners = by_column2[column2] = {}
@@ -244,7 +252,7 @@ def read_limits(data: bytes, shown: str) -> tuple[LimitTable | None, list[Diagno
             bad = True
         elif code in by_code:
             problems.add(number, _column(raw, fields, ic), len(code),
-                         f"code {code} is limited twice", hint=f"first limited on line {by_code[code].line}")
+                         f"code {code} is limited twice", hint=f"first limited on line {by_code[code][3]}")
             bad = True
         if not (units.isascii() and units.isdigit() and len(units) <= 6):
             problems.add(number, _column(raw, fields, iu), len(units),
@@ -256,7 +264,7 @@ def read_limits(data: bytes, shown: str) -> tuple[LimitTable | None, list[Diagno
                          hint="1: line edit, 2: date of service edit (policy), 3: date of service edit (clinical)")
             bad = True
         if not bad:
-            by_code[code] = LimitRow(code, int(units), mai, number)
+            by_code[code] = (code, int(units), mai, number)
     if problems.found:
         return None, problems.found
     return LimitTable(shown, hashlib.sha256(data).hexdigest(), len(by_code), by_code), []

@@ -96,7 +96,7 @@ def _names_in(node) -> set:
         values = [*node.combine.values, *(node.minus.values if node.minus else ())]
     elif isinstance(node, ast.Edit):
         for clause in node.clauses:
-            if isinstance(clause, ast.Pair):
+            if isinstance(clause, (ast.Pair, ast.PairsFrom)):
                 values.extend(d.modifier for d in clause.distinctions)
     for value in values:
         if isinstance(value, (ast.Name, ast.Number)):

@@ -352,8 +352,8 @@ class _Teller:
         if record.action == "limit":
             kept, per = record.kept, ("line" if record.indicator == "1" else "date of service")
             cut = f"cut to {kept} unit{'s' if kept != 1 else ''}" if kept else "not reported"
-            return (f"{owner} {cut}: the medically unlikely edit at {record.row} allows so many per {per} "
-                    f"(adjudication indicator {record.indicator})")
+            return (f"{owner} {cut}: the medically unlikely edit at {record.row} allows {record.allowed} "
+                    f"per {per} (adjudication indicator {record.indicator})")
         if record.action == "modifier":
             held = next(d for d in clause.distinctions if d.attribute == record.attribute)
             modifier = self.source.value_text(held.modifier, "modifier")

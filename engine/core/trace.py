@@ -216,12 +216,14 @@ class EditRecord:
     partner: str | None = None  # a pairs row: the column 1 code the line bundles into
     indicator: str | None = None  # a pairs row's modifier indicator (0, 1), an MUE row's MAI (1, 2, 3)
     present: bool = False  # modifier: the line already carried it, so the edit changed nothing
+    allowed: int | None = None  # an MUE row's units
 
     def as_dict(self) -> dict:
         said = {"limit": {"kept": self.kept}, "modifier": {"modifier": self.modifier}}.get(self.action, {})
         if self.row is not None:
             said = {**said, "row": self.row, "indicator": self.indicator,
                     **({"partner": self.partner} if self.partner is not None else {}),
-                    **({"present": True} if self.present else {})}
+                    **({"present": True} if self.present else {}),
+                    **({"allowed": self.allowed} if self.allowed is not None else {})}
         return {"stage": self.stage, "edit": self.edit, "clause": self.clause, "action": self.action,
                 "code": self.code, "subject": self.subject, **said}

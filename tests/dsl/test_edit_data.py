@@ -15,15 +15,15 @@ def test_a_ptp_file_with_cms_headings_is_indexed_by_column_2():
     assert problems == []
     assert table.rows == 3
     assert sorted(table.by_column2) == ["96360", "96372"]
-    row = table.by_column2["96360"]["96369"][0]
+    row, = table.find("96369", "96360")
     assert (row.effective, row.deletion, row.indicator, row.line) == ("2009-01-01", "2026-04-01", "0", 6)
-    assert table.by_column2["96372"]["96374"][0].deletion is None
+    assert table.find("96374", "96372")[0].deletion is None
     assert len(table.sha256) == 64
 
 
 def test_a_row_is_in_force_from_its_effective_date_until_the_day_before_its_deletion():
     table, _ = read_pairs(b"column1,column2,effective,deletion,modifier\n96369,96360,20260314,20260401,1\n", "p.csv")
-    row = table.by_column2["96360"]["96369"][0]
+    row, = table.find("96369", "96360")
     assert not row.in_force("2026-03-13")
     assert row.in_force("2026-03-14")
     assert row.in_force("2026-03-31")
@@ -83,7 +83,7 @@ def test_an_mue_file_with_cms_headings_and_indicator_texts():
             b"96361,8,3 Date of Service Edit: Clinical,Clinical: Data\n")
     table, problems = read_limits(data, "mue.csv")
     assert problems == []
-    assert {code: (row.units, row.mai, row.line) for code, row in table.by_code.items()} == {
+    assert {code: (table.find(code).units, table.find(code).mai, table.find(code).line) for code in table.by_code} == {
         "96360": (1, "1", 2), "96361": (8, "3", 3)}
 
 

@@ -8,6 +8,7 @@ counts by kind and the first few of each kind, never one line per row of the fil
 from __future__ import annotations
 
 from dsl.checked import CheckedLimitsFrom, CheckedPairsFrom
+from dsl.edit_data import LimitRow
 
 SHOWN = 10  # changes shown per kind; the counts say how many there are
 
@@ -20,7 +21,8 @@ def data_changes(old, new, shown: int = SHOWN) -> list[str]:
     if isinstance(new, CheckedPairsFrom):
         kinds = _pair_changes(_pairs(old.table), _pairs(new.table))
     else:
-        kinds = _limit_changes(old.table.by_code, new.table.by_code)
+        kinds = _limit_changes({code: LimitRow._make(row) for code, row in old.table.by_code.items()},
+                               {code: LimitRow._make(row) for code, row in new.table.by_code.items()})
     counted = [f"{len(items)} {kind}" for kind, items in kinds.items() if items]
     lines = [f"data {new.path}: {', '.join(counted) or 'no pair changed (the file differs in order or other columns)'}"
              f" ({old.table.rows:,} → {new.table.rows:,} rows)"]
@@ -34,7 +36,7 @@ def data_changes(old, new, shown: int = SHOWN) -> list[str]:
 
 def _pairs(table) -> dict:
     """{(column1, column2): ((effective, deletion, indicator), ...)} of a PTP table."""
-    return {(c1, c2): tuple(sorted((r.effective, r.deletion or "", r.indicator) for r in rows))
+    return {(c1, c2): tuple(sorted((r[2], r[3] or "", r[4]) for r in rows))
             for c2, partners in table.by_column2.items() for c1, rows in partners.items()}
 
 

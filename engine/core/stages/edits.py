@@ -7,6 +7,7 @@ import collections
 import attrs
 
 from dsl.checked import CheckedEdit, CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom, CheckedRequire
+from dsl.edit_data import LimitRow, PairRow, in_force
 from engine.core.stages.state import Run, WorkLine
 from engine.core.trace import EditRecord
 
@@ -151,9 +152,9 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
             rows = column1.get(partner.code)
             if rows is None or partner is line:
                 continue
-            row = next((row for row in rows if row.in_force(line.date)), None)
-            if row is not None and row.indicator != "9":
-                acting.append((partner, row))
+            row = next((row for row in rows if in_force(row, line.date)), None)
+            if row is not None and row[4] != "9":
+                acting.append((partner, PairRow._make(row)))
         if not acting:
             kept.append(line)
             continue
@@ -203,6 +204,7 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
         row = by_code.get(line.code)
         if row is None:
             continue
+        row = LimitRow._make(row)
         key = (line.code, line.date if per_date else None)
         before = 0 if row.mai == "1" else used[key]
         allowed = max(0, row.units - before)
@@ -210,7 +212,7 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
             run.raise_finding(finding, rule, line.administrations)
             if run.trace is not None:
                 run.trace.append(EditRecord(rule, index, "limit", line.code, line.administrations, kept=allowed,
-                                            row=f"{path}:{row.line}", indicator=row.mai))
+                                            row=f"{path}:{row.line}", indicator=row.mai, allowed=row.units))
             line.units = allowed
             line.rules.append(rule)
         used[key] += line.units

@@ -199,3 +199,17 @@ def test_data_clauses_count_per_date_or_per_encounter(tmp_path):
         engine.load(folder)
     assert any(d.code == "E-edit" and "per date (of service) or per encounter" in d.message
                for d in raised.value.diagnostics)
+
+
+def test_explain_cites_the_data_row(tmp_path):
+    from engine.analyst.explain import explain
+    from engine.analyst.explain_text import render_text
+    from engine.core.registry import Registry
+    folder = _folder(tmp_path, ptp="96365,96372,20090101,*,1\n96369,96360,20090101,*,0\n", mue="96361,20,3\n")
+    registry = Registry.from_path(folder)
+    text = render_text(explain(registry, _hydration_beside_subq(site="R-forearm")))
+    assert ("96360 for a2 removed: column 2 to 96369 (PTP row "
+            f"{os.path.relpath(folder)}/data/ncci-ptp.csv:3, modifier indicator 0: never reported separately)") in text
+    text = render_text(explain(registry, _two_site_hydration()))
+    assert (f"96361 for a2 cut to 7 units: the medically unlikely edit at {os.path.relpath(folder)}/data/mue.csv:2 "
+            "allows 20 per date of service (adjudication indicator 3)") in text
