@@ -138,9 +138,11 @@ def test_an_edit_record_names_the_distinction_attribute(coder):
     for payer, modifier in ((None, "XS"), ("commercial", "59")):
         data = {**case("05-office-migraine-push-and-im"), **({"payer": payer} if payer else {})}
         result, trace = traced(coder, data)
-        record = the(EditRecord, trace)
+        record = the(EditRecord, [r for r in trace if getattr(r, "edit", None) == "edit/injection-with-iv"])
         assert (record.edit, record.clause, record.action, record.code, record.subject) == (
             "edit/injection-with-iv", 0, "modifier", "96372", ("a2",))
+        national = the(EditRecord, [r for r in trace if getattr(r, "edit", None) == "edit/ncci-ptp"])
+        assert (national.action, national.modifier, national.present) == ("modifier", modifier, True)
         assert (record.attribute, record.modifier) == ("site", modifier)
         assert [line.modifiers for line in result.lines if line.code == "96372"] == [(modifier,)]
 
