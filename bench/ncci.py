@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"coding {args.encounters:,} typical-day encounters on one core:")
     print(f"  bundled extract:      {rate_bundled:,.0f} encounters/s ({args.encounters / rate_bundled:.1f} s)")
     print(f"  {args.rows:,}-row PTP:  {rate_national:,.0f} encounters/s ({args.encounters / rate_national:.1f} s)")
-    print(f"  same lines on {same:,} of the first 10,000 (the generated rows pair no code these encounters carry)")
+    print(f"  lines equal to the bundled extract's on {same:,} of the first 10,000")
     return 0
 
 
