@@ -99,25 +99,30 @@ def ruleset_folders(path: str | os.PathLike) -> list[Path]:
     return found
 
 
-def read_folder(directory: str | os.PathLike, overrides: Mapping[Path, str] | None = None) -> FolderSource:
+def read_folder(directory: str | os.PathLike, overrides: Mapping[Path, str] | None = None,
+                parsed: dict | None = None) -> FolderSource:
     """Read (not check) a ruleset folder the way `load_family` does.
 
     Every file read, the base and the variants included, must lie inside the folder
     (dsl.confine): a link leaving it is an E-file diagnostic and is not read.
     `overrides` maps resolved file paths to the text to read in their place (an editor's
-    unsaved buffers); each is still subject to the folder's confinement.
+    unsaved buffers); each is still subject to the folder's confinement. `parsed`, a dict the
+    caller keeps, maps (shown path, text) to the parsed module: a file found there with the
+    same text is not parsed again, and each file parsed is added (an editor re-reads a
+    folder on every edit of one file).
     """
     directory = Path(directory)
     root = directory.resolve()
     overrides = overrides or {}
     texts: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
-    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root, overrides=overrides)
+    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root, overrides=overrides,
+                               parsed=parsed)
     variant_dir = directory / VARIANT_DIR
     variant_files = sorted(p for p in variant_dir.glob("*.rules") if p.is_file() or p.is_symlink()) \
         if variant_dir.is_dir() else []
-    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=root, overrides=overrides)
-                for path in variant_files}
+    variants = {path: _read_with_includes(path, texts, diagnostics, (), root=root, overrides=overrides,
+                                          parsed=parsed) for path in variant_files}
     return FolderSource(base, variants, texts, diagnostics)
 
 
@@ -253,7 +258,8 @@ def _display(path: Path) -> str:
 
 
 def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple,
-                        root: Path, included: dict | None = None, overrides: Mapping[Path, str] | None = None) -> list:
+                        root: Path, included: dict | None = None, overrides: Mapping[Path, str] | None = None,
+                        parsed: dict | None = None) -> list:
     """The statements of a file with each include replaced by the included file's.
 
     `stack` holds the files including this one; `included` maps every file read so far
@@ -291,11 +297,15 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
         diagnostics.append(Diagnostic("E-file", f"cannot read the file ({error.strerror})", ast.Span(shown, 1, 1, 1, 1)))
         return []
     texts[shown] = text
-    try:
-        module = parse(text, shown)
-    except RulesetError as error:
-        diagnostics.extend(error.diagnostics)
-        return []
+    module = parsed.get((shown, text)) if parsed is not None else None
+    if module is None:
+        try:
+            module = parse(text, shown)
+        except RulesetError as error:
+            diagnostics.extend(error.diagnostics)
+            return []
+        if parsed is not None:
+            parsed[(shown, text)] = module
     statements = []
     for node in module.statements:
         if not isinstance(node, ast.Include):
@@ -321,7 +331,7 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
         else:
             included[target] = node.span
             statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), root, included,
-                                                  overrides))
+                                                  overrides, parsed))
     return statements
 
 

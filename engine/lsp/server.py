@@ -1,8 +1,8 @@
 """`infuse lsp`: the language server, pygls wired to the pure modules beside this one.
 
 Each open file belongs to a ruleset folder (the nearest folder above it with ruleset.rules).
-An edit schedules an analysis of that folder, debounced (DEBOUNCE seconds after the last
-edit), with every open buffer standing in for its file on disk; the diagnostics are then
+An edit schedules an analysis of that folder, at once after a quiet spell, else debounced
+(DEBOUNCE seconds after the last edit, while typing), with every open buffer standing in for its file on disk; the diagnostics are then
 published for every file of the folder that has any, and cleared for those that had some
 and have none now. A request (hover, definition, ...) on a folder with edits not yet
 analysed analyses it first, so answers always match the text the editor shows.
@@ -80,6 +80,8 @@ class InfuseServer(LanguageServer):
         self.checked: dict[Path, workspace.Analysis] = {}
         self.published: dict[Path, set[str]] = {}
         self.pending: dict[Path, asyncio.Task] = {}
+        self.parsed: dict[Path, dict] = {}  # per folder: (file, text) -> parsed module
+        self.last: dict[Path, float] = {}  # per folder: when its latest analysis ended
         self.lone: dict[str, list] = {}  # statements of an open file outside any ruleset folder
 
     # ----- analysis -----------------------------------------------------------
@@ -100,10 +102,13 @@ class InfuseServer(LanguageServer):
         task = self.pending.pop(folder, None)
         if task is not None:
             task.cancel()
-        self.pending[folder] = asyncio.get_running_loop().create_task(self._later(folder))
+        quiet = task is None and time.monotonic() - self.last.get(folder, 0.0) > self.debounce
+        self.pending[folder] = asyncio.get_running_loop().create_task(self._later(folder, 0 if quiet else self.debounce))
 
-    async def _later(self, folder: Path) -> None:
-        await asyncio.sleep(self.debounce)
+    async def _later(self, folder: Path, delay: float) -> None:
+        """Analyse after `delay`: none for the first edit after a quiet spell, so a single
+        edit is answered at once, DEBOUNCE while edits keep coming (typing)."""
+        await asyncio.sleep(delay)
         self.pending.pop(folder, None)
         self.analyse(folder)
 
@@ -111,7 +116,7 @@ class InfuseServer(LanguageServer):
         """Analyse a folder now and publish its diagnostics; never raises."""
         started = time.perf_counter()
         try:
-            analysis = workspace.analyse(folder, self.overrides())
+            analysis = workspace.analyse(folder, self.overrides(), self.parsed.setdefault(folder, {}))
         except Exception:
             log.exception("infuse lsp: analysing %s failed", folder)
             analysis = self.analyses.get(folder) or workspace.empty(folder)
@@ -122,6 +127,7 @@ class InfuseServer(LanguageServer):
             self.publish(folder, analysis)
         except Exception:
             log.exception("infuse lsp: publishing diagnostics of %s failed", folder)
+        self.last[folder] = time.monotonic()
         log.info("infuse lsp: analysed %s in %.0f ms", folder, 1000 * (time.perf_counter() - started))
         return analysis
 

@@ -82,9 +82,14 @@ def is_part_of(path: Path, folder: Path) -> bool:
                                          or path.parent == (folder / VARIANT_DIR).resolve())
 
 
-def analyse(folder: Path, overrides: dict) -> Analysis:
-    """Read, check and analyse `folder` with `overrides` (resolved path -> text)."""
-    source = read_folder(folder, overrides)
+def analyse(folder: Path, overrides: dict, parsed: dict | None = None) -> Analysis:
+    """Read, check and analyse `folder` with `overrides` (resolved path -> text). `parsed`
+    keeps the files parsed by one analysis for the next (dsl.loader.read_folder); it is left
+    holding only the files this analysis read, as they are now."""
+    source = read_folder(folder, overrides, parsed)
+    if parsed is not None:
+        for key in [key for key in parsed if source.texts.get(key[0]) != key[1]]:
+            del parsed[key]
     statements = [*source.base, *(node for listed in source.variants.values() for node in listed)]
     family = None
     try:
