@@ -5,7 +5,7 @@
 - on a table's header line: the columns its scope may read (engine.analyst.columns) and
   the output columns;
 - in a row's cell: the words of that column's vocabulary and the sets of its field (input
-  columns), or the vocabulary, codes, modifiers or findings an output column takes.
+  columns), or the vocabulary, codes, modifiers, findings or units rules an output column takes.
 
 Which table a line belongs to is read from the text above it (a row is indented; the table
 starts at an unindented `table NAME` or `amend table NAME` line), not from the parse.
@@ -22,7 +22,7 @@ from engine.core.schema import MEANINGS, SCHEMA
 from engine.lsp.workspace import Analysis
 
 _TABLE = re.compile(r"^(?:table|amend\s+table)\s+([A-Za-z_][\w.\-]*)")
-_COMPARISON = re.compile(r"(<=|>=|<|>)\s*[\w.\-]*$")
+_COMPARISON = re.compile(r"(<=|>=|<|(?<!=)>)\s*[\w.\-]*$")
 _CELL_WORDS = ("*", "-", "missing", "unknown", "not")
 
 
@@ -86,15 +86,17 @@ def _enclosing_table(lines: list[str], line: int) -> tuple[str, int | None] | No
 
 
 def _columns(ruleset, scope: str | None, index) -> list[types.CompletionItem]:
-    if ruleset is None:
-        return [_item(name, types.CompletionItemKind.Field) for name in index.names("column")]
-    found = [c for c in columns(ruleset, MEANINGS) if scope is None or c.scope == scope]
-    items = {c.name: _item(c.name, types.CompletionItemKind.Field,
-                           f"{c.kind}: {', '.join(c.values)}" if c.values else c.kind, f"{c.meaning} [{c.source}]")
-             for c in found}
+    if ruleset is None:  # the folder has not checked yet: the declared fields, as written
+        items = {key[1]: _item(key[1], types.CompletionItemKind.Field, "field", nodes[0].meaning)
+                 for key, nodes in sorted(index.nodes.items()) if key[0] == "column"}
+    else:
+        found = [c for c in columns(ruleset, MEANINGS) if scope is None or c.scope == scope]
+        items = {c.name: _item(c.name, types.CompletionItemKind.Field,
+                               f"{c.kind}: {', '.join(c.values)}" if c.values else c.kind,
+                               f"{c.meaning} [{c.source}]") for c in found}
     for name, kind in SCHEMA.outputs.items():
         items.setdefault(name, _item(name, types.CompletionItemKind.Field, f"output ({kind})"))
-    for name in ruleset.vocabularies:
+    for name in index.names("vocabulary"):
         items.setdefault(name, _item(name, types.CompletionItemKind.Field, "output (vocabulary)"))
     return list(items.values())
 
@@ -130,6 +132,8 @@ def _output_values(column: str | None, ruleset, index) -> list[types.CompletionI
     elif kind == "finding":
         items = [_item(node.id, types.CompletionItemKind.Event, node.severity, node.message)
                  for key, nodes in sorted(index.nodes.items()) if key[0] == "finding" for node in nodes[-1:]]
+    elif kind == "units" and ruleset is not None:
+        items = [_item(name, types.CompletionItemKind.Function, "units rule") for name in sorted(ruleset.units)]
     elif kind == "bool":
         items = [_item(word, types.CompletionItemKind.Keyword) for word in ("yes", "no")]
     elif column:

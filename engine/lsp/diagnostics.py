@@ -40,13 +40,20 @@ def to_lsp(diagnostic: Diagnostic, lines_of: Callable, uri_of: Callable) -> type
         data={"replacement": fix} if fix else None)
 
 
-def quick_fixes(uri: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
-    """One quick fix per diagnostic whose hint names a replacement: the span becomes that name."""
+def quick_fixes(uri: str, diagnostics: list[types.Diagnostic], lines: list[str]) -> list[types.CodeAction]:
+    """One quick fix per diagnostic whose hint names a replacement for the very word it
+    marks (the message quotes it: "unknown column 'duraton'"): that word becomes the name.
+    A hint about another word than the one marked (a row id, at its table's name) is
+    left to the reader. `lines` are the document's, in UTF-16 units as ranges count."""
     actions = []
     for diagnostic in diagnostics:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         name = data.get("replacement")
-        if not name or diagnostic.range.start.line != diagnostic.range.end.line:
+        start, end = diagnostic.range.start, diagnostic.range.end
+        if not name or start.line != end.line or not 0 <= start.line < len(lines):
+            continue
+        marked = lines[start.line].encode("utf-16-le")[2 * start.character:2 * end.character].decode("utf-16-le", errors="ignore")
+        if not marked or f"'{marked}'" not in diagnostic.message:
             continue
         edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(diagnostic.range, name)]})
         actions.append(types.CodeAction(title=f"Replace with '{name}'", kind=types.CodeActionKind.QuickFix,

@@ -98,7 +98,10 @@ class InfuseServer(LanguageServer):
         folder = self.folder_of(uri)
         if folder is None:
             self.analyse_lone(uri)
-            return
+        else:
+            self.schedule_folder(folder)
+
+    def schedule_folder(self, folder: Path) -> None:
         task = self.pending.pop(folder, None)
         if task is not None:
             task.cancel()
@@ -323,7 +326,18 @@ def build(debounce: float = DEBOUNCE) -> InfuseServer:
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     @guarded
     def code_action(ls: InfuseServer, params: types.CodeActionParams):
-        return lsp_diagnostics.quick_fixes(params.text_document.uri, list(params.context.diagnostics))
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        return lsp_diagnostics.quick_fixes(params.text_document.uri, list(params.context.diagnostics),
+                                           lines_of(document.source))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    @guarded
+    async def watched(ls: InfuseServer, params: types.DidChangeWatchedFilesParams):
+        """A file changed on disk (a checkout, another editor): analyse its folder again."""
+        for change in params.changes:
+            folder = ls.folder_of(change.uri)
+            if folder is not None and folder in ls.analyses:
+                ls.schedule_folder(folder)
 
     return server
 

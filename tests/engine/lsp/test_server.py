@@ -176,6 +176,12 @@ async def test_completion_of_a_vocabulary_value_a_constant_and_a_source(client):
         types.TextDocumentIdentifier(target), types.Position(table_line.line, table_line.character + 1)))
     assert {"cpt", "cms-230"} <= {i.label for i in items.items}
     assert refs  # the file has lines
+    header = find(text, "| route ")
+    items = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(target), types.Position(header.line, header.character + 3)))
+    columns = {i.label: i for i in items.items}
+    assert {"route", "duration", "gap", "finding"} <= set(columns) and "push_limit" not in columns
+    assert "time since the previous administration" in columns["gap"].documentation
 
 
 async def test_formatting_aligns_a_table(client):
