@@ -62,3 +62,20 @@ def test_the_index_resolves_cells_by_their_column(folder):
 
 def test_a_payer_file_belongs_to_the_folder_above(folder):
     assert ruleset_folder((folder / "payers" / "commercial.rules").resolve()) == folder.resolve()
+
+
+def test_a_quick_fix_replaces_only_the_word_the_diagnostic_marks():
+    from lsprotocol import types
+
+    from engine.lsp.diagnostics import quick_fixes
+
+    def diagnostic(message: str, start: int, end: int) -> types.Diagnostic:
+        return types.Diagnostic(types.Range(types.Position(0, start), types.Position(0, end)), message,
+                                data={"replacement": "duration"})
+
+    lines = ["  id | duraton => x"]
+    marked = diagnostic("unknown column 'duraton'\ndid you mean 'duration'?", 7, 14)
+    elsewhere = diagnostic("table 'service' has no row 'duraton'", 2, 4)  # marks another word
+    fixes = quick_fixes("file:///x.rules", [marked, elsewhere], lines)
+    assert [(f.title, f.edit.changes["file:///x.rules"][0].range) for f in fixes] == [
+        ("Replace with 'duration'", marked.range)]
