@@ -10,7 +10,7 @@ The two sides alternate round by round and the median round is reported, so load
 work on the machine falls on both alike.
 
 With `--process BEFORE_SRC`, also whole `infuse code CORPUS --format jsonl -o OUT` runs, each a
-fresh process, alternating a tree of the code before (`git archive REV | tar -x -C BEFORE_SRC`,
+fresh process (wall and CPU time, all its processes), alternating a tree of the code before (`git archive REV | tar -x -C BEFORE_SRC`,
 run with PYTHONPATH=BEFORE_SRC) and this one; the outputs are checked to differ only in spaces.
 
 Usage:
@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,6 +90,7 @@ def whole_process(before_src: str, count: int, rounds: int, jobs: int | None) ->
     data.write_text("".join(json.dumps(e) + "\n" for e in corpus.typical_day(count, 3)))
     infuse = str(Path(sys.executable).with_name("infuse"))
     runs = {"before": [], "after": []}
+    cpu = {"before": [], "after": []}
     for _ in range(rounds):
         for side in runs:
             environment = dict(os.environ)
@@ -96,15 +98,18 @@ def whole_process(before_src: str, count: int, rounds: int, jobs: int | None) ->
                 environment["PYTHONPATH"] = before_src
             command = [infuse, "code", str(data), "--format", "jsonl", "-o", str(folder / f"{side}.jsonl")]
             command += ["--jobs", str(jobs)] if jobs else []
+            used = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(command, env=environment, cwd=folder, check=True, stderr=subprocess.DEVNULL)
             runs[side].append((time.perf_counter() - started) / count * 1e6)
+            now = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[side].append((now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime) / count * 1e6)
     before, after = (folder / "before.jsonl").read_bytes(), (folder / "after.jsonl").read_bytes()
     assert _STRING_OR_SPACE.sub(lambda m: m[1] or b"", before) == after, "the outputs differ in more than spaces"
     shutil.rmtree(folder)
     label = f"whole process, {count:,} encounters, --jobs {jobs or 'default'}"
-    return [(f"{label} (before)", statistics.median(runs["before"])),
-            (f"{label} (after)", statistics.median(runs["after"]))]
+    return [(f"{label}, {what} ({side})", statistics.median(figures[side]))
+            for what, figures in (("wall", runs), ("CPU", cpu)) for side in ("before", "after")]
 
 
 def main() -> None:
@@ -120,7 +125,7 @@ def main() -> None:
     if args.process:
         figures += whole_process(args.process, args.count, 3, args.jobs)
     for label, value in figures:
-        print(f"{label:<60} {value:8.2f} µs per encounter")
+        print(f"{label:<66} {value:8.2f} µs per encounter")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
