@@ -97,7 +97,9 @@ def decode_slowly(raw: bytes | str) -> object:
 _UNSURE = object()
 _FAST_BRACKETS = 256
 """At most this many '[' and '{' (in strings too) for the fast path: far below the depth at
-which either decoder gives up, however deep the caller's stack."""
+which either decoder gives up when called from any ordinary depth (both count against Python's
+recursion limit, 1,000 by default). A longer record (hundreds of administrations) goes the
+careful way, which costs little beside coding it."""
 _msgspec_decode = msgspec.json.Decoder().decode
 _msgspec_encode = msgspec.json.Encoder().encode
 
