@@ -90,6 +90,11 @@ class Coder:
         ruleset, encounter = self.select(data)
         return self.pipeline(ruleset).run(encounter)
 
+    def code_dict(self, data: object) -> dict:
+        """`code(data).as_dict()`, the contract's JSON as a dict, without the Result objects."""
+        ruleset, encounter = self.select(data)
+        return self.pipeline(ruleset).run_dict(encounter)
+
 
 def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None) -> Coder:
     """A Coder over the rulesets at `path` (default: the bundled ones)."""
