@@ -20,6 +20,12 @@ def with_input(text: str) -> str:
     return f"{text}\n{cited}{INPUT_RULES.read_text(encoding='utf-8')}"
 
 
+@pytest.fixture(autouse=True)
+def _ruleset_cache(tmp_path_factory, monkeypatch):
+    """Every test's cache (dsl.cache) in a folder of the test session, never the user's."""
+    monkeypatch.setenv("INFUSE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "infuse-cache"))
+
+
 @pytest.fixture(scope="session")
 def compiled_coder():
     return engine.load(RULESET_2026, engine="compiled")

@@ -1,0 +1,87 @@
+"""Start-up of the `infuse` command, each run a fresh process: `infuse code ONE.json` with the
+ruleset cache warm (a hit: no parse, no check, no Lark), with an empty cache (the first run:
+Lark built, the rulesets parsed and checked, both written), and with the cache off, against
+`python -c pass` on the same interpreter. The runs of all four take turns, so that a change
+in the machine's load falls on each alike; the medians are printed with their ratio to
+`python -c pass`, and the load average before and after.
+
+    .venv/bin/python bench/startup.py [--runs 10] [--encounter examples/ed-visit.json]
+
+The target (issue 11): warm cache within 8x `python -c pass`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 8.0
+
+
+def _infuse() -> str:
+    beside = Path(sys.executable).parent / "infuse"
+    return str(beside) if beside.exists() else shutil.which("infuse") or "infuse"
+
+
+def _time(command: list[str], env: dict, before=None) -> float:
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()}")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--encounter", default="examples/ed-visit.json")
+    args = parser.parse_args(argv)
+    infuse = _infuse()
+    code = [infuse, "code", args.encounter]
+    with tempfile.TemporaryDirectory(prefix="infuse-startup-") as scratch:
+        warm_dir, empty_dir = os.path.join(scratch, "warm"), os.path.join(scratch, "empty")
+        base = {k: v for k, v in os.environ.items() if k != "INFUSE_CACHE_DIR"}
+        subjects = {
+            "python -c pass": ([sys.executable, "-c", "pass"], base, None),
+            "infuse code, cache warm": (code, {**base, "INFUSE_CACHE_DIR": warm_dir}, None),
+            "infuse code, cache empty (first run)": (code, {**base, "INFUSE_CACHE_DIR": empty_dir},
+                                                     lambda: shutil.rmtree(empty_dir, ignore_errors=True)),
+            "infuse code, cache off": (code, {**base, "INFUSE_CACHE_DIR": "off"}, None),
+        }
+        _time(*subjects["infuse code, cache warm"])  # fills the warm cache
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        times: dict[str, list[float]] = {name: [] for name in subjects}
+        for _ in range(args.runs):
+            for name, subject in subjects.items():
+                times[name].append(_time(*subject))
+        load_after = os.getloadavg()
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor = medians["python -c pass"]
+    print(f"infuse bench/startup.py, {time.strftime('%Y-%m-%dT%H:%M:%S')}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, {args.runs} runs each, {time.perf_counter() - started:.1f} s")
+    print(f"command: {' '.join(code)}")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    print(f"{'':42}{'median':>10}{'min':>10}{'max':>10}{'vs pass':>10}")
+    for name, values in times.items():
+        print(f"{name:42}{medians[name] * 1000:8.1f}ms{min(values) * 1000:8.1f}ms{max(values) * 1000:8.1f}ms"
+              f"{medians[name] / floor:9.1f}x")
+    warm = medians["infuse code, cache warm"] / floor
+    print(f"target: cache warm <= {TARGET:.0f}x python -c pass: {warm:.1f}x, {'met' if warm <= TARGET else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
