@@ -1,9 +1,15 @@
 """Start-up of the `infuse` command, each run a fresh process: `infuse code ONE.json` with the
 ruleset cache warm (a hit: no parse, no check, no Lark), with an empty cache (the first run:
 Lark built, the rulesets parsed and checked, both written), and with the cache off, against
-`python -c pass` on the same interpreter. The runs of all four take turns, so that a change
-in the machine's load falls on each alike; the medians are printed with their ratio to
+`python -c pass` on the same interpreter. The runs of all take turns, so that a change in the
+machine's load falls on each alike; the medians are printed with their ratio to
 `python -c pass`, and the load average before and after.
+
+Bytecode: an installed infuse has its modules compiled (pip writes the .pyc files), but a
+source checkout run with PYTHONDONTWRITEBYTECODE=1 compiles every module of infuse at every
+start (some 50 ms here). The figures are taken with bytecode, as installed: every subject runs
+with PYTHONPYCACHEPREFIX set to a fresh folder (written by a first run, which is not timed;
+the source tree is not touched). `--as-is` runs them in the environment as it is instead.
 
     .venv/bin/python bench/startup.py [--runs 10] [--encounter examples/ed-visit.json]
 
@@ -47,12 +53,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--encounter", default="examples/ed-visit.json")
+    parser.add_argument("--as-is", action="store_true",
+                        help="the environment as it is (PYTHONDONTWRITEBYTECODE kept), not a bytecode cache of its own")
     args = parser.parse_args(argv)
     infuse = _infuse()
     code = [infuse, "code", args.encounter]
     with tempfile.TemporaryDirectory(prefix="infuse-startup-") as scratch:
         warm_dir, empty_dir = os.path.join(scratch, "warm"), os.path.join(scratch, "empty")
         base = {k: v for k, v in os.environ.items() if k != "INFUSE_CACHE_DIR"}
+        if not args.as_is:
+            base.pop("PYTHONDONTWRITEBYTECODE", None)
+            base["PYTHONPYCACHEPREFIX"] = os.path.join(scratch, "bytecode")
+        bytecode = "as is" if args.as_is else "with bytecode (PYTHONPYCACHEPREFIX, written by an untimed first run)"
+        bytecode += f"; PYTHONDONTWRITEBYTECODE={base.get('PYTHONDONTWRITEBYTECODE', '(unset)')}"
         subjects = {
             "python -c pass": ([sys.executable, "-c", "pass"], base, None),
             "infuse code, cache warm": (code, {**base, "INFUSE_CACHE_DIR": warm_dir}, None),
@@ -60,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                                                      lambda: shutil.rmtree(empty_dir, ignore_errors=True)),
             "infuse code, cache off": (code, {**base, "INFUSE_CACHE_DIR": "off"}, None),
         }
-        _time(*subjects["infuse code, cache warm"])  # fills the warm cache
+        for subject in subjects.values():  # fills the warm cache, and the bytecode folder
+            _time(*subject)
         load_before = os.getloadavg()
         started = time.perf_counter()
         times: dict[str, list[float]] = {name: [] for name in subjects}
@@ -73,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"infuse bench/startup.py, {time.strftime('%Y-%m-%dT%H:%M:%S')}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {args.runs} runs each, {time.perf_counter() - started:.1f} s")
     print(f"command: {' '.join(code)}")
+    print(f"modules: {bytecode}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"{'':42}{'median':>10}{'min':>10}{'max':>10}{'vs pass':>10}")
     for name, values in times.items():

@@ -19,7 +19,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 ENV = "INFUSE_CACHE_DIR"
@@ -68,6 +67,8 @@ def write(folder: Path, name: str, key: str, value) -> bool:
         payload = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 -- an object that does not pickle is simply not cached
         return False
+    import tempfile  # some milliseconds to import: only for writing
+
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
