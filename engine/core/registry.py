@@ -21,7 +21,7 @@ import attrs
 
 from dsl import cache as disk_cache
 from dsl.checked import CheckedRuleset
-from dsl.loader import BASE_FILE, RulesetFamily, load_family, ruleset_folders
+from dsl.loader import BASE_FILE, MAX_FILE_BYTES, RulesetFamily, load_family, ruleset_folders
 from engine.core.schema import SCHEMA
 
 _FORMAT = b"infuse rulesets 1"
@@ -55,7 +55,10 @@ class Registry:
         folder = disk_cache.directory() if cache else None
         if folder is None:
             return cls._load(folders)
-        key, keyed = _cache_key(folders)
+        try:
+            key, keyed = _cache_key(folders)
+        except (OSError, _Uncacheable):  # the loader reports an unreadable or oversized file, if it reads it
+            return cls._load(folders)
         name = f"rulesets-{key}.pickle"
         stored = disk_cache.read(folder, name, key)
         if _sound(stored):
@@ -90,6 +93,10 @@ class Registry:
     @property
     def latest(self) -> RulesetFamily:
         return self.families[-1]
+
+
+class _Uncacheable(Exception):
+    """A folder not worth keying: a .rules file larger than the loader reads."""
 
 
 def _sha256(data: bytes) -> str:
@@ -136,6 +143,8 @@ def _cache_key(folders: list[Path]) -> tuple[str, set]:
         files = sorted((p for p in folder.rglob("*.rules") if p.is_file()), key=lambda p: p.relative_to(folder).parts)
         add(str(len(files)).encode())
         for file in files:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                raise _Uncacheable(file)
             add(file.relative_to(folder).as_posix().encode())
             add(file.read_bytes())
             keyed.add(_display(file))

@@ -4,8 +4,10 @@ writers racing on one key, an unwritable folder and a cache turned off all code 
 and a warm `infuse code` imports neither lark, the checker nor the analyses."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,9 @@ import threading
 import pytest
 
 from dsl import cache, parser
+from dsl.loader import MAX_FILE_BYTES
 from engine.cli import main
+from engine.core import registry as registry_module
 from engine.core.coder import Coder
 from engine.core.registry import Registry
 from tests.conftest import CASES, ROOT, RULESET_2026
@@ -126,7 +130,6 @@ def _corrupt(path, how: str) -> None:
         _rewrite(path, lambda key, value: (key, ("not", "families")))
     elif how == "a payload that fails to unpickle":
         payload = b"\x80\x05\x95garbage that hashes right"
-        import hashlib
         path.write_bytes(b"infuse-cache 1\n" + hashlib.sha256(payload).digest() + payload)
     elif how == "a folder in its place":
         path.unlink()
@@ -136,8 +139,6 @@ def _corrupt(path, how: str) -> None:
 
 
 def _rewrite(path, change) -> None:
-    import hashlib
-    import pickle
     data = path.read_bytes()
     head = len(b"infuse-cache 1\n") + 32
     key, value = pickle.loads(data[head:])
@@ -176,6 +177,18 @@ def test_an_included_file_outside_the_key_is_checked_by_its_content(cache_dir, r
     again = Registry.from_path(ruleset, cache=True)
     assert again.latest.base.digest != first.latest.base.digest
     assert again.latest.base.digest == Registry.from_path(ruleset).latest.base.digest
+
+
+def test_a_folder_that_cannot_be_keyed_loads_without_the_cache(cache_dir, ruleset, fresh_results, monkeypatch):
+    (ruleset / "unused.rules").write_bytes(b"#" * (MAX_FILE_BYTES + 1))  # too large to read; included nowhere
+    assert results(Registry.from_path(ruleset, cache=True)) == fresh_results
+    (ruleset / "unused.rules").unlink()
+
+    def unreadable(folders):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(registry_module, "_cache_key", unreadable)
+    assert results(Registry.from_path(ruleset, cache=True)) == fresh_results
+    assert entries(cache_dir) == []
 
 
 def test_a_ruleset_with_errors_is_not_cached(cache_dir, ruleset):
