@@ -17,15 +17,20 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from dsl import ast
 from dsl.checked import BASE_PAYER, CheckedRuleset
-from dsl.checker import Schema, check
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
-from dsl.parser import parse
+
+if TYPE_CHECKING:
+    from dsl.schema import Schema
+
+# dsl.parser (with lark) and dsl.checker are imported where a folder is read and checked, not
+# here: a process that takes its rulesets from the cache (engine.core.registry) needs neither.
 
 BASE_FILE = "ruleset.rules"
 VARIANT_DIR = "payers"
@@ -234,6 +239,8 @@ def _check(statements, schema, texts, diagnostics, directory: Path) -> CheckedRu
     as the base's check (which runs first) worded it, even where the variant's wording
     differs in its hint (Diagnostic.identity); only notes the variant adds (a use of a
     faulty base constant in the variant's own rows) are added to it."""
+    from dsl.checker import check
+
     try:
         return check(statements, schema, _digest(statements, texts, directory), texts)
     except RulesetError as error:
@@ -299,6 +306,8 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
     texts[shown] = text
     module = parsed.get((shown, text)) if parsed is not None else None
     if module is None:
+        from dsl.parser import parse
+
         try:
             module = parse(text, shown)
         except RulesetError as error:

@@ -96,9 +96,11 @@ class Coder:
         return self.pipeline(ruleset).run_dict(encounter)
 
 
-def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None) -> Coder:
-    """A Coder over the rulesets at `path` (default: the bundled ones)."""
-    return Coder(Registry.from_path(path), engine, payer)
+def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None,
+         cache: bool = False) -> Coder:
+    """A Coder over the rulesets at `path` (default: the bundled ones); with `cache`, the
+    checked rulesets are taken from (or put in) the ruleset cache (engine.core.registry)."""
+    return Coder(Registry.from_path(path, cache=cache), engine, payer)
 
 
 def code(data: object, path: str | os.PathLike | None = None) -> Result:
