@@ -88,7 +88,7 @@ def run(args) -> int:
     single = batch.extension(args.path) == ".json"
     fmt = "parquet" if parquet_out else args.format or ("table" if terminal else "json" if single else "jsonl")
     ruleset = None if args.ruleset is None else os.path.abspath(args.ruleset)
-    spec = batch.CoderSpec(ruleset, args.engine, args.payer)
+    spec = batch.CoderSpec(ruleset, args.engine, args.payer, cache=not args.no_cache)
     # Records printed on the terminal are their own progress; a progress line would cut into them.
     shows_progress = sys.stderr.isatty() and not terminal
     progress = batch.Progress(sys.stderr, source.total) if shows_progress else None

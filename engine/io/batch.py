@@ -60,9 +60,10 @@ class CoderSpec:
     ruleset: str | None
     engine: str = "compiled"
     payer: str | None = None
+    cache: bool = False  # through the ruleset cache, as the parent loaded it (engine.core.registry)
 
     def build(self) -> Coder:
-        return Coder(Registry.from_path(self.ruleset), self.engine, self.payer)
+        return Coder(Registry.from_path(self.ruleset, cache=self.cache), self.engine, self.payer)
 
 
 @attrs.frozen
