@@ -166,7 +166,7 @@ class Pipeline:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
                                              counting.bar, tuple(offsets), tuple(dates)))
         made = []
-        for date, units in collections.Counter(dates).items():
+        for date, units in (((dates[0], 1),) if len(dates) == 1 else collections.Counter(dates).items()):
             line = WorkLine(code, units, date, values, event.ids, list(rules), event.kind)
             run.lines.append(line)
             made.append(line)
