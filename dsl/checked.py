@@ -332,7 +332,7 @@ class CheckedRuleset:
     # they take, or BASE_PAYER for the base ruleset (`route payer ... to ...`).
     payer_routes: dict = attrs.field(factory=dict)
     input: CheckedInput | None = attrs.field(default=None, eq=False)
-    # The dsl.checker.Schema its stages were checked against: the engine's offer with the scopes of `input`.
+    # The dsl.schema.Schema its stages were checked against: the engine's offer with the scopes of `input`.
     schema: object = attrs.field(default=None, eq=False, repr=False)
 
     def reference(self, refs: tuple[str, ...]) -> str:

@@ -15,17 +15,23 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from dsl import ast
 from dsl.checked import BASE_PAYER, CheckedRuleset
-from dsl.checker import Schema, check
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
 from dsl.edit_data import MAX_DATA_BYTES, read_limits, read_pairs
-from dsl.parser import parse
+
+if TYPE_CHECKING:
+    from dsl.schema import Schema
+
+# dsl.parser (with lark) and dsl.checker are imported where a folder is read and checked, not
+# here: a process that takes its rulesets from the cache (engine.core.registry) needs neither.
 
 BASE_FILE = "ruleset.rules"
 VARIANT_DIR = "payers"
@@ -99,24 +105,32 @@ def ruleset_folders(path: str | os.PathLike) -> list[Path]:
     return found
 
 
-def read_folder(directory: str | os.PathLike) -> FolderSource:
+def read_folder(directory: str | os.PathLike, overrides: Mapping[Path, str] | None = None,
+                parsed: dict | None = None) -> FolderSource:
     """Read (not check) a ruleset folder the way `load_family` does.
 
     Every file read, the base and the variants included, must lie inside the folder
     (dsl.confine): a link leaving it is an E-file diagnostic and is not read.
+    `overrides` maps resolved file paths to the text to read in their place (an editor's
+    unsaved buffers); each is still subject to the folder's confinement. `parsed`, a dict the
+    caller keeps, maps (shown path, text) to the parsed module: a file found there with the
+    same text is not parsed again, and each file parsed is added (an editor re-reads a
+    folder on every edit of one file).
     """
     directory = Path(directory)
     root = directory.resolve()
+    overrides = overrides or {}
     texts: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
     data: dict = {}  # resolved path -> (table, diagnostics): each data file is read once
-    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root)
+    base = _read_with_includes(directory / BASE_FILE, texts, diagnostics, (), root=root, overrides=overrides,
+                               parsed=parsed)
     base = _with_data(base, root, texts, diagnostics, data)
     variant_dir = directory / VARIANT_DIR
     variant_files = sorted(p for p in variant_dir.glob("*.rules") if p.is_file() or p.is_symlink()) \
         if variant_dir.is_dir() else []
-    variants = {path: _with_data(_read_with_includes(path, texts, diagnostics, (), root=root), root, texts,
-                                 diagnostics, data)
+    variants = {path: _with_data(_read_with_includes(path, texts, diagnostics, (), root=root, overrides=overrides,
+                                                     parsed=parsed), root, texts, diagnostics, data)
                 for path in variant_files}
     return FolderSource(base, variants, texts, diagnostics)
 
@@ -171,13 +185,22 @@ def _data_clause(clause, root: Path, texts: dict, diagnostics: list, data: dict)
     return clause if table is None else attrs.evolve(clause, data=table, digest="sha256:" + table.sha256)
 
 
-def load_family(directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
-    """Load and check a base ruleset and every variant beside it, reporting all errors."""
+def load_family(directory: str | os.PathLike, schema: Schema,
+                overrides: Mapping[Path, str] | None = None) -> RulesetFamily:
+    """Load and check a base ruleset and every variant beside it, reporting all errors.
+
+    `overrides` (resolved path -> text) stands in for files on disk, as in `read_folder`."""
     directory = Path(directory)
     if not (directory / BASE_FILE).is_file():
         raise RulesetError([Diagnostic("E-file", f"no {BASE_FILE} in {directory}", ast.Span(str(directory), 0, 0, 0, 0))])
-    source = read_folder(directory)
-    texts, diagnostics, base_statements = source.texts, source.diagnostics, source.base
+    return check_folder_source(read_folder(directory, overrides), directory, schema)
+
+
+def check_folder_source(source: FolderSource, directory: str | os.PathLike, schema: Schema) -> RulesetFamily:
+    """Check a folder as `read_folder` read it: the base, then each variant merged over it.
+    Raises RulesetError with every diagnostic found."""
+    directory = Path(directory)
+    texts, diagnostics, base_statements = source.texts, list(source.diagnostics), source.base
     if diagnostics:
         raise RulesetError(diagnostics, texts)
     base = _check(base_statements, schema, texts, diagnostics, directory)
@@ -275,6 +298,8 @@ def _check(statements, schema, texts, diagnostics, directory: Path) -> CheckedRu
     as the base's check (which runs first) worded it, even where the variant's wording
     differs in its hint (Diagnostic.identity); only notes the variant adds (a use of a
     faulty base constant in the variant's own rows) are added to it."""
+    from dsl.checker import check
+
     try:
         return check(statements, schema, _digest(statements, texts, directory), texts)
     except RulesetError as error:
@@ -299,7 +324,8 @@ def _display(path: Path) -> str:
 
 
 def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple,
-                        root: Path, included: dict | None = None) -> list:
+                        root: Path, included: dict | None = None, overrides: Mapping[Path, str] | None = None,
+                        parsed: dict | None = None) -> list:
     """The statements of a file with each include replaced by the included file's.
 
     `stack` holds the files including this one; `included` maps every file read so far
@@ -316,12 +342,20 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
     if not path.is_file():  # a FIFO or device would block or never end
         diagnostics.append(Diagnostic("E-file", "not a regular file", ast.Span(shown, 1, 1, 1, 1)))
         return []
+    overridden = (overrides or {}).get(path.resolve())
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if overridden is not None:
+            if len(overridden) > MAX_FILE_BYTES:
+                diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes",
+                                              ast.Span(shown, 1, 1, 1, 1)))
+                return []
+            text = overridden
+        elif path.stat().st_size > MAX_FILE_BYTES:
             diagnostics.append(Diagnostic("E-limit", f"file is larger than {MAX_FILE_BYTES} bytes",
                                           ast.Span(shown, 1, 1, 1, 1)))
             return []
-        text = path.read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         diagnostics.append(Diagnostic("E-file", f"file is not UTF-8 ({error.reason})", ast.Span(shown, 1, 1, 1, 1)))
         return []
@@ -329,11 +363,17 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
         diagnostics.append(Diagnostic("E-file", f"cannot read the file ({error.strerror})", ast.Span(shown, 1, 1, 1, 1)))
         return []
     texts[shown] = text
-    try:
-        module = parse(text, shown)
-    except RulesetError as error:
-        diagnostics.extend(error.diagnostics)
-        return []
+    module = parsed.get((shown, text)) if parsed is not None else None
+    if module is None:
+        from dsl.parser import parse
+
+        try:
+            module = parse(text, shown)
+        except RulesetError as error:
+            diagnostics.extend(error.diagnostics)
+            return []
+        if parsed is not None:
+            parsed[(shown, text)] = module
     statements = []
     for node in module.statements:
         if not isinstance(node, ast.Include):
@@ -358,7 +398,8 @@ def _read_with_includes(path: Path, texts: dict, diagnostics: list, stack: tuple
                                           hint=did_you_mean(node.path, candidates)))
         else:
             included[target] = node.span
-            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), root, included))
+            statements.extend(_read_with_includes(target, texts, diagnostics, (*stack, path.resolve()), root, included,
+                                                  overrides, parsed))
     return statements
 
 

@@ -6,12 +6,14 @@ keeps its position (a transformer given to Lark itself would get none).
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 from importlib import resources
 
 import lark
 from lark import Token, Transformer, v_args
 
-from dsl import ast
+from dsl import ast, cache
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean
 
 _UNIT_SECONDS = {"min": 60, "h": 3600}
@@ -35,10 +37,29 @@ _TOKEN_WORDS = {
 # holds no lock while it calls): each is complete. A parse keeps its state in objects of its
 # own; what lark builds at a first parse (each lexer's scanner) it stores whole, as long as
 # it is given no lexer callbacks (which it would add to a stored table afterwards).
+#
+# Building the parser from the grammar takes about 200 ms; it is built once per grammar, lark
+# version and Python and kept in the cache (dsl.cache), from which it loads in about 10 ms.
 @functools.cache
 def _lark() -> lark.Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    options = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+    folder = cache.directory()
+    key = hashlib.sha256(b"\0".join([grammar.encode(), lark.__version__.encode(), cache.python_tag(),
+                                      repr(sorted(options.items())).encode()])).hexdigest()
+    name = f"lark-{key}.pickle"
+    saved = cache.read(folder, name, key) if folder is not None else None
+    if isinstance(saved, bytes):
+        try:
+            return lark.Lark.load(io.BytesIO(saved))
+        except Exception:  # noqa: BLE001 -- an entry that does not load is rebuilt
+            pass
+    parser = lark.Lark(grammar, **options)
+    if folder is not None:
+        out = io.BytesIO()
+        parser.save(out)
+        cache.write(folder, name, key, out.getvalue())
+    return parser
 
 
 def parse(text: str, path: str) -> ast.Module:

@@ -1,5 +1,7 @@
 """Shared fixtures: the bundled 2026 ruleset loaded once per engine."""
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,27 @@ def with_input(text: str) -> str:
     (and the source `cpt` the input cites, unless `text` declares it)."""
     cited = "" if "\nsource cpt " in f"\n{text}" else 'source cpt "CPT"\n'
     return f"{text}\n{cited}{INPUT_RULES.read_text(encoding='utf-8')}"
+
+
+_CACHE_KEY = pytest.StashKey[tuple]()  # (INFUSE_CACHE_DIR before the session, the session's folder)
+
+
+def pytest_configure(config):
+    """The ruleset cache (dsl.cache) of the whole test session, collection included (some
+    modules parse rules as they are imported), in a temporary folder, never the user's."""
+    config.stash[_CACHE_KEY] = (os.environ.get("INFUSE_CACHE_DIR"), tempfile.mkdtemp(prefix="infuse-cache-"))
+    os.environ["INFUSE_CACHE_DIR"] = config.stash[_CACHE_KEY][1]
+
+
+def pytest_unconfigure(config):
+    before, folder = config.stash.get(_CACHE_KEY, (None, None))
+    if folder is None:
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    if before is None:
+        os.environ.pop("INFUSE_CACHE_DIR", None)
+    else:
+        os.environ["INFUSE_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,8 @@ ALLOWED = {
     "engine.core": {"dsl", "engine.core"},
     "engine.analyst": {"dsl", "engine.core", "engine.analyst"},
     "engine.io": {"dsl", "engine.core", "engine.io"},
-    "engine.cli": {"dsl", "engine.core", "engine.analyst", "engine.io", "engine.cli"},
+    "engine.lsp": {"dsl", "engine.core", "engine.analyst", "engine.lsp"},  # the language server
+    "engine.cli": {"dsl", "engine.core", "engine.analyst", "engine.io", "engine.lsp", "engine.cli"},
     "engine": {"dsl", "engine.core"},  # engine/__init__.py: the public API
 }
 

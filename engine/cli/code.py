@@ -17,7 +17,7 @@ from dsl.loader import UnknownPayer
 from engine.io import batch
 from engine.io import output
 from engine.core.coder import ENGINES, Coder
-from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.io.render import FORMATS
 
 
@@ -35,6 +35,7 @@ def register(subparsers):
                         help="worker processes for a batch (default: the number of CPUs)")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write the records to FILE, which appears only once complete (Parquet if FILE ends in .parquet)")
+    add_cache_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -75,7 +76,7 @@ def run(args) -> int:
         if parquet_out and args.format:
             raise Unusable(f"--format {args.format} is for text output; -o {args.output} writes Parquet")
         parquet = _parquet() if parquet_in or parquet_out else None
-        coder = Coder(load_registry(args.ruleset), args.engine, args.payer)
+        coder = Coder(load_registry(args.ruleset, not args.no_cache), args.engine, args.payer)
         if args.payer:
             _check_payer(coder, args.payer)
     except Unusable as error:
@@ -87,7 +88,7 @@ def run(args) -> int:
     single = batch.extension(args.path) == ".json"
     fmt = "parquet" if parquet_out else args.format or ("table" if terminal else "json" if single else "jsonl")
     ruleset = None if args.ruleset is None else os.path.abspath(args.ruleset)
-    spec = batch.CoderSpec(ruleset, args.engine, args.payer)
+    spec = batch.CoderSpec(ruleset, args.engine, args.payer, cache=not args.no_cache)
     # Records printed on the terminal are their own progress; a progress line would cut into them.
     shows_progress = sys.stderr.isatty() and not terminal
     progress = batch.Progress(sys.stderr, source.total) if shows_progress else None

@@ -20,7 +20,7 @@ def register(subparsers):
 
 def run(args) -> int:
     try:
-        ruleset = load_latest(args.path, args.payer)
+        ruleset = load_latest(args.path, args.payer, not args.no_cache)
     except Unusable as error:
         return fail(str(error))
     found = columns(ruleset, MEANINGS)

@@ -15,10 +15,18 @@ class Unusable(Exception):
     """Arguments or a ruleset that cannot be used; the message is for the user (exit 2)."""
 
 
-def load_registry(path) -> Registry:
-    """The registry at `path` (bundled when None); a bad ruleset becomes Unusable with its diagnostics."""
+def add_cache_argument(parser) -> None:
+    """--no-cache, for the commands that load rulesets to use them (not to report on them)."""
+    parser.add_argument("--no-cache", action="store_true",
+                        help="parse and check the rule files even if the ruleset cache holds them "
+                             "(the cache: $INFUSE_CACHE_DIR, default ~/.cache/infuse; INFUSE_CACHE_DIR=off turns it off)")
+
+
+def load_registry(path, cache: bool = True) -> Registry:
+    """The registry at `path` (bundled when None), through the ruleset cache unless `cache` is
+    False (engine.core.registry); a bad ruleset becomes Unusable with its diagnostics."""
     try:
-        return Registry.from_path(path)
+        return Registry.from_path(path, cache=cache)
     except RulesetError as error:
         raise Unusable(render_all(error.diagnostics, error.sources)) from None
     except (FileNotFoundError, NotADirectoryError, OverlappingRulesets) as error:
@@ -29,12 +37,13 @@ def add_ruleset_arguments(parser, what: str) -> None:
     """RULESET and --payer, for the commands that show one ruleset's `what` (see load_latest)."""
     parser.add_argument("path", help="a ruleset folder, or a folder of year folders (the latest year is shown)")
     parser.add_argument("--payer", help=f"the {what} of this payer's variant")
+    add_cache_argument(parser)
 
 
-def load_latest(path, payer: str | None):
+def load_latest(path, payer: str | None, cache: bool = True):
     """The latest ruleset at `path` (a ruleset folder or a folder of year folders), the variant
     of `payer` when given; a bad ruleset or an unknown payer becomes Unusable."""
-    family = load_registry(path).latest
+    family = load_registry(path, cache).latest
     try:
         return family.for_payer(payer)
     except UnknownPayer as error:

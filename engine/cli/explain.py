@@ -6,7 +6,7 @@ import sys
 
 from engine.io import output
 from engine.io.batch import InputError, open_input, reading
-from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.core.encounter import EncounterError
 from engine.analyst.explain import explain
 from engine.analyst.explain_text import render_text
@@ -23,12 +23,13 @@ def register(subparsers):
     parser.add_argument("--ruleset", help="a ruleset folder, or a folder of year folders (default: the bundled rulesets)")
     parser.add_argument("--payer", help="apply this payer's variant whatever the encounter says")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_cache_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     try:
-        registry = load_registry(args.ruleset)
+        registry = load_registry(args.ruleset, not args.no_cache)
     except Unusable as error:
         return fail(str(error))
     try:

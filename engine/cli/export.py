@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dsl.checked import CheckedRuleset, CheckedTable, FieldType, Predicate
 from engine.io import output
-from engine.cli.common import EXIT_OK, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, Unusable, add_cache_argument, fail, load_registry
 
 ROW_FIELD = "_row"
 
@@ -32,12 +32,13 @@ def register(subparsers):
     parser.add_argument("--jdm", nargs="?", const="", required=True, metavar="PATH",
                         help="GoRules JDM, from the ruleset folder PATH (default: the bundled rulesets)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the decisions into")
+    add_cache_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     try:
-        registry = load_registry(args.jdm or None)
+        registry = load_registry(args.jdm or None, not args.no_cache)
     except Unusable as error:
         return fail(str(error))
     out = Path(args.output)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.io import output
-from engine.cli.common import EXIT_OK, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, Unusable, add_cache_argument, fail, load_registry
 from engine.analyst.tables import FORMATS, SourceChanged, render, written_tables
 
 
@@ -13,12 +13,13 @@ def register(subparsers):
                         help="html is one self-contained page (default: markdown)")
     parser.add_argument("--payer", help="show this payer's variant (its amended rows and constants)")
     parser.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_cache_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     try:
-        registry = load_registry(args.path)
+        registry = load_registry(args.path, not args.no_cache)
     except Unusable as error:
         return fail(str(error))
     # A year without the payer's variant shows its base; a payer no year has is refused.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dsl.show import value_text
 from engine.io import output
-from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, fail, load_registry
+from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.analyst.coverage import CATEGORIES, Boundary, Coverage
 from engine.analyst.cases import TESTS_DIR, CaseFileError, Outcome, load_cases, run_cases
 
@@ -22,13 +22,14 @@ def register(subparsers):
     parser.add_argument("--min-coverage", type=float, metavar="N",
                         help="fail when tests exercise fewer than N percent of the table rows")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_cache_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     folder = Path(args.path)
     try:
-        registry = load_registry(folder)
+        registry = load_registry(folder, not args.no_cache)
     except Unusable as error:
         return fail(str(error))
     if len(registry.families) != 1:

@@ -90,10 +90,17 @@ class Coder:
         ruleset, encounter = self.select(data)
         return self.pipeline(ruleset).run(encounter)
 
+    def code_dict(self, data: object) -> dict:
+        """`code(data).as_dict()`, the contract's JSON as a dict, without the Result objects."""
+        ruleset, encounter = self.select(data)
+        return self.pipeline(ruleset).run_dict(encounter)
 
-def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None) -> Coder:
-    """A Coder over the rulesets at `path` (default: the bundled ones)."""
-    return Coder(Registry.from_path(path), engine, payer)
+
+def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None,
+         cache: bool = False) -> Coder:
+    """A Coder over the rulesets at `path` (default: the bundled ones); with `cache`, the
+    checked rulesets are taken from (or put in) the ruleset cache (engine.core.registry)."""
+    return Coder(Registry.from_path(path, cache=cache), engine, payer)
 
 
 def code(data: object, path: str | os.PathLike | None = None) -> Result:

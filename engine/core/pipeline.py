@@ -85,11 +85,30 @@ class Pipeline:
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
         (engine.core.trace), built only then."""
+        run = self._ran(encounter, trace)
+        return Result(encounter.id, self.header,
+                      tuple(Line(*line) for line in _final_lines(run.lines, self._claim_rank)),
+                      tuple(Finding(*finding) for finding in self._findings(run)))
+
+    def run_dict(self, encounter: Encounter) -> dict:
+        """`run(encounter).as_dict()`, built straight as the dict (a batch wants only that)."""
+        run = self._ran(encounter, None)
+        return {"encounter": encounter.id, "ruleset": dict(self.header),
+                "lines": [{"code": code, "units": units, "modifiers": list(modifiers), "date": date,
+                           "administrations": list(administrations), "rules": list(rules)}
+                          for code, units, modifiers, date, administrations, rules
+                          in _final_lines(run.lines, self._claim_rank)],
+                "findings": [{"id": finding_id, "severity": severity, "administrations": list(administrations),
+                              "message": message, "rule": rule, "reference": reference}
+                             for finding_id, severity, message, administrations, rule, reference
+                             in self._findings(run)]}
+
+    def _ran(self, encounter: Encounter, trace: list | None) -> Run:
         events = build_events(encounter, self.declared)
         run = Run(encounter, events.pop(self.main.name), events, trace=trace)
         for step in self._steps:
             step(run)
-        return Result(encounter.id, self.header, _final_lines(run.lines, self._claim_rank), self._findings(run))
+        return run
 
     # ----- tables -----
     def _table_per_event(self, table: CheckedTable, decide, run: Run):
@@ -147,7 +166,7 @@ class Pipeline:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
                                              counting.bar, tuple(offsets), tuple(dates)))
         made = []
-        for date, units in collections.Counter(dates).items():
+        for date, units in (((dates[0], 1),) if len(dates) == 1 else collections.Counter(dates).items()):
             line = WorkLine(code, units, date, values, event.ids, list(rules), event.kind)
             run.lines.append(line)
             made.append(line)
@@ -169,13 +188,14 @@ class Pipeline:
                 for finding in effect.findings:
                     run.raise_finding(finding, effect.rule, line.administrations)
 
-    def _findings(self, run: Run) -> tuple:
+    def _findings(self, run: Run) -> list:
+        """The findings raised, each as the fields of a Finding in order."""
         found = []
         for (finding_id, rule), administrations in run.findings.items():
             info = self.ruleset.findings[finding_id]
-            found.append(Finding(finding_id, info.severity, info.message, tuple(administrations), rule,
-                                 self.ruleset.reference(info.refs)))
-        return tuple(found)
+            found.append((finding_id, info.severity, info.message, tuple(administrations), rule,
+                          self.ruleset.reference(info.refs)))
+        return found
 
 
 def _inputs(table: CheckedTable, values: dict) -> dict:
@@ -187,9 +207,10 @@ def _row_ids(rows) -> tuple:
     return tuple(row.id for row in rows)
 
 
-def _final_lines(work_lines: list, claim_rank: dict) -> tuple:
+def _final_lines(work_lines: list, claim_rank: dict) -> list:
     """Combine lines that say the same thing, summing their units; order them as on a
-    claim: by date, initial codes before their add-ons, then standalone codes, then E/M."""
+    claim: by date, initial codes before their add-ons, then standalone codes, then E/M.
+    Each line is the fields of a Line in order; ties keep the order of first appearance."""
     combined: dict = {}
     for line in work_lines:
         key = (line.code, tuple(line.modifiers), line.date, line.administrations)
@@ -198,8 +219,7 @@ def _final_lines(work_lines: list, claim_rank: dict) -> tuple:
             combined[key] = (units + line.units, rules + [r for r in line.rules if r not in rules])
         else:
             combined[key] = (line.units, list(dict.fromkeys(line.rules)))
-    lines = [Line(code, units, modifiers, date, administrations, tuple(rules))
+    lines = [(code, units, modifiers, date, administrations, tuple(rules))
              for (code, modifiers, date, administrations), (units, rules) in combined.items()]
-    position = {id(line): i for i, line in enumerate(lines)}
-    return tuple(sorted(lines, key=lambda line: (line.date, claim_rank.get(line.code, len(claim_rank)),
-                                                 position[id(line)])))
+    last = len(claim_rank)
+    return sorted(lines, key=lambda line: (line[3], claim_rank.get(line[0], last)))  # stable: ties keep their order

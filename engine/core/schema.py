@@ -4,7 +4,7 @@ their own. The records' fields, their types and meanings are the ruleset's (its 
 and `events` declarations, dsl.check_input).
 """
 from dsl.checked import FieldType
-from dsl.checker import Schema
+from dsl.schema import Schema
 
 ROLES = ("initial", "sequential", "repeat", "concurrent")
 LINE_PARTS = ("base", "addon")

@@ -37,7 +37,7 @@ from engine.core.jsonin import DecodeError, decode_record
 from engine.io.pool import ordered_map
 from engine.io.records import CHUNK_BYTES, CHUNK_LINES, MAX_RECORD_BYTES, Chunk, InputError, Source, TooLong, Unreadable
 from engine.core.registry import Registry
-from engine.io.render import format_record
+from engine.io.render import format_records
 
 
 
@@ -60,9 +60,10 @@ class CoderSpec:
     ruleset: str | None
     engine: str = "compiled"
     payer: str | None = None
+    cache: bool = False  # through the ruleset cache, as the parent loaded it (engine.core.registry)
 
     def build(self) -> Coder:
-        return Coder(Registry.from_path(self.ruleset), self.engine, self.payer)
+        return Coder(Registry.from_path(self.ruleset, cache=self.cache), self.engine, self.payer)
 
 
 @attrs.frozen
@@ -90,8 +91,7 @@ class ChunkCoder:
         if self.fmt == "parquet":
             from engine.io import parquet  # only here: pyarrow is the optional extra infuse[parquet]
             return Coded(parquet.record_batch(records), len(records), rejected, size)
-        return Coded("".join(format_record(record, self.fmt) + "\n" for record in records),
-                     len(records), rejected, size)
+        return Coded(format_records(records, self.fmt), len(records), rejected, size)
 
 
 def _describe(error: BaseException) -> str:
@@ -118,7 +118,7 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
             return error_record(number, error.encounter, error.path, error.message)
     encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     try:
-        return coder.code(data).as_dict()
+        return coder.code_dict(data)
     except EncounterError as error:
         return error_record(number, encounter_id, error.path, error.message)
     except Exception as error:  # a fault in the engine or ruleset must not end the batch

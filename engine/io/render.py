@@ -2,10 +2,19 @@
 
 An output record is a result's `as_dict()` or an error record (`{"line", "encounter",
 "error": {"path", "message"}}`); both render in every format, so a batch can mix them.
+
+JSON is written by orjson: "jsonl" without spaces (`{"a":1,"b":[2,3]}`, where json.dumps wrote
+`{"a": 1, "b": [2, 3]}`), "json" indented as before, byte for byte. Everything else is as
+json.dumps(..., ensure_ascii=False) wrote it: keys in order, text other than ASCII as UTF-8,
+the same escapes (\\", \\\\, \\n and the like, \\u001f for other control characters). A record
+orjson refuses (a lone surrogate, echoed from the input, in an id) is written by json.dumps
+as before, the surrogate as its escape (see `encodable`).
 """
 from __future__ import annotations
 
 import json
+
+import orjson
 
 FORMATS = ("table", "json", "jsonl")
 
@@ -15,11 +24,30 @@ def format_record(record: dict, fmt: str) -> str:
 
     The text always encodes as UTF-8 (see `encodable`).
     """
-    if fmt == "jsonl":
-        return encodable(json.dumps(record, ensure_ascii=False))
-    if fmt == "json":
-        return encodable(json.dumps(record, indent=2, ensure_ascii=False))
+    if fmt in _ORJSON:
+        try:
+            return orjson.dumps(record, option=_ORJSON[fmt]).decode()
+        except TypeError:  # a lone surrogate: json.dumps writes it, encodable escapes it
+            return encodable(json.dumps(record, ensure_ascii=False, **_DUMPS[fmt]))
     return encodable(render_table(record))
+
+
+def format_records(records: list[dict], fmt: str) -> str:
+    """Each record in `fmt` followed by a newline, as one text."""
+    option = _ORJSON.get(fmt)
+    if option is None:
+        return "".join(format_record(record, fmt) + "\n" for record in records)
+    parts = []
+    for record in records:
+        try:
+            parts.append(orjson.dumps(record, option=option | orjson.OPT_APPEND_NEWLINE))
+        except TypeError:
+            parts.append(format_record(record, fmt).encode() + b"\n")  # encodable: always UTF-8
+    return b"".join(parts).decode()
+
+
+_ORJSON = {"jsonl": 0, "json": orjson.OPT_INDENT_2}
+_DUMPS = {"jsonl": {"separators": (",", ":")}, "json": {"indent": 2}}  # the same bytes as orjson's
 
 
 def encodable(text: str) -> str:

@@ -83,7 +83,8 @@ def test_output_is_byte_identical_across_runs_and_processes(batch, compiled_code
     text = "".join(json.dumps(e) + "\n" for e in batch).encode()
     first, second = _cli(text, "1"), _cli(text, "2")
     assert first == second
-    in_process = "".join(json.dumps(compiled_coder.code(e).as_dict(), ensure_ascii=False) + "\n" for e in batch)
+    in_process = "".join(json.dumps(compiled_coder.code(e).as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+                         for e in batch)  # JSON Lines are written without spaces (engine.io.render)
     assert first == in_process.encode()
 
 
