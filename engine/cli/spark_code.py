@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 
 from engine.cli.common import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, Unusable, fail
 
@@ -27,6 +28,9 @@ def run(args) -> int:
     except Unusable as error:
         return fail(str(error))
     from pyspark.sql import SparkSession
+
+    # pyspark 4.x warns on pandas 3 at each mapInArrow; nothing here goes through pandas.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
     local = args.spark.startswith("local")
     builder = SparkSession.builder.master(args.spark).appName("infuse code")

@@ -49,7 +49,7 @@ def code_dataframe(df: DataFrame, ruleset: str | os.PathLike | None = None, paye
         dsl.diagnostics.RulesetError: the ruleset has mistakes.
     """
     job = Job.of(ruleset, engine, payer, key)
-    arrow = to_arrow_schema(df.schema, timezone="UTC")
+    arrow = to_arrow_schema(df.schema)
     check_columns(arrow, job)
     selected = df.select(*(f"`{name}`" for name in declared_columns(job, df.columns)))
     schema = output_schema(df.schema[key].dataType, key)
