@@ -61,21 +61,23 @@ class Job:
     engine: str = "compiled"
     payer: str | None = None
     key: str = "id"
+    digest: str = attrs.field(init=False, eq=False, default=attrs.Factory(lambda job: job._digest(), takes_self=True))
 
     @classmethod
     def of(cls, ruleset: str | os.PathLike | None, engine: str = "compiled", payer: str | None = None,
            key: str = "id") -> "Job":
         """A job over the rulesets at `ruleset` (a ruleset folder or a folder of year folders;
-        default: the bundled ones), checked here once: a broken ruleset fails on the driver."""
+        default: the bundled ones): its *.rules files. Checked here, on the driver, where it
+        is (for diagnostics naming its files) and as shipped (as the workers will load it)."""
         root = Path(ruleset) if ruleset is not None else bundled_root()
+        Registry.from_path(root)
         files = tuple(sorted((path.relative_to(root).as_posix(), path.read_text(encoding="utf-8"))
                              for path in root.rglob("*" + RULES_SUFFIX) if path.is_file()))
         job = cls(files, engine, payer, key)
-        _CODERS.setdefault(job.cache_key, Coder(Registry.from_path(root), engine, payer))
+        coder_for(job)
         return job
 
-    @property
-    def digest(self) -> str:
+    def _digest(self) -> str:
         digest = hashlib.sha256()
         for name, text in self.files:
             digest.update(name.encode() + b"\0" + text.encode() + b"\0")
