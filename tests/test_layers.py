@@ -16,8 +16,11 @@ ALLOWED = {
     "engine.analyst": {"dsl", "engine.core", "engine.analyst"},
     "engine.io": {"dsl", "engine.core", "engine.io"},
     "engine.lsp": {"dsl", "engine.core", "engine.analyst", "engine.lsp"},  # the language server
-    "engine.cli": {"dsl", "engine.core", "engine.analyst", "engine.io", "engine.lsp", "engine.cli"},
+    "engine.cluster": {"dsl", "engine.core", "engine.io", "engine.cluster"},
+    "engine.cli": {"dsl", "engine.core", "engine.analyst", "engine.io", "engine.lsp", "engine.cluster", "engine.cli"},
     "engine": {"dsl", "engine.core"},  # engine/__init__.py: the public API
+    "engine.spark": {"engine.cluster"},  # the names an embedder imports for Spark and Dask
+    "engine.dask": {"engine.cluster"},
 }
 
 

@@ -36,6 +36,9 @@ def register(subparsers):
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write the records to FILE, which appears only once complete (Parquet if FILE ends in .parquet)")
     add_cache_argument(parser)
+    parser.add_argument("--spark", nargs="?", const="local[*]", metavar="MASTER",
+                        help="code a Parquet file or folder on Spark (default master: local[*]) into the Parquet "
+                             "dataset -o OUTPUT.parquet (needs pip install 'infuse[spark]')")
     parser.set_defaults(run=run)
 
 
@@ -69,6 +72,9 @@ def _parquet():
 
 
 def run(args) -> int:
+    if args.spark:
+        from engine.cli import spark_code  # Spark only when asked for: pyspark is the extra infuse[spark]
+        return spark_code.run(args)
     terminal = args.output is None and output.stdout().stream.isatty()
     parquet_in = batch.extension(args.path) == ".parquet"
     parquet_out = args.output is not None and batch.extension(args.output) == ".parquet"
