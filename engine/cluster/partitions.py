@@ -3,10 +3,11 @@ in, one output row per input row out, coded by a Coder built once per worker pro
 
 A cluster ships functions and their arguments to worker processes by pickling them. A Coder
 is not sent that way (it holds generated code, and a pickled one would be rebuilt by every
-task that unpickles it); what travels is a `Job`: the text of the ruleset files (tens of
-kilobytes), the engine and payer, and the key column. On a worker, `coder_for(job)` writes
-the text to a temporary folder once, loads it there and keeps the Coder in a module-level
-dict keyed by the text's digest, so that every later task in that process finds it built.
+task that unpickles it); what travels is a `Job`: the ruleset files (the rules, tens of
+kilobytes, and the data files they load: a full national edit file is tens of megabytes),
+the engine and payer, and the key column. On a worker, `coder_for(job)` writes the files
+to a temporary folder once, loads them there and keeps the Coder in a module-level dict
+keyed by their digest, so that every later task in that process finds it built.
 The functions here are module-level, so a cluster pickles them by reference (this module's
 name), never by value: a worker imports this module once and keeps its cache.
 
@@ -38,7 +39,7 @@ from engine.core.registry import Registry, bundled_root
 from engine.io.batch import code_record
 from engine.io.parquet import RESULT_SCHEMA, Rows, encounter_schema, record_batch
 
-RULES_SUFFIX = ".rules"
+TESTS_DIR = "tests"  # a ruleset folder's test cases, which coding never reads
 
 OUTPUT_COLUMNS = ("ruleset", "lines", "findings", "error")
 """The output columns after the key, as engine.io.parquet.RESULT_SCHEMA types them."""
@@ -53,11 +54,11 @@ class ColumnError(ValueError):
 
 @attrs.frozen
 class Job:
-    """What a worker needs to code: the ruleset files as text (path relative to the ruleset
-    folder -> text), the engine, the payer that overrides the records' and the key column.
-    Small and picklable; `digest` names the text, for the workers' cache."""
+    """What a worker needs to code: the ruleset files (path relative to the ruleset folder ->
+    bytes: its rule files and the data files they load), the engine, the payer that overrides
+    the records' and the key column. Picklable; `digest` names the files, for the workers' cache."""
 
-    files: tuple[tuple[str, str], ...]
+    files: tuple[tuple[str, bytes], ...]
     engine: str = "compiled"
     payer: str | None = None
     key: str = "id"
@@ -67,20 +68,21 @@ class Job:
     def of(cls, ruleset: str | os.PathLike | None, engine: str = "compiled", payer: str | None = None,
            key: str = "id") -> "Job":
         """A job over the rulesets at `ruleset` (a ruleset folder or a folder of year folders;
-        default: the bundled ones): its *.rules files. Checked here, on the driver, where it
-        is (for diagnostics naming its files) and as shipped (as the workers will load it)."""
+        default: the bundled ones): every file but their test cases (`tests/` folders). Checked
+        here, on the driver, where it is (for diagnostics naming its files) and as shipped (as
+        the workers will load it)."""
         root = Path(ruleset) if ruleset is not None else bundled_root()
         Registry.from_path(root)
-        files = tuple(sorted((path.relative_to(root).as_posix(), path.read_text(encoding="utf-8"))
-                             for path in root.rglob("*" + RULES_SUFFIX) if path.is_file()))
+        files = tuple(sorted((path.relative_to(root).as_posix(), path.read_bytes()) for path in root.rglob("*")
+                             if path.is_file() and TESTS_DIR not in path.relative_to(root).parts[:-1]))
         job = cls(files, engine, payer, key)
         coder_for(job)
         return job
 
     def _digest(self) -> str:
         digest = hashlib.sha256()
-        for name, text in self.files:
-            digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+        for name, content in self.files:
+            digest.update(name.encode() + b"\0" + content + b"\0")
         return digest.hexdigest()
 
     @property
@@ -106,10 +108,10 @@ def coder_for(job: Job) -> Coder:
     coder = _CODERS.get(job.cache_key)
     if coder is None:
         with tempfile.TemporaryDirectory(prefix=f"infuse-{job.digest[:12]}-") as folder:
-            for name, text in job.files:
+            for name, content in job.files:
                 path = Path(folder, name)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                path.write_bytes(content)
             coder = Coder(Registry.from_path(folder), job.engine, job.payer)
         BUILDS[job.cache_key] += 1
         coder = _CODERS.setdefault(job.cache_key, coder)
