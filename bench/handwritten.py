@@ -1,7 +1,8 @@
 """The 2026 drug administration rules coded by hand in plain Python: the speed floor.
 
 This is what a careful Python developer would write without a rule language: the same
-rules as rulesets/2026 (and its medicare and commercial variants), as if/elif chains and
+rules as rulesets/2026 (and its medicare and commercial variants; not the supervision table nor
+the horizon and regence variants of issue 14), as if/elif chains and
 small loops over the encounter's administrations. It produces the same lines as infuse
 (code, units, modifiers, date, administrations, in claim order) and the same finding ids,
 which tests/test_handwritten.py checks on a generated corpus and on tests/cases; the
@@ -27,8 +28,8 @@ DATE_WINDOW_DAYS = 1  # an administration starting further from the date of serv
 FACILITY_POS = frozenset({"19", "21", "22", "23", "24", "26", "51", "52", "61"})
 CLAIMS = frozenset({"facility", "professional"})
 CATEGORIES = frozenset({"therapeutic", "prophylactic", "diagnostic", "hydration", "chemotherapy"})
-ROUTES = frozenset({"iv", "im", "subq", "intra_arterial"})
-METHODS = frozenset({"push", "infusion", "injection", "on_body_injector"})
+ROUTES = frozenset({"iv", "im", "subq", "intra_arterial", "intralesional"})
+METHODS = frozenset({"push", "infusion", "injection", "on_body_injector", "other"})
 EFFECTIVE = ("2026-01-01", "2026-12-31")
 
 # Claim order of a code: initial services, their add-ons, standalone codes, then E/M.
@@ -98,15 +99,31 @@ POLICIES = {
 
 # ----- the two big tables, as functions -------------------------------------------------
 
-def service(claim, pos, category, route, method, hormonal, pump, duration):
+LESION_LIMIT = 7
+INTEGRAL_TO = frozenset({"imaging_contrast", "local_anesthesia", "surgery", "transfusion_line"})
+
+
+def service(claim, pos, category, route, method, hormonal, pump, integral_to, purpose, lesions, duration):
     """What one administration is: (service or None, finding ids)."""
     if claim == "professional" and pos in FACILITY_POS:
         return None, ("not-reportable-in-facility-setting",)
+    if integral_to in INTEGRAL_TO:
+        return None, ("integral-to-procedure",)
+    if category == "hydration" and purpose in ("kvo", "flush", "carrier"):
+        return None, ("fluid-not-hydration", "hydration-not-reportable")
+    if route == "intralesional":
+        if category != "chemotherapy":
+            return None, ("outside-scope",)
+        if lesions is None:
+            return "chemo_intralesional", ("missing-lesion-count",)
+        return ("chemo_intralesional" if lesions <= LESION_LIMIT else "chemo_intralesional_many"), ()
     if method == "on_body_injector":
         return "on_body", ()
     if category == "chemotherapy":
         if route == "intra_arterial":
             return None, ("outside-scope",)
+        if method == "other":
+            return "chemo_unlisted", ("unlisted-code-review",)
         if route == "im" or route == "subq":
             return ("hormonal_injection" if hormonal else "chemo_injection"), ()
         if method == "infusion":
@@ -126,6 +143,8 @@ def service(claim, pos, category, route, method, hormonal, pump, duration):
             if route == "subq" and duration is not None and duration > PUSH_LIMIT:
                 return "subq_infusion", ()
         return None, ("hydration-not-reportable",)
+    if method == "other" and route in ("iv", "intra_arterial"):
+        return "unlisted", ("unlisted-code-review",)
     if route == "intra_arterial":
         return "intra_arterial", ()
     if route == "iv":
@@ -170,6 +189,14 @@ def coding(service, role, claim, distinct, gap, repeats=None, repeat_push_76=Fal
         return None, None, None, None, (), None
     if service == "chemo_pump":
         return "96416", None, None, None, (), None
+    if service == "chemo_intralesional":
+        return "96405", None, None, None, (), None
+    if service == "chemo_intralesional_many":
+        return "96406", None, None, None, (), None
+    if service == "unlisted":
+        return "96379", None, None, None, (), None
+    if service == "chemo_unlisted":
+        return "96549", None, None, None, (), None
     if service == "chemo_injection":
         return "96401", None, None, None, (), None
     if service == "hormonal_injection":
@@ -231,7 +258,8 @@ def unit_offsets(counted: int, hours_from: int) -> range:
 class Event:
     """One administration (or the hydration of one session and site, merged)."""
 
-    __slots__ = ("ids", "drug", "category", "route", "method", "hormonal", "pump", "site", "session",
+    __slots__ = ("ids", "drug", "category", "route", "method", "hormonal", "pump", "integral_to", "purpose",
+                 "lesions", "site", "session",
                  "start_s", "stop_s", "wall_start", "duration", "gap", "intervals", "order", "service",
                  "role", "distinct", "repeats")
 
@@ -302,7 +330,8 @@ def code_encounter(data: dict, payer: str | None = None) -> dict:
 
     for event in events:
         event.service, raised = service(claim, pos, event.category, event.route, event.method,
-                                        event.hormonal, event.pump, event.duration)
+                                        event.hormonal, event.pump, event.integral_to, event.purpose,
+                                        event.lesions, event.duration)
         for finding in raised:
             found(finding, event.ids)
     events = _merge_hydration(events)
@@ -391,6 +420,9 @@ def _events(administrations: list, found) -> list:
         event.method = _word(item, "method", METHODS)
         event.hormonal = item.get("hormonal", False)
         event.pump = item.get("pump", False)
+        event.integral_to = item.get("integral_to")
+        event.purpose = item.get("purpose")
+        event.lesions = item.get("lesions")
         event.site = item.get("site")
         event.session = item.get("session")
         if start.tzinfo is None:

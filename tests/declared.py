@@ -15,12 +15,13 @@ from tests.conftest import ROOT
 
 INPUT = (ROOT / "tests" / "fixtures" / "input.rules").read_text()
 
-# The contract's vocabularies (../shared/contract/README.md).
+# The contract's vocabularies (../shared/contract/README.md), with the words the 2026 ruleset
+# adds (route intralesional, method other: tests/strategies.py draws from its schema).
 VOCABULARIES = """\
 vocabulary claim: facility, professional                                   [cpt]
 vocabulary category: therapeutic, prophylactic, diagnostic, hydration, chemotherapy [cpt]
-vocabulary route: iv, im, subq, intra_arterial                             [cpt]
-vocabulary method: push, infusion, injection, on_body_injector             [cpt]
+vocabulary route: iv, im, subq, intra_arterial, intralesional              [cpt]
+vocabulary method: push, infusion, injection, on_body_injector, other      [cpt]
 """
 
 HEADER = """\

@@ -60,7 +60,8 @@ def test_a_checked_ruleset_keeps_its_statements_texts_and_rows():
     family = load_family(RULESET_2026, SCHEMA)
     medicare = family.variants["medicare"]
     assert {type(s) for s in medicare.statements} >= {ast.Table, ast.Units, ast.Edit}
-    assert set(family.texts) == {*family.base.texts, *medicare.texts, *family.variants["commercial"].texts}
+    assert set(family.texts) == {*family.base.texts, *(t for v in family.variants.values() for t in v.texts)}
+    assert set(family.variants) == {"commercial", "horizon", "medicare", "regence"}
     em = next(s for s in medicare.stages if isinstance(s, CheckedTable) and s.name == "em")
     row = next(r for r in em.rows if r.id == "em.99211")
     assert row.node.id == "em.99211" and row.node.span == row.span

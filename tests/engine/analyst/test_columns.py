@@ -24,7 +24,7 @@ def listed():
 
 def test_declared_columns_take_their_type_and_meaning_from_the_input_declaration(listed):
     route = listed[("administration", "route")]
-    assert (route.kind, route.values) == ("enum", ("iv", "im", "subq", "intra_arterial"))
+    assert (route.kind, route.values) == ("enum", ("iv", "im", "subq", "intra_arterial", "intralesional"))
     assert route.source.startswith("events administration (rulesets/2026/input.rules:")
     assert listed[("line", "route")].source == route.source  # a line reads its event's fields
     pos = listed[("em", "pos")]

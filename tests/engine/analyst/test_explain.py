@@ -96,7 +96,7 @@ def test_the_story_tells_the_result_it_explains(name, registry, compiled_coder):
 
 def test_why_not_names_the_failed_cell_with_the_constant(registry):
     text = render_text(explain(registry, encounter("11-infusion-15-min-is-push")))
-    assert "why not 96365: duration 15 min is not more than push_limit (15 min) [service/infusion, rulesets/2026/service.rules:23]" in text
+    assert "why not 96365: duration 15 min is not more than push_limit (15 min) [service/infusion, rulesets/2026/service.rules:31]" in text
 
 
 def test_why_not_an_additional_hour_at_ninety_minutes(registry):
@@ -144,7 +144,7 @@ def test_numbers_come_from_the_ruleset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     story = explain(Registry.from_path(Path("2026")), infusion(18))
     text = render_text(story)
-    assert "why not 96365: duration 18 min is not more than push_limit (20 min) [service/infusion, 2026/service.rules:23]" in text
+    assert "why not 96365: duration 18 min is not more than push_limit (20 min) [service/infusion, 2026/service.rules:31]" in text
     assert [line["code"] for line in story.result["lines"]] == ["96374"]
 
 

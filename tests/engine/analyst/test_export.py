@@ -72,11 +72,11 @@ def test_the_command_writes_every_table_of_every_variant(tmp_path, capsys):
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json"))
     assert "drug-administration@2026.1/coding.json" in written
     assert "drug-administration-medicare@2026.1/em.json" in written
-    assert len(written) == 3 * 6
+    assert len(written) == 5 * 7  # five variants (base, commercial, horizon, medicare, regence), seven tables
     medicare_em = json.loads((tmp_path / "drug-administration-medicare@2026.1" / "em.json").read_text())
     rules = medicare_em["nodes"][1]["content"]["rules"]
     assert rules[0]["_id"] == "em.99211"
-    assert "coding.json: 28 rows" in capsys.readouterr().out
+    assert "coding.json: 32 rows" in capsys.readouterr().out
 
 
 def test_the_command_needs_an_output_folder(capsys):

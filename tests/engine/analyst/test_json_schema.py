@@ -65,7 +65,7 @@ def test_the_schema_is_a_draft_2020_12_schema_that_says_what_the_ruleset_declare
         "type": "array", "items": {"$ref": "#/$defs/administration"}, "maxItems": 1000}
     administration = schema["$defs"]["administration"]
     assert list(administration["properties"])[:3] == ["id", "drug", "dose"]  # as declared
-    assert administration["properties"]["route"]["enum"] == ["iv", "im", "subq", "intra_arterial"]
+    assert administration["properties"]["route"]["enum"] == ["iv", "im", "subq", "intra_arterial", "intralesional"]
     assert administration["properties"]["drug"]["minLength"] == 1
     assert "minLength" not in administration["properties"]["dose"]  # `blank`
     assert administration["properties"]["hormonal"]["type"] == "boolean"
@@ -244,10 +244,10 @@ def test_a_payer_variant_s_schema_differs_where_its_vocabularies_do(tmp_path, ca
     shutil.copytree(RULESET_2026, folder)
     (folder / "payers" / "acme.rules").write_text(
         "ruleset drug-administration-acme 2026.1\nextends drug-administration\npayer acme\n"
-        "vocabulary route: iv, im, subq, intra_arterial, intraosseous [cpt]\n")
+        "vocabulary route: iv, im, subq, intra_arterial, intralesional, intraosseous [cpt]\n")
     acme = schema_of(capsys, folder, "--payer", "acme")
     route = acme["$defs"]["administration"]["properties"]["route"]
-    assert route["enum"] == ["iv", "im", "subq", "intra_arterial", "intraosseous"]
+    assert route["enum"] == ["iv", "im", "subq", "intra_arterial", "intralesional", "intraosseous"]
     acme["$defs"]["administration"]["properties"]["route"] = base["$defs"]["administration"]["properties"]["route"]
     assert {**acme, "title": base["title"]} == base  # nothing else changed
     record = _encounter(_administration(route="intraosseous"))

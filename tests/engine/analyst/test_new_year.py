@@ -28,7 +28,7 @@ def years(tmp_path_factory):
 
 def test_every_variant_of_the_new_year_carries_its_version(years):
     family = load_family(years / "2027", SCHEMA)
-    assert [family.base.version, *(v.version for v in family.variants.values())] == ["2027.1"] * 3
+    assert [family.base.version, *(v.version for v in family.variants.values())] == ["2027.1"] * 5
     assert family.base.effective == ("2027-01-01", "2027-12-31")
 
 
@@ -81,7 +81,11 @@ def test_a_payer_file_that_kept_last_years_version_is_an_error(tmp_path):
     with pytest.raises(RulesetError) as caught:
         load_family(tmp_path / "2027", SCHEMA)
     messages = sorted(d.message for d in caught.value.diagnostics)
-    assert messages == ["variant version 2026.1 differs from its base's 2027.1; results would be labelled 2026.1"] * 2
+    versions = [m for m in messages if m.startswith("variant version")]
+    assert versions == ["variant version 2026.1 differs from its base's 2027.1; results would be labelled 2026.1"] * 4
+    # the names payers.rules routes to the variants left out are reported too
+    assert sorted(set(messages) - set(versions)) == ["no payer variant 'horizon' to route to",
+                                                     "no payer variant 'regence' to route to"]
 
 
 def test_a_date_the_new_year_lacks_is_left_and_listed(tmp_path):

@@ -32,8 +32,9 @@ def test_cells_are_shown_as_written_with_constants_and_sets(family):
     service = {row.id: row for row in tables["service"].rows}
     cells = {c.column: c.text for c in service["infusion"].inputs}
     assert cells == {"claim": "*", "pos": "*", "category": "*", "route": "iv", "method": "infusion",
-                     "hormonal": "*", "pump": "*", "duration": "> push_limit (15 min)"}
-    assert service["infusion"].location == "rulesets/2026/service.rules:23"
+                     "hormonal": "*", "pump": "*", "integral_to": "*", "purpose": "*", "lesions": "*",
+                     "duration": "> push_limit (15 min)"}
+    assert service["infusion"].location == "rulesets/2026/service.rules:31"
     assert {c.column: c.text for c in service["setting.professional-facility"].inputs}["pos"] == \
         "facility_pos (19, 21, 22, 23, 24, 26, 51, 52, 61)"
     assert {c.column: c.text for c in service["chemo.hormonal"].inputs}["hormonal"] == "yes"
@@ -98,10 +99,10 @@ def test_markdown(family):
     assert text.startswith("# Decision tables of drug-administration 2026.1")
     for table in tables_of(family.base):
         assert f"\n## {table.name}\n" in text
-    assert ("| id | claim | pos | category | route | method | hormonal | pump | duration | => service | finding "
-            "| location |") in text
-    assert ("| infusion | * | * | * | iv | infusion | * | * | > push_limit (15 min) | infusion |  | "
-            "rulesets/2026/service.rules:23 |") in text
+    assert ("| id | claim | pos | category | route | method | hormonal | pump | integral_to | purpose | lesions "
+            "| duration | => service | finding | location |") in text
+    assert ("| infusion | * | * | * | iv | infusion | * | * | * | * | * | > push_limit (15 min) | infusion |  | "
+            "rulesets/2026/service.rules:31 |") in text
     assert "- noridian-hydration: Noridian JE Part A: Hydration," in text
     lines = text.splitlines()
     rows = [line for line in lines if line.startswith("| ")]
@@ -193,7 +194,9 @@ def test_ruleset_text_is_escaped_everywhere(tmp_path, monkeypatch):
     assert "&lt;script>alert(1)&lt;/script> \\| & Push" in markdown
     rows = list(csv.reader(io.StringIO(render(documents, "csv"))))
     assert ["doc", "<script>alert(1)</script> | & Push or infusion by documented time, chemotherapy apart, "
-                   "and nothing on a practitioner's claim in a facility."] in rows
+                   "and nothing on a practitioner's claim in a facility; nothing for a drug that is an inherent part of "
+                   "another procedure or a fluid that is not hydration; intralesional chemotherapy by its lesions, "
+                   "and an unlisted code for a method no listed code describes."] in rows
 
 
 def test_ranges_and_negations_are_shown_as_written(tmp_path, monkeypatch):
@@ -239,6 +242,6 @@ def test_cli_writes_a_file_for_a_payer(tmp_path, monkeypatch, capsys):
 def test_cli_refuses_an_unknown_payer_or_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["table", "rulesets/2026", "--payer", "acme"]) == 2
-    assert "known: commercial, medicare" in capsys.readouterr().err
+    assert "known: commercial, horizon, medicare, regence" in capsys.readouterr().err
     assert main(["table", str(tmp_path)]) == 2
     assert main(["table", "rulesets/2026", "-o", str(tmp_path / "no" / "such" / "dir.md")]) == 2

@@ -71,7 +71,7 @@ def test_a_jsonl_file_gives_one_record_per_line_in_order(batch_file, capsys, com
     assert records[count:count + 4] == [
         {"line": count + 1, "encounter": "bad-route",
          "error": {"path": "administrations[0].route",
-                   "message": "expected one of: im, intra_arterial, iv, subq; got 'oral'"}},
+                   "message": "expected one of: im, intra_arterial, intralesional, iv, subq; got 'oral'"}},
         {"line": count + 2, "encounter": None,
          "error": {"path": "", "message": records[count + 1]["error"]["message"]}},
         {"line": count + 3, "encounter": "seed-01", "error": {"path": "claim", "message": "required field is missing"}},

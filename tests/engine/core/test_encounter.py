@@ -258,7 +258,7 @@ BAD = [
     (_set(["claim"], "institutional"), "claim",
      "expected one of: facility, professional; got 'institutional'"),
     (_set([*A1, "route"], "oral"), "administrations[1].route",
-     "expected one of: im, intra_arterial, iv, subq; got 'oral'"),
+     "expected one of: im, intra_arterial, intralesional, iv, subq; got 'oral'"),
     (_set([*A0, "category"], "Therapeutic"), "administrations[0].category",
      "expected one of: chemotherapy, diagnostic, hydration, prophylactic, therapeutic; "
      "got 'Therapeutic'"),

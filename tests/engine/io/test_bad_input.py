@@ -170,7 +170,7 @@ def test_messages_say_what_was_expected(coded):
     _, records = coded
     errors = {what: records[2 * i + 1]["error"]["message"] for i, (what, _, _) in enumerate(BROKEN)}
     assert errors["missing claim"] == "required field is missing"
-    assert errors["unknown route"] == "expected one of: im, intra_arterial, iv, subq; got 'oral'"
+    assert errors["unknown route"] == "expected one of: im, intra_arterial, intralesional, iv, subq; got 'oral'"
     assert errors["stop before start"] == "expected a time at or after start 2026-03-14T10:05:00; got '2026-03-14T10:00:00'"
     assert errors["duplicate administration ids"].startswith("expected a unique id (administrations[0] has it already)")
     assert errors["invalid UTF-8"].startswith("not UTF-8 text (byte ")

@@ -77,7 +77,8 @@ def test_the_2026_schema_is_the_contract_as_parquet_columns():
     assert SCHEMA_2026.names == ["id", "date", "claim", "pos", "payer", "primary", "administrations", "em"]
     assert [f.name for f in administration] == ["id", "drug", "dose", "category", "hormonal", "pump", "route",
                                                 "method", "start", "stop", "site", "session", "indication",
-                                                "response"]
+                                                "response", "purpose", "integral_to", "performer", "supervision",
+                                                "lesions"]
     assert administration.field("hormonal").type == pa.bool_() and administration.field("start").type == pa.string()
     assert SCHEMA_2026.field("em").type.value_type.field("separately_identifiable").type == pa.bool_()
     assert {SCHEMA_2026.field(name).type for name in ("id", "date", "claim", "pos", "primary")} == {pa.string()}
@@ -86,18 +87,18 @@ def test_the_2026_schema_is_the_contract_as_parquet_columns():
 def test_a_declared_field_becomes_a_column_whose_value_reaches_the_record(tmp_path):
     anchor = "  field response: text, blank "
     folder = _copy(RULESET_2026, tmp_path / "2026", "input.rules", anchor,
-                   '  field purpose: text "why it was given"\n' + anchor)
+                   '  field reason: text "why it was given"\n' + anchor)
     declared = declared_input(folder)
     schema = parquet_io.encounter_schema(declared)
-    assert schema.field("administrations").type.value_type.field("purpose").type == pa.string()
-    assert "purpose" not in SCHEMA_2026.field("administrations").type.value_type.names
+    assert schema.field("administrations").type.value_type.field("reason").type == pa.string()
+    assert "reason" not in SCHEMA_2026.field("administrations").type.value_type.names
     row = _good("p1")
-    row["administrations"][0]["purpose"] = "flush the line"
+    row["administrations"][0]["reason"] = "flush the line"
     write_parquet(tmp_path / "in.parquet", [row], schema)
     [[record]] = [list(chunk.records) for chunk in parquet_io.open_source(str(tmp_path / "in.parquet")).chunks]
-    assert record["administrations"][0]["purpose"] == "flush the line"
+    assert record["administrations"][0]["reason"] == "flush the line"
     encounter = parse_encounter(record, declared)
-    assert encounter.events["administration"][0].values["purpose"] == "flush the line"
+    assert encounter.events["administration"][0].values["reason"] == "flush the line"
 
 
 def test_parquet_input_codes_like_jsonl(golden, tmp_path, capsys):
