@@ -27,7 +27,7 @@ A ruleset folder keeps its cases in `tests/`, in either of two formats:
   field names each followed by a value, a flag's name alone meaning yes; a field may be
   named by any unambiguous start of its name (`separate` for `separately_identifiable`).
   An empty cell or `-` leaves a field out; a time like `10:02` is on the case's date; a
-  flag cell is yes or no. `source`, `expect` and `findings` are the case's own keys. An
+  flag cell is yes or no; a number cell a number (`7`, `2.5`). `source`, `expect` and `findings` are the case's own keys. An
   expected line is `CODE[-MODIFIER...][ xUNITS]`, e.g. `96366 x2` or `96365-XE|59`; `none`
   expects no line.
 
@@ -279,18 +279,27 @@ def _table_header(cells: list[str], number: int, kind: EventKind) -> list[str]:
 def _table_row(header: list[str], cells: list[str], number: int, kind: EventKind) -> dict:
     if len(cells) != len(header):
         raise _Problem(number, f"the row has {len(cells)} cells; the header has {len(header)}")
-    flags = {f.name for f in kind.fields if f.type.kind == "bool"}
+    kinds = {f.name: f.type.kind for f in kind.fields}
     row = {}
     for column, cell in zip(header, cells):
         if cell in ("", "-"):
             continue
-        if column in flags:
+        if kinds[column] == "bool":
             if cell not in _FLAGS:
                 raise _Problem(number, f"'{column}' is yes or no; got '{cell}'")
             row[column] = _FLAGS[cell]
+        elif kinds[column] == "number":
+            row[column] = _number(column, cell, number)
         else:
             row[column] = cell
     return row
+
+
+def _number(column: str, cell: str, number: int) -> int | float:
+    """A number cell as the JSON number it stands for: `7`, `2.5` (not `nan` nor `1e999`)."""
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cell):
+        raise _Problem(number, f"'{column}' is a number; got '{cell}'")
+    return float(cell) if "." in cell else int(cell)
 
 
 def _timed(row: dict, date: str, kind: EventKind) -> dict:

@@ -293,3 +293,13 @@ def test_an_ambiguous_or_incomplete_event_line_is_reported(line, message):
     _, problems = parse_case_text(PUSH.replace("expect:", line + "\nexpect:"), "t.cases", DECLARED)
     (problem,) = problems
     assert problem.message == message
+
+
+def test_a_number_column_reads_as_a_json_number():
+    text = PUSH.replace("| response\n", "| response | lesions\n").replace("| -\n", "| -        | 8\n")
+    cases, problems = parse_case_text(text, "t.cases", DECLARED)
+    assert not problems
+    assert cases[0].encounter["administrations"][0]["lesions"] == 8
+    for bad in ("eight", "nan", "1e999"):
+        _, problems = parse_case_text(text.replace("| 8\n", f"| {bad}\n"), "t.cases", DECLARED)
+        assert [p.message for p in problems] == [f"'lesions' is a number; got '{bad}'"]
