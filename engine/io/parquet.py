@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 from collections.abc import Iterator
 
 import attrs
@@ -33,6 +34,17 @@ from dsl.checked import CheckedInput
 from engine.core.result import Line
 from engine.io import output, records
 from engine.io.render import encodable
+
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+    # Arrow's default pool here, mimalloc, keeps what it freed: reading a row group and coding
+    # its batches held 20-30 MB more per process than the C library's allocator, and the
+    # workers, forked from the parent, counted the parent's as well (bench/RESULTS.md, "Batch
+    # overhead"). The variable still picks another pool for whoever wants one.
+    pa.set_memory_pool(pa.system_memory_pool())
+
+READ_BUFFER_BYTES = 2**20
+"""Column data read at a time: a row group's column chunks are streamed in pieces this size
+instead of read whole, so a file written as one huge row group reads in bounded memory."""
 
 ROW_GROUP_BYTES = 32 * 2**20
 """Coded rows held before a row group is written: large enough for readers, small for memory."""
@@ -138,14 +150,16 @@ def open_source(path: str) -> records.Source:
     """
     try:
         # pre_buffer, for high-latency stores, holds more of a row group at once: 30-40 MB more here.
-        file = pq.ParquetFile(path, pre_buffer=False)
+        file = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
     except (OSError, pa.ArrowException) as error:
         raise records.InputError(f"cannot read {path}: {_one_line(error)}") from None
     return records.Source(_chunks(file, path), file.metadata.num_rows, file)
 
 
 def _chunks(file: pq.ParquetFile, path: str) -> Iterator[records.Chunk]:
-    batches, first = file.iter_batches(batch_size=records.CHUNK_LINES), 1
+    # Without threads: a batch of a few thousand rows gains nothing from them, and each thread's
+    # allocations are memory held.
+    batches, first = file.iter_batches(batch_size=records.CHUNK_LINES, use_threads=False), 1
     while True:
         try:
             rows = next(batches, None)
