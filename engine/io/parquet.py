@@ -24,30 +24,39 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import sys
 from collections.abc import Iterator
 
 import attrs
-import pyarrow as pa
-import pyarrow.parquet as pq
+
+_OURS_TO_CHOOSE = "ARROW_DEFAULT_MEMORY_POOL" not in os.environ and "pyarrow" not in sys.modules
+if _OURS_TO_CHOOSE and sys.platform.startswith("linux"):
+    # Arrow's pool is chosen once, when pyarrow first allocates, and for all of Arrow's own
+    # allocations (the Parquet reader's and writer's included) only by this variable:
+    # pa.set_memory_pool later covers only what Python asks for. mimalloc, the default here,
+    # keeps what it freed; jemalloc returns it (bench/RESULTS.md, "Batch overhead": 200k rows
+    # in and out, 351 MB summed with mimalloc, 253 MB with jemalloc, 314 MB with the C
+    # library's malloc). The workers, forked once the parent has read, inherit the choice.
+    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"
+
+import pyarrow as pa  # noqa: E402 (the pool is chosen before)
+import pyarrow.parquet as pq  # noqa: E402
 
 from dsl.checked import CheckedInput
 from engine.core.result import Line
 from engine.io import output, records
 from engine.io.render import encodable
 
-if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-    # Arrow's default pool here, mimalloc, keeps what it freed: reading a row group and coding
-    # its batches held 20-30 MB more per process than the C library's allocator, and the
-    # workers, forked from the parent, counted the parent's as well (bench/RESULTS.md, "Batch
-    # overhead"). The variable still picks another pool for whoever wants one.
-    pa.set_memory_pool(pa.system_memory_pool())
+if _OURS_TO_CHOOSE and pa.default_memory_pool().backend_name != "jemalloc":  # not Linux, or built without it
+    pa.set_memory_pool(pa.system_memory_pool())  # what Python allocates, at least
 
 READ_BUFFER_BYTES = 2**20
 """Column data read at a time: a row group's column chunks are streamed in pieces this size
 instead of read whole, so a file written as one huge row group reads in bounded memory."""
 
-ROW_GROUP_BYTES = 32 * 2**20
-"""Coded rows held before a row group is written: large enough for readers, small for memory."""
+ROW_GROUP_BYTES = 8 * 2**20
+"""Coded rows held before a row group is written: large enough for readers (some 13,000 rows of
+typical results, 3% more file than 32 MB groups), small for memory (the parent holds them)."""
 
 _TEXT_LIST = pa.list_(pa.string())
 
