@@ -35,8 +35,8 @@ if _OURS_TO_CHOOSE and sys.platform.startswith("linux"):
     # allocations (the Parquet reader's and writer's included) only by this variable:
     # pa.set_memory_pool later covers only what Python asks for. mimalloc, the default here,
     # keeps what it freed; jemalloc returns it (bench/RESULTS.md, "Batch overhead": 200k rows
-    # in and out, 351 MB summed with mimalloc, 253 MB with jemalloc, 314 MB with the C
-    # library's malloc). The workers, forked once the parent has read, inherit the choice.
+    # in and out, `--jobs 2`, summed RSS 253 MB with jemalloc chosen so, 314-320 MB with
+    # jemalloc or the C library's malloc set from Python). Forked workers inherit the choice.
     os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"
 
 import pyarrow as pa  # noqa: E402 (the pool is chosen before)
