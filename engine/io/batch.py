@@ -18,6 +18,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import itertools
 import os
 import signal
@@ -34,17 +36,18 @@ import attrs
 from engine.core.coder import Coder
 from engine.core.encounter import EncounterError
 from engine.core.jsonin import DecodeError, decode_record
+from engine.io import output
 from engine.io.pool import ordered_map
 from engine.io.records import CHUNK_BYTES, CHUNK_LINES, MAX_RECORD_BYTES, Chunk, InputError, Source, TooLong, Unreadable
 from engine.core.registry import Registry
-from engine.io.render import format_records
+from engine.io.render import encode_records
 
 
 
 @attrs.frozen
 class Coded:
-    """A chunk's output and its counts. The output is text for the text formats (each record
-    followed by a newline), a pyarrow RecordBatch for "parquet"."""
+    """A chunk's output and its counts. The output is UTF-8 text (bytes) for the text formats,
+    each record followed by a newline, a pyarrow RecordBatch for "parquet"."""
 
     output: object
     records: int
@@ -91,7 +94,7 @@ class ChunkCoder:
         if self.fmt == "parquet":
             from engine.io import parquet  # only here: pyarrow is the optional extra infuse[parquet]
             return Coded(parquet.record_batch(records), len(records), rejected, size)
-        return Coded(format_records(records, self.fmt), len(records), rejected, size)
+        return Coded(encode_records(records, self.fmt), len(records), rejected, size)
 
 
 def _describe(error: BaseException) -> str:
@@ -305,12 +308,14 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
                 jobs: int = 1, progress: Progress | None = None) -> Tally:
     """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes.
 
-    `out.write` takes each chunk's output (Coded.output): a text stream for the text formats,
-    an engine.io.parquet.ResultWriter for "parquet". Input that fits in one chunk is coded here:
+    `out` takes each chunk's output (Coded.output): a text stream or an engine.io.output.Checked
+    (UTF-8 bytes) for the text formats, an engine.io.parquet.ResultWriter for "parquet". Input that fits in one chunk is coded here:
     starting workers would cost more than it saves. `spec` must build the same coder as
     `coder`; the workers use it.
     """
     tally = Tally()
+    # A text stream as it is (not an output.Checked) takes the bytes of the text formats too.
+    write = functools.partial(output.write_bytes, out) if isinstance(out, io.TextIOBase) else out.write
     head = list(itertools.islice(chunks, 2))
     chunks = itertools.chain(head, chunks)
     if jobs > 1 and len(head) > 1:
@@ -321,7 +326,7 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
     try:
         with contextlib.closing(results):
             for done in results:
-                out.write(done.output)
+                write(done.output)
                 tally.add(done)
                 if progress:
                     progress.update(tally)

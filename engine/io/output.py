@@ -17,6 +17,7 @@ Example:
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import io
@@ -62,12 +63,42 @@ class Checked:
     name: str
 
     def write(self, data: str | bytes) -> None:
+        """Write text, or UTF-8 bytes (a batch's output); bytes go to a text stream's buffer
+        as they are when it writes UTF-8 without translating line ends, else as text."""
         with writing(self.name):
-            self.stream.write(encodable(data) if isinstance(data, str) else data)
+            if isinstance(data, str):
+                self.stream.write(encodable(data))
+            else:
+                write_bytes(self.stream, data)
 
     def flush(self) -> None:
         with writing(self.name):
             self.stream.flush()
+
+
+def write_bytes(stream: TextIO | BinaryIO, data: bytes) -> None:
+    """Write UTF-8 `data` to `stream`, text or binary: to a text stream's buffer as it is when
+    the stream writes UTF-8 without translating line ends, else decoded, as text."""
+    if not isinstance(stream, io.TextIOBase):
+        stream.write(data)
+    elif (buffer := _utf8_buffer(stream)) is not None:
+        stream.flush()  # what was written as text goes first
+        buffer.write(data)
+    else:
+        stream.write(data.decode())
+
+
+def _utf8_buffer(stream: io.TextIOBase) -> BinaryIO | None:
+    """The byte stream under a text stream that writes UTF-8 as it is, or None (a StringIO,
+    another encoding, or line ends translated, as on Windows)."""
+    buffer = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if buffer is None or encoding is None or os.linesep != "\n":
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
 
 
 def stdout() -> Checked:

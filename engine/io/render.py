@@ -34,16 +34,22 @@ def format_record(record: dict, fmt: str) -> str:
 
 def format_records(records: list[dict], fmt: str) -> str:
     """Each record in `fmt` followed by a newline, as one text."""
+    return encode_records(records, fmt).decode()
+
+
+def encode_records(records: list[dict], fmt: str) -> bytes:
+    """Each record in `fmt` followed by a newline, as UTF-8: what a batch worker hands back, so
+    that neither it nor the parent decodes and encodes the text again on the way out."""
     option = _ORJSON.get(fmt)
     if option is None:
-        return "".join(format_record(record, fmt) + "\n" for record in records)
+        return "".join(format_record(record, fmt) + "\n" for record in records).encode()
     parts = []
     for record in records:
         try:
             parts.append(orjson.dumps(record, option=option | orjson.OPT_APPEND_NEWLINE))
         except TypeError:
             parts.append(format_record(record, fmt).encode() + b"\n")  # encodable: always UTF-8
-    return b"".join(parts).decode()
+    return b"".join(parts)
 
 
 _ORJSON = {"jsonl": 0, "json": orjson.OPT_INDENT_2}
