@@ -16,12 +16,13 @@ from dsl.analysis import analyse_family
 from dsl.diagnostics import Diagnostic, RulesetError, render, render_all
 from dsl.loader import BASE_FILE, load_family, period_problems, ruleset_folders
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.core.schema import SCHEMA
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "check", help="check and analyse a ruleset folder: errors, unreachable rows, gaps, unused names, thresholds")
+        "check", help=help_of("check"))
     parser.add_argument("path", help="a ruleset folder, or a folder of year folders")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too, as CI may want")

@@ -17,13 +17,13 @@ from dsl.loader import UnknownPayer
 from engine.io import batch
 from engine.io import output
 from engine.core.coder import ENGINES, Coder
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.io.render import FORMATS
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("code", help="code encounters: a .json file (one), a .jsonl file (one per line), "
-                                                "a .parquet file (one per row) or - (stdin)")
+    parser = subparsers.add_parser("code", help=help_of("code"))
     parser.add_argument("path")
     parser.add_argument("--ruleset", help="a ruleset folder, or a folder of year folders (default: the bundled rulesets)")
     parser.add_argument("--payer", help="apply this payer's variant whatever the encounters say")

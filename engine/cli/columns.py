@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from engine.analyst.columns import columns
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, Unusable, add_ruleset_arguments, fail, load_latest
 from engine.core.schema import MEANINGS
 from engine.io import output
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("columns", help="list the columns each table scope may read: type, meaning, "
-                                                   "where declared")
+    parser = subparsers.add_parser("columns", help=help_of("columns"))
     add_ruleset_arguments(parser, "columns")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)

@@ -4,7 +4,7 @@ and sets `run` (a function of the parsed arguments returning the exit status).
 A command's module is imported only when that command runs (engine.cli.main): `infuse code`
 does not import the analyses behind `check`, `diff` or `explain`. So that `infuse --help`
 can list every command without importing it, the list below keeps each one's one-line help,
-the same text its module registers (tests/engine/cli/test_commands_lazy.py holds them equal).
+which its module registers too (`help_of`).
 """
 from __future__ import annotations
 
@@ -41,3 +41,8 @@ COMMANDS = (
     Command("schema", "engine.cli.schema", "print the JSON Schema of the encounter a ruleset accepts"),
     Command("lsp", "engine.cli.lsp", "run the language server for editors (stdio; needs infuse[lsp])"),
 )
+
+
+def help_of(name: str) -> str:
+    """The one-line help of command `name`, which its module registers (said once, here)."""
+    return next(command.help for command in COMMANDS if command.name == name)

@@ -14,13 +14,14 @@ import json
 
 from dsl.diagnostics import RulesetError, render_all
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.analyst.diff import Diff, compare, load_side
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "diff", help="compare two ruleset folders, or a payer variant with its base: rules and coding",
+        "diff", help=help_of("diff"),
         description="Compare two ruleset folders, or a payer variant with its base: the rules, then the coding "
                     "of generated encounters.",
         epilog="exit status: 0 nothing differs, 1 the rules or the coding differ, "

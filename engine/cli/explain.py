@@ -6,6 +6,7 @@ import sys
 
 from engine.io import output
 from engine.io.batch import InputError, open_input, reading
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.core.encounter import EncounterError
 from engine.analyst.explain import explain
@@ -16,8 +17,7 @@ from engine.analyst.tables import SourceChanged
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "explain", help="explain how one encounter is coded: every decision, unit count, edit and finding, "
-                        "and why expected codes did not come out")
+        "explain", help=help_of("explain"))
     parser.add_argument("encounter", help="an encounter .json file (a test case with an 'encounter' key is "
                                           "accepted too), or - for stdin")
     parser.add_argument("--ruleset", help="a ruleset folder, or a folder of year folders (default: the bundled rulesets)")

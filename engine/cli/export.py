@@ -22,13 +22,14 @@ from pathlib import Path
 
 from dsl.checked import CheckedRuleset, CheckedTable, FieldType, Predicate
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, Unusable, add_cache_argument, fail, load_registry
 
 ROW_FIELD = "_row"
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("export", help="export the decision tables of a ruleset to another engine's format")
+    parser = subparsers.add_parser("export", help=help_of("export"))
     parser.add_argument("--jdm", nargs="?", const="", required=True, metavar="PATH",
                         help="GoRules JDM, from the ruleset folder PATH (default: the bundled rulesets)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the decisions into")

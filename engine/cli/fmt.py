@@ -14,11 +14,12 @@ from dsl.confine import inside, outside_message
 from dsl.diagnostics import RulesetError, render_all
 from dsl.formatter import format_text
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, fail
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("fmt", help="lay out .rules files canonically (in place, or --check)")
+    parser = subparsers.add_parser("fmt", help=help_of("fmt"))
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a .rules file, or a folder of them")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 listing the files that would change")
     parser.set_defaults(run=run)

@@ -2,11 +2,12 @@
 (engine.lsp.server). It needs the extra `pip install 'infuse[lsp]'` (pygls)."""
 from __future__ import annotations
 
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, fail
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("lsp", help="run the language server for editors (stdio; needs infuse[lsp])")
+    parser = subparsers.add_parser("lsp", help=help_of("lsp"))
     parser.add_argument("--stdio", action="store_true", help="talk over standard input and output (the default)")
     parser.set_defaults(run=run)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from engine.analyst.new_year import NewYearError, new_year
 from engine.cli import check, test
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, fail
 from engine.io import output
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("new-year", help="copy a ruleset folder as next year's: versions, effective "
-                                                    "dates and test dates moved; then check and test it")
+    parser = subparsers.add_parser("new-year", help=help_of("new-year"))
     parser.add_argument("folder", help="this year's ruleset folder, e.g. rulesets/2026")
     parser.add_argument("year", type=_year, help="the new year, e.g. 2027")
     parser.add_argument("--to", metavar="FOLDER", help="where to make it (default: a folder named YEAR beside FOLDER)")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from engine.analyst.json_schema import encounter_schema
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, Unusable, add_ruleset_arguments, fail, load_latest
 from engine.io import output
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("schema", help="print the JSON Schema of the encounter a ruleset accepts")
+    parser = subparsers.add_parser("schema", help=help_of("schema"))
     add_ruleset_arguments(parser, "schema (its vocabularies)")
     parser.set_defaults(run=run)
 

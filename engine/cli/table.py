@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, Unusable, add_cache_argument, fail, load_registry
 from engine.analyst.tables import FORMATS, SourceChanged, render, written_tables
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("table", help="export the decision tables of a ruleset with row ids and citations")
+    parser = subparsers.add_parser("table", help=help_of("table"))
     parser.add_argument("path", help="a ruleset folder, or a folder of year folders")
     parser.add_argument("--format", choices=FORMATS, default="markdown",
                         help="html is one self-contained page (default: markdown)")

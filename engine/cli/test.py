@@ -11,13 +11,14 @@ from pathlib import Path
 
 from dsl.show import value_text
 from engine.io import output
+from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.analyst.coverage import CATEGORIES, Boundary, Coverage
 from engine.analyst.cases import TESTS_DIR, CaseFileError, Outcome, load_cases, run_cases
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("test", help="run a ruleset folder's test cases (PATH/tests) and report coverage")
+    parser = subparsers.add_parser("test", help=help_of("test"))
     parser.add_argument("path", help="a ruleset folder: ruleset.rules, payers/ and tests/")
     parser.add_argument("--min-coverage", type=float, metavar="N",
                         help="fail when tests exercise fewer than N percent of the table rows")
