@@ -20,7 +20,7 @@ from dsl import ast
 from dsl.check_cells import duration_seconds
 from dsl.check_input import check_input
 from dsl.check_stages import check_stages
-from dsl.checked import CheckedInput, CheckedRuleset, CheckedUnits, FindingInfo
+from dsl.checked import CheckedRuleset, CheckedUnits, FindingInfo
 from dsl.schema import Schema
 from dsl.diagnostics import Diagnostic, Note, RulesetError, did_you_mean, variant_files, where
 

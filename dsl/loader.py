@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 BASE_FILE = "ruleset.rules"
 VARIANT_DIR = "payers"
+TESTS_DIR = "tests"  # the folder's own test cases (infuse test), which coding never reads
 MAX_FILE_BYTES = 2_000_000
 MAX_INCLUDE_DEPTH = 16
 

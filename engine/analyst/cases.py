@@ -55,7 +55,6 @@ from engine.core.encounter import EncounterError
 from engine.core.jsonin import DecodeError, decode_record
 from engine.core.registry import Registry
 
-TESTS_DIR = "tests"
 TEXT_SUFFIX = ".cases"
 
 _OWN_KEYS = ("case", "source", "expect", "findings")

@@ -22,9 +22,8 @@ from pathlib import Path
 import attrs
 
 from dsl.confine import inside, outside_message
-from dsl.loader import BASE_FILE, VARIANT_DIR
+from dsl.loader import BASE_FILE, TESTS_DIR, VARIANT_DIR
 
-TESTS_DIR = "tests"
 _HEADER = re.compile(r"^(ruleset[ \t]+\S+[ \t]+)(\S+)", re.M)
 _EFFECTIVE = re.compile(r"^(effective[ \t]+)\d{4}-\d{2}-\d{2}([ \t]*\.\.[ \t]*)\d{4}-\d{2}-\d{2}", re.M)
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # in a date-time too: 2026-03-14T10:02

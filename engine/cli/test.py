@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dsl.loader import TESTS_DIR
 from dsl.show import value_text
 from engine.io import output
 from engine.cli.commands import help_of
 from engine.cli.common import EXIT_OK, EXIT_REJECTED, Unusable, add_cache_argument, fail, load_registry
 from engine.analyst.coverage import CATEGORIES, Boundary, Coverage
-from engine.analyst.cases import TESTS_DIR, CaseFileError, Outcome, load_cases, run_cases
+from engine.analyst.cases import CaseFileError, Outcome, load_cases, run_cases
 
 
 def register(subparsers):

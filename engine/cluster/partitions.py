@@ -34,12 +34,12 @@ import attrs
 import pyarrow as pa
 
 from dsl.checked import CheckedInput
+from dsl.loader import TESTS_DIR
 from engine.core.coder import Coder
 from engine.core.registry import Registry, bundled_root
 from engine.io.batch import code_record
 from engine.io.parquet import RESULT_SCHEMA, Rows, encounter_schema, record_batch
 
-TESTS_DIR = "tests"  # a ruleset folder's test cases, which coding never reads
 
 OUTPUT_COLUMNS = ("ruleset", "lines", "findings", "error")
 """The output columns after the key, as engine.io.parquet.RESULT_SCHEMA types them."""
