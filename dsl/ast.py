@@ -474,6 +474,15 @@ class DerivedDecl:
 
 
 @attrs.frozen
+class UndeclaredDecl:
+    """`undeclared fields => finding NAME`: a record's field the block does not declare (a
+    misspelt name, read as not documented) raises the finding instead of passing unseen."""
+
+    finding: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class InputDecl:
     """The encounter's own fields (`kind` None) or one kind of event it lists under `key`."""
 
@@ -484,6 +493,7 @@ class InputDecl:
     doc: str | None
     fields: tuple[FieldDecl, ...]
     derived: tuple[DerivedDecl, ...]
+    undeclared: tuple[UndeclaredDecl, ...] = ()
     span: Span = _span()
 
 

@@ -51,7 +51,7 @@ def check_input(statements, ctx, header: ast.Span) -> CheckedInput | None:
     _check_first_in(encounter, fields, checked_kinds, ctx)
     for node, kind in zip(kinds, checked_kinds):
         _check_first_in(node, kind.fields, checked_kinds, ctx)
-    return CheckedInput(fields, checked_kinds, encounter.doc or "")
+    return CheckedInput(fields, checked_kinds, encounter.doc or "", _undeclared(encounter, ctx))
 
 
 def scopes(checked: CheckedInput) -> dict:
@@ -195,7 +195,21 @@ def _kind(node: ast.InputDecl, encounter: tuple, forms: dict, kinds: set, ctx) -
     duration = next((d.name for d in derived if d.builtin == "time_between" and d.fields == (start, stop)), None)
     return EventKind(node.kind, node.key, fields, derived, required=("required",) in node.options,
                      at_most=options.get("at_most", (None,))[0], start=start, stop=stop, alike=alike,
-                     duration=duration, meaning=node.doc or "", span=node.span)
+                     duration=duration, meaning=node.doc or "", undeclared=_undeclared(node, ctx), span=node.span)
+
+
+def _undeclared(node: ast.InputDecl, ctx) -> str | None:
+    """The finding the block's `undeclared fields => finding` line names, checked to exist."""
+    first, *more = node.undeclared or (None,)
+    for later in more:
+        ctx.error("E-duplicate", "'undeclared fields' is said twice in one block", later.span,
+                  f"first said at {where(first.span, later.span, ctx.variants)}")
+    if first is None:
+        return None
+    if first.finding not in ctx.findings:
+        ctx.unknown("finding", first.finding, first.span, ctx.findings)
+    ctx.used_findings.add(first.finding)
+    return first.finding
 
 
 def _derived(node: ast.DerivedDecl, kind: str, own: dict, facts: dict, start, kinds: set, ctx) -> DerivedFact:

@@ -261,6 +261,7 @@ class EventKind:
     alike: str | None = None
     duration: str | None = None
     meaning: str = ""
+    undeclared: str | None = None  # the finding a field the kind does not declare raises
     span: Span = attrs.field(eq=False, default=None)
 
     @property
@@ -276,6 +277,7 @@ class CheckedInput:
     fields: tuple[InputField, ...]
     kinds: tuple[EventKind, ...]
     meaning: str = ""
+    undeclared: str | None = None  # the finding a field of the encounter it does not declare raises
 
     def kind(self, name: str) -> EventKind:
         return next(k for k in self.kinds if k.name == name)

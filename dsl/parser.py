@@ -231,7 +231,8 @@ class _ToAst(Transformer):
     def _input(self, kind, key, options, refs, doc, lines, meta):
         fields = tuple(x for x in lines if isinstance(x, ast.FieldDecl))
         derived = tuple(x for x in lines if isinstance(x, ast.DerivedDecl))
-        return ast.InputDecl(kind, key, options, refs or (), doc, fields, derived, span=self._span(meta))
+        undeclared = tuple(x for x in lines if isinstance(x, ast.UndeclaredDecl))
+        return ast.InputDecl(kind, key, options, refs or (), doc, fields, derived, undeclared, span=self._span(meta))
 
     def required_events(self, meta, c):
         return ("required",)
@@ -255,6 +256,9 @@ class _ToAst(Transformer):
         name, derivation, meaning = c
         return ast.DerivedDecl(str(name), derivation, _unquote(meaning) if meaning else None,
                                span=self._token_span(name))
+
+    def undeclared_line(self, meta, c):
+        return ast.UndeclaredDecl(str(c[0]), span=self._token_span(c[0]))
 
     def plain_type(self, meta, c):
         return (str(c[0]), None)

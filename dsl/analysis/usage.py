@@ -69,6 +69,8 @@ class Usage:
         for kind, values in produced.items():
             for value in values:
                 unreachable.get(kind, {}).pop(value, None)
+        declared = ruleset.input
+        edit_findings.update(f for f in (declared.undeclared, *(k.undeclared for k in declared.kinds)) if f)  # raised on reading
         return cls(frozenset(names), frozenset(cited), produced, unreachable,
                    {k: frozenset(v) for k, v in named.items()}, frozenset(edit_codes),
                    frozenset(edit_findings), frozenset(edit_modifiers))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from dsl.checked import CheckedInput, EventKind, InputField
+from engine.core.undeclared import Watch
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
@@ -63,6 +64,7 @@ class Encounter:
     events: Mapping  # kind name -> tuple of Documented
     payer: str | None = None
     primary: str | None = None
+    undeclared: tuple = ()  # engine.core.undeclared.Undeclared: fields the declaration does not name
 
 
 @attrs.frozen
@@ -137,7 +139,8 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     _fill_firsts(plan.firsts, events)
     return Encounter(own[plan.id_field], own[plan.date_field], own, events,
                      payer=own.get(plan.payer_field) if plan.payer_field else None,
-                     primary=own.get(plan.primary_field) if plan.primary_field else None)
+                     primary=own.get(plan.primary_field) if plan.primary_field else None,
+                     undeclared=plan.watch.found(record, events))
 
 
 @attrs.frozen
@@ -165,6 +168,7 @@ class _Reading:
     date_field: str
     payer_field: str | None
     primary_field: str | None
+    watch: Watch
 
     @classmethod
     def of(cls, declared: CheckedInput) -> "_Reading":
@@ -183,7 +187,8 @@ class _Reading:
                    tuple((kind, f) for kind in declared.kinds for f in kind.fields if f.refers_to is not None),
                    tuple((kind.name, f.name, f.first_in) for kind in declared.kinds for f in kind.fields
                          if f.first_in is not None),
-                   declared.id_field, declared.date_field, declared.payer_field, declared.primary_field)
+                   declared.id_field, declared.date_field, declared.payer_field, declared.primary_field,
+                   Watch.of(declared))
 
 
 _READINGS: dict = {}

@@ -23,6 +23,7 @@ from engine.core.stages.initial import Facts, initial, ranked_values
 from engine.core.stages.merge import merge
 from engine.core.stages.state import Event, Run, WorkLine
 from engine.core.trace import TableRecord, UnitsRecord
+from engine.core.undeclared import raise_undeclared
 
 _SPECIAL_OUTPUTS = {"code", "addon", "units", "addon_units", "modifier", "finding", "report"}
 
@@ -106,6 +107,8 @@ class Pipeline:
     def _ran(self, encounter: Encounter, trace: list | None) -> Run:
         events = build_events(encounter, self.declared)
         run = Run(encounter, events.pop(self.main.name), events, trace=trace)
+        if encounter.undeclared:
+            raise_undeclared(run, self.declared)
         for step in self._steps:
             step(run)
         return run
@@ -193,7 +196,9 @@ class Pipeline:
         found = []
         for (finding_id, rule), administrations in run.findings.items():
             info = self.ruleset.findings[finding_id]
-            found.append((finding_id, info.severity, info.message, tuple(administrations), rule,
+            details = run.details.get((finding_id, rule))
+            message = f"{info.message} ({'; '.join(details)})" if details else info.message
+            found.append((finding_id, info.severity, message, tuple(administrations), rule,
                           self.ruleset.reference(info.refs)))
         return found
 

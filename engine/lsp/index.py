@@ -214,6 +214,8 @@ class _Builder:
         elif isinstance(node, ast.InputDecl):
             for item in (*node.fields, *node.derived):
                 self.define(("column", item.name), item)
+            for line in node.undeclared:
+                self.add(("finding", line.finding), line.span, length=len(line.finding))
             for derived in node.derived:
                 for condition in derived.derivation.where:
                     for word in condition.values:

@@ -49,7 +49,10 @@ class Run:
     others: dict  # kind -> its events, for the other kinds
     lines: list = attrs.Factory(list)
     findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
+    details: dict = attrs.Factory(dict)  # (id, rule) -> what its message names in this encounter (ordered set)
     trace: list | None = None  # when a list, a record of every decision goes to it (engine.core.trace)
 
-    def raise_finding(self, finding: str, rule: str, administrations=()):
+    def raise_finding(self, finding: str, rule: str, administrations=(), detail: str | None = None):
         self.findings.setdefault((finding, rule), {}).update(dict.fromkeys(administrations))
+        if detail is not None:
+            self.details.setdefault((finding, rule), {})[detail] = None
