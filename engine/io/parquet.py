@@ -71,8 +71,9 @@ def encounter_schema(declared: CheckedInput) -> pa.Schema:
     field a column, each kind of event a list of structs of its fields under the kind's key.
 
     Any file whose columns carry these names reads the same way: other columns are passed on
-    (and ignored, as unknown JSON fields are), a date or timestamp column stands for its ISO
-    text, and a value of the wrong type is rejected by path."""
+    as unknown JSON fields are (not read; a ruleset that watches for undeclared fields raises
+    its finding for a value in one), a date or timestamp column stands for its ISO text, and a
+    value of the wrong type is rejected by path."""
     return pa.schema([*_columns(declared.fields),
                       *((kind.key, pa.list_(pa.struct(_columns(kind.fields)))) for kind in declared.kinds)])
 
