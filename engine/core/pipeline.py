@@ -65,23 +65,24 @@ class Pipeline:
         self._line_counts = {kind.name: tuple(d for d in kind.derived if d.builtin == "count_lines")
                              for kind in self.declared.kinds}
         self._effects = {}
-        self._steps = []
+        steps = []
         for stage in ruleset.stages:
             if isinstance(stage, CheckedTable):
                 for row in stage.rows:
                     self._effects[id(row)] = _Effect.of(stage, row)
                 decide = make_decider(stage).decide
                 if stage.scope == ruleset.schema.line_scope:
-                    self._steps.append(functools.partial(self._table_per_line, stage, decide))
+                    steps.append(functools.partial(self._table_per_line, stage, decide))
                 else:
-                    self._steps.append(functools.partial(self._table_per_event, stage, decide))
+                    steps.append(functools.partial(self._table_per_event, stage, decide))
             elif isinstance(stage, CheckedMerge):
-                self._steps.append(functools.partial(merge, stage, self.main.duration))
+                steps.append(functools.partial(merge, stage, self.main.duration))
             elif isinstance(stage, CheckedInitial):
                 facts = Facts(self.main.alike, self.main.duration)
-                self._steps.append(functools.partial(initial, stage, ranked_values(stage), facts))
+                steps.append(functools.partial(initial, stage, ranked_values(stage), facts))
             elif isinstance(stage, CheckedEdit):
-                self._steps.append(functools.partial(edit, EditPlan.of(stage)))
+                steps.append(functools.partial(edit, EditPlan.of(stage)))
+        self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
@@ -93,8 +94,20 @@ class Pipeline:
 
     def run_dict(self, encounter: Encounter) -> dict:
         """`run(encounter).as_dict()`, built straight as the dict (a batch wants only that)."""
-        run = self._ran(encounter, None)
-        return {"encounter": encounter.id, "ruleset": dict(self.header),
+        return self.as_dict(self._ran(encounter, None))
+
+    def start(self, encounter: Encounter, trace: list | None = None) -> Run:
+        """The state of an encounter before the first step: its events built, and the fields
+        it carries that the ruleset does not declare raised."""
+        events = build_events(encounter, self.declared)
+        run = Run(encounter, events.pop(self.main.name), events, trace=trace)
+        if encounter.undeclared:
+            raise_undeclared(run, self.declared)
+        return run
+
+    def as_dict(self, run: Run) -> dict:
+        """The result of a run through every step, as the contract's JSON object."""
+        return {"encounter": run.encounter.id, "ruleset": dict(self.header),
                 "lines": [{"code": code, "units": units, "modifiers": list(modifiers), "date": date,
                            "administrations": list(administrations), "rules": list(rules)}
                           for code, units, modifiers, date, administrations, rules
@@ -105,11 +118,8 @@ class Pipeline:
                              in self._findings(run)]}
 
     def _ran(self, encounter: Encounter, trace: list | None) -> Run:
-        events = build_events(encounter, self.declared)
-        run = Run(encounter, events.pop(self.main.name), events, trace=trace)
-        if encounter.undeclared:
-            raise_undeclared(run, self.declared)
-        for step in self._steps:
+        run = self.start(encounter, trace)
+        for _, step in self.steps:
             step(run)
         return run
 
@@ -201,6 +211,11 @@ class Pipeline:
             found.append((finding_id, info.severity, message, tuple(administrations), rule,
                           self.ruleset.reference(info.refs)))
         return found
+
+
+def _step_name(stage) -> str:
+    """`kind:name` of a stage, as a profile of the steps (bench/stages.py) names it."""
+    return f"{type(stage).__name__.removeprefix('Checked').lower()}:{stage.name}"
 
 
 def _inputs(table: CheckedTable, values: dict) -> dict:
