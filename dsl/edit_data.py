@@ -22,6 +22,7 @@ import gc
 import hashlib
 import io
 import re
+import threading
 import typing
 
 import attrs
@@ -118,6 +119,28 @@ class _Problems:
         elif len(self.found) == MAX_DIAGNOSTICS:
             self.found.append(Diagnostic("E-limit", f"more than {MAX_DIAGNOSTICS} malformed rows; the rest are not "
                                          "listed", Span(self.shown, line, 1, line, 2)))
+
+
+def read_remembered(reader, data: bytes, shown: str) -> tuple:
+    """`reader(data, shown)` (read_pairs or read_limits), remembered by the digest of the bytes
+    for the last few files: the language server loads a folder again at every edit, and a
+    national file takes seconds to read. The same bytes shown under another name are read again,
+    so that their diagnostics name the file the analyst has."""
+    key = (reader, hashlib.sha256(data).digest(), shown)
+    with _REMEMBERED_LOCK:
+        found = _REMEMBERED.get(key)
+    if found is None:
+        found = reader(data, shown)
+        with _REMEMBERED_LOCK:
+            _REMEMBERED[key] = found
+            while len(_REMEMBERED) > REMEMBERED_FILES:
+                del _REMEMBERED[next(iter(_REMEMBERED))]
+    return found
+
+
+REMEMBERED_FILES = 8
+_REMEMBERED: dict = {}  # (reader, sha256 of the bytes, shown) -> (table, diagnostics), oldest first
+_REMEMBERED_LOCK = threading.Lock()
 
 
 def read_pairs(data: bytes, shown: str) -> tuple[PairTable | None, list[Diagnostic]]:

@@ -25,7 +25,7 @@ from dsl import ast
 from dsl.checked import BASE_PAYER, CheckedRuleset
 from dsl.confine import inside, outside_message
 from dsl.diagnostics import Diagnostic, RulesetError, did_you_mean, where
-from dsl.edit_data import MAX_DATA_BYTES, read_limits, read_pairs
+from dsl.edit_data import MAX_DATA_BYTES, read_limits, read_pairs, read_remembered
 
 if TYPE_CHECKING:
     from dsl.schema import Schema
@@ -174,7 +174,8 @@ def _data_clause(clause, root: Path, texts: dict, diagnostics: list, data: dict)
                                                clause.path_span)])
             else:
                 raw = path.read_bytes()
-                table, found = (read_pairs if isinstance(clause, ast.PairsFrom) else read_limits)(raw, shown)
+                table, found = read_remembered(read_pairs if isinstance(clause, ast.PairsFrom) else read_limits, raw,
+                                               shown)
                 if found:
                     texts[shown] = raw.decode("utf-8", errors="replace")
                 data[key] = (table, found)

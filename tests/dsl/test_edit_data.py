@@ -1,6 +1,7 @@
 """The national edit files a ruleset reads as data (dsl.edit_data): CMS's headings, both date
 forms, deletion dates, indicators, and malformed rows as located E-data diagnostics."""
-from dsl.edit_data import MAX_DIAGNOSTICS, read_limits, read_pairs
+from dsl import edit_data
+from dsl.edit_data import MAX_DIAGNOSTICS, read_limits, read_pairs, read_remembered
 
 CMS_PTP = (b"Column 1,Column 2,* = In existence prior to 1996,Effective Date,Deletion Date *=no data,"
            b"Modifier 0=not allowed 1=allowed 9=not applicable,PTP Edit Rationale\n")
@@ -100,3 +101,26 @@ def test_malformed_mue_rows_are_located():
         (3, 9, "expected an MUE adjudication indicator 1, 2 or 3; got '4'"),
         (5, 1, "code 96360 is limited twice")]
     assert problems[2].hint == "first limited on line 4"
+
+
+PTP_ROW = b"column1,column2,effective,deletion,modifier\n96365,96372,20090101,*,1\n"
+
+
+def test_a_file_read_again_unchanged_is_not_parsed_again():
+    first = read_remembered(read_pairs, PTP_ROW, "remembered.csv")
+    assert read_remembered(read_pairs, bytes(PTP_ROW), "remembered.csv") is first
+    changed = read_remembered(read_pairs, PTP_ROW.replace(b",1\n", b",0\n"), "remembered.csv")
+    assert changed is not first and changed[0].find("96365", "96372")[0].indicator == "0"
+
+
+def test_the_same_bytes_under_another_name_or_reader_are_read_for_it():
+    bad = b"column1,column2,effective,deletion,modifier\n96365,96372,2009,*,1\n"
+    (_, found_here), (_, found_there) = (read_remembered(read_pairs, bad, name) for name in ("here.csv", "there.csv"))
+    assert found_here[0].span.file == "here.csv" and found_there[0].span.file == "there.csv"
+    assert read_remembered(read_limits, PTP_ROW, "remembered.csv") != read_remembered(read_pairs, PTP_ROW, "remembered.csv")
+
+
+def test_only_the_last_few_files_are_kept():
+    kept = [read_remembered(read_pairs, PTP_ROW + b"#%d\n" % i, "many.csv") for i in range(edit_data.REMEMBERED_FILES + 1)]
+    assert read_remembered(read_pairs, PTP_ROW + b"#0\n", "many.csv") is not kept[0]
+    assert read_remembered(read_pairs, PTP_ROW + b"#%d\n" % edit_data.REMEMBERED_FILES, "many.csv") is kept[-1]
