@@ -7,7 +7,8 @@ date-times as a `format` (an annotation most validators do not assert) and a pat
 what the engine takes, non-empty text, and at most N events of a kind. What it cannot say is
 left to the engine: an event id used twice, an id naming no event, a stop before its start, a
 date that is not in the calendar (2026-02-30 matches the pattern). Fields it does not list are
-allowed: the contract passes other fields on, so there is no `additionalProperties: false`.
+allowed: the contract passes other fields on, so there is no `additionalProperties: false`;
+where a block watches for them (`undeclared fields => finding NAME`), its description says so.
 
 Example:
     schema = encounter_schema(ruleset.input, f"{ruleset.name} {ruleset.version} encounter")
@@ -26,9 +27,18 @@ def encounter_schema(declared: CheckedInput, title: str) -> dict:
     """The schema as a JSON-ready dict, its keys and fields in the order they are declared."""
     schema = {"$schema": DRAFT, "$id": SCHEMA_ID, "title": title}
     arrays = {kind.key: _array(kind) for kind in declared.kinds}
-    schema |= _object(declared.meaning, declared.fields, arrays, [k.key for k in declared.kinds if k.required])
-    schema["$defs"] = {kind.name: _object(kind.meaning, kind.fields) for kind in declared.kinds}
+    schema |= _object(_described(declared.meaning, declared.undeclared), declared.fields, arrays,
+                      [k.key for k in declared.kinds if k.required])
+    schema["$defs"] = {kind.name: _object(_described(kind.meaning, kind.undeclared), kind.fields)
+                       for kind in declared.kinds}
     return schema
+
+
+def _described(meaning: str, undeclared: str | None) -> str:
+    """A block's meaning, and what a field it does not list raises, when it watches for them."""
+    if undeclared is None:
+        return meaning
+    return f"{meaning} A field not listed here is not read, and raises the finding '{undeclared}'.".lstrip()
 
 
 def _object(meaning: str, fields: tuple[InputField, ...], more: dict | None = None, more_required=()) -> dict:
