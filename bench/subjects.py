@@ -25,6 +25,7 @@ import attrs
 import engine
 from bench import corpus, handwritten
 from dsl import parser
+from dsl.edit_data import forget_remembered
 from dsl.checked import CheckedTable
 from engine.core.coder import Coder
 from engine.cli.check import check_folder
@@ -262,6 +263,7 @@ def load_warm() -> list:
     """Parse, check and compile the 2026 family with the grammar already built (no table
     code generated yet, as in a fresh process)."""
     clear_generated()
+    forget_remembered()
     return _pipelines(Registry.from_path(RULESET_2026))
 
 

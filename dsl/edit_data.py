@@ -138,6 +138,12 @@ def read_remembered(reader, data: bytes, shown: str) -> tuple:
     return found
 
 
+def forget_remembered() -> None:
+    """Read every file again from now on, as a fresh process does (a benchmark of loading)."""
+    with _REMEMBERED_LOCK:
+        _REMEMBERED.clear()
+
+
 REMEMBERED_FILES = 8
 _REMEMBERED: dict = {}  # (reader, sha256 of the bytes, shown) -> (table, diagnostics), oldest first
 _REMEMBERED_LOCK = threading.Lock()
