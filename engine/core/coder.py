@@ -39,6 +39,10 @@ class Coder:
         self.registry = registry
         self.engine = engine
         self.payer = payer
+        # Which field names a record, dates it and picks its payer before its ruleset is
+        # known: the latest year's declaration says.
+        self.declared = registry.latest.base.input
+        self.id_field = self.declared.id_field
         self._pipelines: dict = {}
         self._building = threading.Lock()
 
@@ -66,7 +70,7 @@ class Coder:
         validated against that ruleset's vocabularies; raise EncounterError naming the bad field:
         a date no ruleset covers, a payer the ruleset neither has a variant for nor routes, an
         administration outside the chosen ruleset's effective dates."""
-        declared = self.registry.latest.base.input  # which fields date and pick: the latest year's
+        declared = self.declared
         date = data.get(declared.date_field) if isinstance(data, dict) else None
         payer = data.get(declared.payer_field) if isinstance(data, dict) and declared.payer_field else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
