@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import attrs
 import msgspec
@@ -82,6 +83,18 @@ def decode_record(raw: bytes | str, id_field: str | None = None) -> object:
     return decode_slowly(raw, id_field)
 
 
+def decode_typed(raw: bytes, decode: Callable[[bytes | str], object]) -> object | None:
+    """The record as `decode` (a msgspec Decoder's, into types made from a declaration) reads
+    it, or None when the careful way (`decode_record`) might read it otherwise: a key given
+    twice, what `decode` refuses, anything `_fast` is not sure of.
+
+    The count of pairs kept holds only when encoding writes exactly the pairs the record gave:
+    the types' defaults must be omitted when encoded, and no value given may equal one.
+    """
+    value = _fast(raw, decode)
+    return None if value is _UNSURE else value
+
+
 def decode_slowly(raw: bytes | str, id_field: str | None = None) -> object:
     """`decode_record` by the std json decoder alone: the reference the fast path must match."""
     if isinstance(raw, bytes):
@@ -106,7 +119,7 @@ _msgspec_decode = msgspec.json.Decoder().decode
 _msgspec_encode = msgspec.json.Encoder().encode
 
 
-def _fast(raw: bytes | str) -> object:
+def _fast(raw: bytes | str, decode: Callable[[bytes | str], object] = _msgspec_decode) -> object:
     """The record's value by msgspec, or _UNSURE when it may differ from the careful way's."""
     if isinstance(raw, bytes) and not raw.isascii():
         try:
@@ -117,7 +130,7 @@ def _fast(raw: bytes | str) -> object:
     if escape in raw or raw.count(square) + raw.count(curly) > _FAST_BRACKETS:
         return _UNSURE
     try:
-        value = _msgspec_decode(raw)
+        value = decode(raw)
         kept = _msgspec_encode(value).count(b":")
     except Exception:  # msgspec's refusal, a lone surrogate in a str, ...: the careful way says why
         return _UNSURE

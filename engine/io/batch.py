@@ -118,6 +118,12 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
     data = raw
     if isinstance(raw, bytes):
         try:
+            coded = coder.code_json(raw)
+        except Exception:  # an internal error: the careful way below meets it too, and names the record
+            coded = None
+        if coded is not None:
+            return coded
+        try:
             data = decode_record(raw, coder.id_field)
         except DecodeError as error:
             return error_record(number, error.encounter, error.path, error.message)
