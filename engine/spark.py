@@ -3,7 +3,7 @@ infuse[spark]).
 
 Example:
     from engine.spark import code_dataframe
-    coded = code_dataframe(spark.read.parquet("claims/"), ruleset="rulesets/", key="id")
+    coded = code_dataframe(spark.read.parquet("claims/"), ruleset="rulesets/")
 """
 from engine.cluster.spark import ColumnError, code_dataframe, output_schema
 

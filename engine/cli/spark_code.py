@@ -42,7 +42,7 @@ def run(args) -> int:
     try:
         try:
             frame = spark.read.parquet(args.path)
-            coded = spark_module.code_dataframe(_spread(frame, spark), args.ruleset, args.payer, "id", args.engine)
+            coded = spark_module.code_dataframe(_spread(frame, spark), args.ruleset, args.payer, None, args.engine)
         except spark_module.ColumnError as error:
             return fail(f"{args.path}: {error}")
         except Exception as error:  # a missing or unreadable input (AnalysisException), a bad ruleset

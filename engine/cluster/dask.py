@@ -30,7 +30,7 @@ from engine.io.batch import code_record
 
 
 def code_dataframe(df, ruleset: str | os.PathLike | None = None, payer: str | None = None,
-                   key: str = "id", engine: str = "compiled"):
+                   key: str | None = None, engine: str = "compiled"):
     """Code every row of the dask DataFrame `df` (see engine.cluster.spark.code_dataframe for
     the arguments); a lazy dask DataFrame of output rows with `df`'s partitions and index.
 
@@ -40,7 +40,7 @@ def code_dataframe(df, ruleset: str | os.PathLike | None = None, payer: str | No
     job = Job.of(ruleset, engine, payer, key)
     check_columns(pa.Schema.from_pandas(df._meta, preserve_index=False), job)
     selected = df[declared_columns(job, df.columns)]
-    return selected.map_partitions(code_partition, job, meta=_meta(df._meta[key]), align_dataframes=False)
+    return selected.map_partitions(code_partition, job, meta=_meta(df._meta[job.key]), align_dataframes=False)
 
 
 def code_partition(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
@@ -61,10 +61,11 @@ def _meta(key: pd.Series) -> pd.DataFrame:
     return meta
 
 
-def code_bag(bag, ruleset: str | os.PathLike | None = None, payer: str | None = None, key: str = "id",
+def code_bag(bag, ruleset: str | os.PathLike | None = None, payer: str | None = None, key: str | None = None,
              engine: str = "compiled"):
     """Code a dask Bag of encounter dicts (as JSON reads them: `db.read_text(...).map(json.loads)`);
-    a Bag of output dicts as the DataFrame's rows: `key` (the record's, None when it has none),
+    a Bag of output dicts as the DataFrame's rows: `key` (the record's, None when it has none;
+    `key` None: the encounter's id field the ruleset declares),
     then `ruleset`, `lines`, `findings` for a result or `error` for a rejected record."""
     job = Job.of(ruleset, engine, payer, key)
     return bag.map_partitions(_code_records, job)

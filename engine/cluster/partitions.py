@@ -11,7 +11,8 @@ keyed by their digest, so that every later task in that process finds it built.
 The functions here are module-level, so a cluster pickles them by reference (this module's
 name), never by value: a worker imports this module once and keeps its cache.
 
-Each input row yields the row `Job.key` names (the caller's key, passed on as it is), and
+Each input row yields the row `Job.key` names (the caller's key, passed on as it is; by
+default the field the ruleset declares as the encounter's id), and
 the result's `ruleset`, `lines` and `findings`, or for a rejected row the `error` (path,
 message), the other columns null. The CLI's error records number input lines; across
 partitions a line number means nothing, so the key stands in for it.
@@ -61,21 +62,22 @@ class Job:
     files: tuple[tuple[str, bytes], ...]
     engine: str = "compiled"
     payer: str | None = None
-    key: str = "id"
+    key: str = attrs.field(kw_only=True)
     digest: str = attrs.field(init=False, eq=False, default=attrs.Factory(lambda job: job._digest(), takes_self=True))
 
     @classmethod
     def of(cls, ruleset: str | os.PathLike | None, engine: str = "compiled", payer: str | None = None,
-           key: str = "id") -> "Job":
+           key: str | None = None) -> "Job":
         """A job over the rulesets at `ruleset` (a ruleset folder or a folder of year folders;
         default: the bundled ones): every file but their test cases (`tests/` folders). Checked
         here, on the driver, where it is (for diagnostics naming its files) and as shipped (as
-        the workers will load it)."""
+        the workers will load it). `key` None: the encounter's id field, as the latest ruleset
+        declares it."""
         root = Path(ruleset) if ruleset is not None else bundled_root()
-        Registry.from_path(root)
+        registry = Registry.from_path(root)
         files = tuple(sorted((path.relative_to(root).as_posix(), path.read_bytes()) for path in root.rglob("*")
                              if path.is_file() and TESTS_DIR not in path.relative_to(root).parts[:-1]))
-        job = cls(files, engine, payer, key)
+        job = cls(files, engine, payer, key=key or registry.latest.base.input.id_field)
         coder_for(job)
         return job
 
@@ -92,7 +94,7 @@ class Job:
     @property
     def declared(self) -> CheckedInput:
         """The input of the latest ruleset: the fields that pick a ruleset by date and payer."""
-        return coder_for(self).registry.latest.base.input
+        return coder_for(self).declared
 
 
 _CODERS: dict[tuple, Coder] = {}
@@ -201,7 +203,7 @@ def code_batch(batch: pa.RecordBatch, job: Job) -> pa.RecordBatch:
 
 
 def _declared_names(coder: Coder) -> frozenset[str]:
-    declared = coder.registry.latest.base.input
+    declared = coder.declared
     return frozenset({f.name for f in declared.fields} | {k.key for k in declared.kinds})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 
-from dsl.checked import CheckedRuleset
+from dsl.checked import CheckedInput, CheckedRuleset
 from engine.core.compiled import CompiledTable, compiled_unit_offsets
 from dsl.loader import UnknownPayer
 from engine.core.encounter import Encounter, EncounterError, parse_encounter
@@ -19,6 +19,7 @@ from engine.core.pipeline import Pipeline
 from engine.core.reference import ReferenceTable, reference_unit_offsets
 from engine.core.registry import Registry
 from engine.core.result import Result
+from engine.core.typed import TypedReading
 
 ENGINES = {
     "compiled": (CompiledTable, compiled_unit_offsets),
@@ -39,8 +40,14 @@ class Coder:
         self.registry = registry
         self.engine = engine
         self.payer = payer
+        # Which field names a record, dates it and picks its payer before its ruleset is
+        # known: the latest year's declaration says.
+        self.declared = registry.latest.base.input
+        self.id_field = self.declared.id_field
         self._pipelines: dict = {}
         self._building = threading.Lock()
+        self._typed = TypedReading.of(self.declared)
+        self._alike: dict = {}  # id(a ruleset's input) -> it equals self.declared
 
     def _once(self, built: dict, ruleset: CheckedRuleset, build):
         """`built[id(ruleset)]`, made by `build(ruleset)` the first time it is asked for.
@@ -66,7 +73,7 @@ class Coder:
         validated against that ruleset's vocabularies; raise EncounterError naming the bad field:
         a date no ruleset covers, a payer the ruleset neither has a variant for nor routes, an
         administration outside the chosen ruleset's effective dates."""
-        declared = self.registry.latest.base.input  # which fields date and pick: the latest year's
+        declared = self.declared
         date = data.get(declared.date_field) if isinstance(data, dict) else None
         payer = data.get(declared.payer_field) if isinstance(data, dict) and declared.payer_field else None
         family = self.registry.family_for(date) if isinstance(date, str) else None
@@ -84,6 +91,38 @@ class Coder:
             raise EncounterError(declared.payer_field, str(unknown_payer) + (" (given by --payer)" if self.payer else ""))
         check_period(encounter, ruleset)
         return ruleset, encounter
+
+    def select_json(self, raw: bytes) -> tuple[CheckedRuleset, Encounter] | None:
+        """`select(decode_record(raw))` for a record read straight into the declared input's
+        types (engine.core.typed); None when the careful way must read it (a bad record, or
+        one that way alone is sure of), for it alone words what is wrong."""
+        encounter = self._typed.read(raw)
+        if encounter is None:
+            return None
+        family = self.registry.family_for(encounter.date.isoformat())
+        if family is None:
+            return None
+        try:
+            ruleset = family.for_payer(self.payer or encounter.payer)
+            if not self._reads_alike(ruleset.input):
+                return None
+            check_period(encounter, ruleset)
+        except (UnknownPayer, EncounterError):
+            return None
+        return ruleset, encounter
+
+    def code_json(self, raw: bytes) -> dict | None:
+        """`code_dict(decode_record(raw))` for a record `select_json` reads; else None."""
+        selected = self.select_json(raw)
+        return None if selected is None else self.pipeline(selected[0]).run_dict(selected[1])
+
+    def _reads_alike(self, declared: CheckedInput) -> bool:
+        """`declared` reads records as the latest year's declaration does (a payer variant's
+        is equal, not the same object): then an Encounter read by the one is the other's."""
+        alike = self._alike.get(id(declared))
+        if alike is None:
+            alike = self._alike[id(declared)] = declared == self.declared
+        return alike
 
     def code(self, data: object) -> Result:
         """Code one decoded JSON encounter; raise EncounterError naming the bad field."""

@@ -128,6 +128,18 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     record = _object(data, "")
     own = {name: read(record, "") for name, read in plan.own}
     drafts = {kind.kind.name: _drafts(record, kind) for kind in plan.kinds}
+    return assembled(declared, record, own, drafts)
+
+
+def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict) -> Encounter:
+    """The `Encounter` of fields read: `own` the encounter's fields that name no event,
+    `drafts` each kind's (path, fields) in input order, their ids checked unique (check_unique_ids);
+    the fields that name an event are read from `record` here, once the events are placed.
+
+    Raises:
+        EncounterError: at the first field that breaks the declaration.
+    """
+    plan = _Reading.of(declared)
     zone = _local_zone(declared.kinds, drafts)
     events = {kind.kind.name: _placed_all(kind, drafts[kind.kind.name], zone) for kind in plan.kinds}
     for field in plan.references:
@@ -172,10 +184,7 @@ class _Reading:
 
     @classmethod
     def of(cls, declared: CheckedInput) -> "_Reading":
-        kept = _READINGS.get(id(declared))
-        if kept is None or kept.declared is not declared:
-            kept = _READINGS[id(declared)] = cls._made(declared)
-        return kept
+        return per_declaration(_READINGS, declared, cls._made)
 
     @classmethod
     def _made(cls, declared: CheckedInput) -> "_Reading":
@@ -194,6 +203,15 @@ class _Reading:
 _READINGS: dict = {}
 
 
+def per_declaration(kept: dict, declared: CheckedInput, make: Callable):
+    """`make(declared)` (an object whose `declared` is it), made once per declaration and
+    kept in `kept` by its id, with it, so that the id stays its own."""
+    found = kept.get(id(declared))
+    if found is None or found.declared is not declared:
+        found = kept[id(declared)] = make(declared)
+    return found
+
+
 def _drafts(record: Mapping, reading: _KindReading) -> list[tuple[str, dict]]:
     """(path, fields as read) of each event of a kind, its ids checked unique."""
     kind = reading.kind
@@ -203,7 +221,7 @@ def _drafts(record: Mapping, reading: _KindReading) -> list[tuple[str, dict]]:
     readers = reading.readers
     drafts = [(path, {name: read(item, path) for name, read in readers}) for path, item in items]
     if reading.id_field:
-        _check_unique_ids([draft for _, draft in drafts], kind)
+        check_unique_ids([draft for _, draft in drafts], kind)
     return drafts
 
 
@@ -227,8 +245,7 @@ def _reader(field: InputField) -> Callable:
     if kind == "number":
         return lambda record, where: _number(record, name, where, required)
     words = {name: frozenset(field.type.values)} if kind == "enum" else {}
-    form = _FORMATS.get(kind) or (_Format(re.compile(field.type.pattern), str, field.type.form)
-                                  if field.type.pattern is not None else None)
+    form = field_format(field)
     if form is not None:
         def read_formatted(record, where):
             value = record.get(name, _ABSENT)
@@ -253,6 +270,13 @@ def _reader(field: InputField) -> Callable:
     return read_text
 
 
+def field_format(field: InputField) -> "_Format | None":
+    """The format a text field's value must have (a date, a time, a declared form), if any."""
+    if field.type.kind in _FORMATS:
+        return _FORMATS[field.type.kind]
+    return _Format(re.compile(field.type.pattern), str, field.type.form) if field.type.pattern is not None else None
+
+
 def _reference(record: Mapping, field: InputField, events: tuple):
     value = _text(record, field.name, "", {}, required=field.required)
     _check_reference(field.name, field, value, events)
@@ -266,7 +290,7 @@ def _check_reference(path: str, field: InputField, value, events: tuple) -> None
         raise _expected(path, f"the id of {article} {field.refers_to}", value)
 
 
-def _check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
+def check_unique_ids(drafts: list[dict], kind: EventKind) -> None:
     """Reject a repeated id at the repeat, naming the index that has it first."""
     first: dict = {}
     name = kind.id_field

@@ -26,16 +26,18 @@ record, so a record reads the same either way:
   (\\ud800), numbers out of range, and everything msgspec refuses, go the careful way.
 
 The path of a problem is looked for only once there is one, by decoding the record again
-with every pair kept and walking it in document order.
+with every pair kept and walking it in document order. Which key holds the record's id is the
+ruleset's to declare (dsl.checked.CheckedInput.id_field): the caller names it, for the error.
 
 Example:
-    decode_record(b'{"id": "e1", "claim": "facility", "claim": "professional"}')
+    decode_record(b'{"id": "e1", "claim": "facility", "claim": "professional"}', id_field="id")
     # raises DecodeError("claim", "duplicated key 'claim'", encounter="e1")
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import attrs
 import msgspec
@@ -46,8 +48,8 @@ from engine.core.encounter import EncounterError
 @attrs.frozen
 class DecodeError(EncounterError):
     """A record that is not one JSON value without doubt: not UTF-8, not JSON, a key given
-    twice, NaN. `encounter` is the record's id when it has one beyond doubt, for the error
-    record; `line` the line of the text where JSON syntax breaks (1 otherwise)."""
+    twice, NaN. `encounter` is the record's id (under the `id_field` the caller names) when
+    it has one beyond doubt, for the error record; `line` the line of the text where JSON syntax breaks (1 otherwise)."""
 
     encounter: str | None = None
     line: int = 1
@@ -67,8 +69,9 @@ class BigNumber:
         return self.description
 
 
-def decode_record(raw: bytes | str) -> object:
+def decode_record(raw: bytes | str, id_field: str | None = None) -> object:
     """The JSON value of one record: UTF-8 text (a byte order mark allowed), or text.
+    `id_field` names the key of the record's id, for DecodeError.encounter (None: no id).
 
     Raises:
         DecodeError: the record is not UTF-8, not JSON, empty, nested too deeply, gives a key
@@ -77,10 +80,22 @@ def decode_record(raw: bytes | str) -> object:
     value = _fast(raw)
     if value is not _UNSURE:
         return value
-    return decode_slowly(raw)
+    return decode_slowly(raw, id_field)
 
 
-def decode_slowly(raw: bytes | str) -> object:
+def decode_typed(raw: bytes, decode: Callable[[bytes | str], object]) -> object | None:
+    """The record as `decode` (a msgspec Decoder's, into types made from a declaration) reads
+    it, or None when the careful way (`decode_record`) might read it otherwise: a key given
+    twice, what `decode` refuses, anything `_fast` is not sure of.
+
+    The count of pairs kept holds only when encoding writes exactly the pairs the record gave:
+    the types' defaults must be omitted when encoded, and no value given may equal one.
+    """
+    value = _fast(raw, decode)
+    return None if value is _UNSURE else value
+
+
+def decode_slowly(raw: bytes | str, id_field: str | None = None) -> object:
     """`decode_record` by the std json decoder alone: the reference the fast path must match."""
     if isinstance(raw, bytes):
         try:
@@ -91,7 +106,7 @@ def decode_slowly(raw: bytes | str) -> object:
         return _parse(_STRICT, raw)
     except _NotPlain:
         pass
-    raise _first_problem(_parse(_KEEPING, raw))
+    raise _first_problem(_parse(_KEEPING, raw), id_field)
 
 
 _UNSURE = object()
@@ -104,7 +119,7 @@ _msgspec_decode = msgspec.json.Decoder().decode
 _msgspec_encode = msgspec.json.Encoder().encode
 
 
-def _fast(raw: bytes | str) -> object:
+def _fast(raw: bytes | str, decode: Callable[[bytes | str], object] = _msgspec_decode) -> object:
     """The record's value by msgspec, or _UNSURE when it may differ from the careful way's."""
     if isinstance(raw, bytes) and not raw.isascii():
         try:
@@ -115,7 +130,7 @@ def _fast(raw: bytes | str) -> object:
     if escape in raw or raw.count(square) + raw.count(curly) > _FAST_BRACKETS:
         return _UNSURE
     try:
-        value = _msgspec_decode(raw)
+        value = decode(raw)
         kept = _msgspec_encode(value).count(b":")
     except Exception:  # msgspec's refusal, a lone surrogate in a str, ...: the careful way says why
         return _UNSURE
@@ -184,7 +199,7 @@ class _Constant:
 _KEEPING = json.JSONDecoder(object_pairs_hook=_Pairs, parse_constant=_Constant, parse_int=_int, parse_float=_float)
 
 
-def _first_problem(tree: object) -> DecodeError:
+def _first_problem(tree: object, id_field: str | None) -> DecodeError:
     """The first duplicated key or NaN in document order, as a DecodeError naming its path.
 
     The walk keeps its own stack: a record may nest as deep as the decoder allows.
@@ -193,9 +208,9 @@ def _first_problem(tree: object) -> DecodeError:
     while stack:
         path, value = stack.pop()
         if isinstance(value, DecodeError):
-            return attrs.evolve(value, encounter=_identity(tree))
+            return attrs.evolve(value, encounter=_identity(tree, id_field))
         if isinstance(value, _Constant):
-            return DecodeError(path, f"not valid JSON: {value.name} is not a JSON value", _identity(tree))
+            return DecodeError(path, f"not valid JSON: {value.name} is not a JSON value", _identity(tree, id_field))
         if isinstance(value, _Pairs):
             children, seen = [], set()
             for key, item in value:
@@ -211,7 +226,8 @@ def _first_problem(tree: object) -> DecodeError:
     raise AssertionError("the strict decoder refused a record that holds no duplicated key or NaN")
 
 
-def _identity(tree: object) -> str | None:
-    """The record's id when it gives one text id, else None (two ids leave it in doubt)."""
-    ids = [value for key, value in tree if key == "id"] if isinstance(tree, _Pairs) else []
+def _identity(tree: object, id_field: str | None) -> str | None:
+    """The record's id when it gives one text id under `id_field`, else None (two ids leave
+    it in doubt)."""
+    ids = [value for key, value in tree if key == id_field] if isinstance(tree, _Pairs) else []
     return ids[0] if len(ids) == 1 and isinstance(ids[0], str) else None

@@ -107,7 +107,9 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
     """One output record for one input record: a result, or an error naming the path.
 
     `raw` is JSON text (bytes), TooLong, Unreadable, or a value already decoded (a Parquet
-    row). Whatever goes wrong with one record, an internal error included, stays in its record.
+    row). Whatever goes wrong with one record, an internal error included, stays in its record;
+    an error record names the encounter by its declared id field (Coder.id_field) when that
+    holds text.
     """
     if isinstance(raw, TooLong):
         return error_record(number, None, "", f"record too long: {raw.size:,} bytes (at most {MAX_RECORD_BYTES:,})")
@@ -116,10 +118,18 @@ def code_record(coder: Coder, number: int, raw: object) -> dict:
     data = raw
     if isinstance(raw, bytes):
         try:
-            data = decode_record(raw)
+            coded = coder.code_json(raw)
+        except Exception:  # an internal error: the careful way below meets it too, and names the record
+            coded = None
+        if coded is not None:
+            return coded
+        try:
+            data = decode_record(raw, coder.id_field)
         except DecodeError as error:
             return error_record(number, error.encounter, error.path, error.message)
-    encounter_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    encounter_id = data.get(coder.id_field) if isinstance(data, dict) else None
+    if not isinstance(encounter_id, str):
+        encounter_id = None
     try:
         return coder.code_dict(data)
     except EncounterError as error:

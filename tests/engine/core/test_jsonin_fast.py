@@ -54,7 +54,7 @@ def _write(value, ascii_only: bool, spaced: bool) -> str:
 def _outcome(decode, raw):
     """What `decode` makes of `raw`, comparable exactly: types, float signs and key order kept."""
     try:
-        return "value", _typed(decode(raw))
+        return "value", _typed(decode(raw, "id"))
     except DecodeError as error:
         return "error", (error.path, error.message, error.encounter, error.line)  # exceptions compare by identity
 
@@ -138,6 +138,20 @@ def test_a_record_msgspec_would_take_is_still_rejected(raw, path, message):
         decode_record(raw)
     assert (error.value.path, error.value.message) == (path, message)
     _same(raw)
+
+
+@pytest.mark.parametrize("raw,id_field,encounter", [
+    (b'{"visit": "v1", "id": "e1", "k": 1, "k": 2}', "visit", "v1"),
+    (b'{"visit": "v1", "id": "e1", "k": 1, "k": 2}', "id", "e1"),
+    (b'{"visit": "v1", "id": "e1", "k": 1, "k": 2}', None, None),
+    (b'{"id": "e1", "k": 1, "k": 2}', "visit", None),  # no declared id: none, though "id" is there
+    (b'{"visit": 7, "k": 1, "k": 2}', "visit", None),
+    (b'{"visit": "v1", "visit": "v2"}', "visit", None),  # two ids leave it in doubt
+])
+def test_a_rejected_record_is_named_by_the_declared_id_field(raw, id_field, encounter):
+    with pytest.raises(DecodeError) as error:
+        decode_record(raw, id_field)
+    assert error.value.encounter == encounter
 
 
 def test_text_and_numbers_msgspec_reads_as_json_does():

@@ -1,0 +1,158 @@
+"""Reading a JSON record straight into msgspec types made from the ruleset's declared input.
+
+The careful way decodes a record to dicts (engine.core.jsonin.decode_record) and then reads
+each declared field in Python (engine.core.encounter.parse_encounter). Here msgspec decodes
+into one Struct type per kind of event and one for the encounter, made from the declaration
+(CheckedInput) once, so that the checks a record passes field by field are made in C as it
+is decoded: JSON types, required fields, non-empty text, words of a vocabulary, flags, numbers,
+at most N events, no field the declaration does not name. What msgspec cannot say is checked
+after, as the careful way checks it: the formats of dates, times and declared forms (their
+pattern, then their parser), unique ids, references, times in order.
+
+This way only answers for a record it reads without a doubt. On anything else (a record msgspec
+refuses, a field of no declared name, a bad value, a key given twice) `read` answers None and
+the caller goes the careful way, which alone words the error: a record reads the same either
+way, and a bad one gets the same path and message.
+
+An absent optional field defaults to None, which no present value can be (JSON null is refused
+as a value of the wrong type, as the careful way refuses it), so that encoding with
+`omit_defaults` writes exactly the pairs present, and jsonin's count of ':' proves no key was
+given twice.
+
+Example:
+    encounter = TypedReading.of(ruleset.input).read(raw)  # an Encounter, or None: go the careful way
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import attrs
+import msgspec
+
+from dsl.checked import CheckedInput, EventKind, InputField
+from engine.core.encounter import (Encounter, EncounterError, assembled, check_unique_ids, field_format,
+                                   per_declaration)
+from engine.core.jsonin import decode_typed
+
+_NOT_BLANK = msgspec.Meta(min_length=1)
+
+
+@attrs.frozen
+class _KindTyped:
+    """How a decoded event of one kind becomes the fields the careful way reads for it."""
+
+    kind: EventKind
+    flags: tuple[str, ...]  # absent: false
+    formatted: tuple  # (name, _Format) of the fields read by a pattern and a parser
+    unique: bool  # it has an id field
+
+
+@attrs.frozen
+class TypedReading:
+    """The msgspec types of one declaration and their decoder (None when the declaration
+    cannot be typed, so that every record goes the careful way)."""
+
+    declared: CheckedInput
+    decode: object
+    own: tuple[str, ...]  # the encounter's fields that name no event
+    references: tuple[str, ...]  # the encounter's fields `id of KIND`
+    flags: tuple[str, ...]
+    formatted: tuple
+    kinds: tuple  # _KindTyped, as declared
+
+    @classmethod
+    def of(cls, declared: CheckedInput) -> "TypedReading":
+        return per_declaration(_TYPED, declared, cls._made)
+
+    @classmethod
+    def _made(cls, declared: CheckedInput) -> "TypedReading":
+        try:
+            kinds = [(kind.key, _list_of(kind), msgspec.NODEFAULT if kind.required else None)
+                     for kind in declared.kinds]
+            record = _struct("encounter", [*map(_typed, declared.fields), *kinds])
+            decode = msgspec.json.Decoder(record).decode
+        except (TypeError, ValueError):  # a name msgspec cannot take as a field
+            decode = None
+        own = [f for f in declared.fields if f.refers_to is None]
+        return cls(declared, decode, tuple(f.name for f in own),
+                   tuple(f.name for f in declared.fields if f.refers_to is not None),
+                   *_finishing(own),
+                   tuple(_KindTyped(kind, *_finishing(kind.fields), kind.id_field is not None)
+                         for kind in declared.kinds))
+
+    def read(self, raw: bytes) -> Encounter | None:
+        """The Encounter of `raw` (JSON text), or None: the careful way must read it."""
+        if self.decode is None:
+            return None
+        record = decode_typed(raw, self.decode)
+        if record is None:
+            return None
+        try:
+            own = {name: getattr(record, name) for name in self.own}
+            _finish(own, self.flags, self.formatted)
+            drafts = {typed.kind.name: _events(typed, getattr(record, typed.kind.key)) for typed in self.kinds}
+            named = {name: value for name in self.references if (value := getattr(record, name)) is not None}
+            return assembled(self.declared, named, own, drafts)
+        except (EncounterError, ValueError):  # a value in no declared format, a repeated id, ...
+            return None
+
+
+_TYPED: dict = {}
+
+
+def _struct(name: str, fields: list) -> type:
+    """A Struct whose optional fields default to None and are omitted when encoded."""
+    return msgspec.defstruct(name, fields, kw_only=True, omit_defaults=True, forbid_unknown_fields=True)
+
+
+def _typed(field: InputField) -> tuple:
+    """(name, type, default) of one field; a format is checked after, by `_finish`."""
+    kind = field.type.kind
+    if kind == "bool":
+        value = bool
+    elif kind == "number":
+        value = int | float
+    elif kind == "enum":
+        value = Literal[tuple(word for word in field.type.values if word or field.blank)]
+    elif field.blank or kind in ("date", "time") or field.type.pattern is not None:
+        value = str
+    else:
+        value = Annotated[str, _NOT_BLANK]
+    return field.name, value, msgspec.NODEFAULT if field.required else None
+
+
+def _list_of(kind: EventKind) -> object:
+    items = list[_struct(kind.name, [_typed(field) for field in kind.fields])]
+    return items if kind.at_most is None else Annotated[items, msgspec.Meta(max_length=kind.at_most)]
+
+
+def _finishing(fields) -> tuple[tuple, tuple]:
+    """(flags, (name, format) of the formatted fields) of `fields`."""
+    return (tuple(f.name for f in fields if f.type.kind == "bool"),
+            tuple((f.name, form) for f in fields if (form := field_format(f)) is not None))
+
+
+def _finish(values: dict, flags: tuple, formatted: tuple) -> None:
+    """Flags absent are false; formatted values are parsed (ValueError: not in their format)."""
+    for name in flags:
+        if values[name] is None:
+            values[name] = False
+    for name, form in formatted:
+        value = values[name]
+        if value is not None:
+            if not form.pattern.fullmatch(value):
+                raise ValueError(name)
+            values[name] = form.parse(value)
+
+
+def _events(typed: _KindTyped, items: list | None) -> list[tuple[str, dict]]:
+    """(path, fields) of each event of a kind, as encounter._drafts gives them."""
+    kind = typed.kind
+    drafts = []
+    for index, item in enumerate(items or ()):
+        values = msgspec.structs.asdict(item)
+        _finish(values, typed.flags, typed.formatted)
+        drafts.append((f"{kind.key}[{index}]", values))
+    if typed.unique:
+        check_unique_ids([values for _, values in drafts], kind)
+    return drafts

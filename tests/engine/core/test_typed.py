@@ -1,0 +1,154 @@
+"""The typed way (engine.core.typed, Coder.select_json: a record decoded straight into msgspec
+types made from the declared input) reads every record it answers for as the careful way
+(engine.core.jsonin.decode_record, then Coder.select) does, and a batch codes every record,
+good or bad, to the same output record either way: the same result, or the same error path,
+message and encounter id. The records are valid encounters, then broken field by field (a
+wrong type, null, empty, a word of no vocabulary, a bad time, a stop before its start, a
+repeated id, a field of no declared name, too many events) and as JSON (tests/engine/core/
+test_jsonin_fast.py's mutations: a key given twice, NaN, deep nesting, bytes not UTF-8).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import engine
+from engine.core.coder import Coder
+from engine.core.encounter import EncounterError
+from engine.core.jsonin import DecodeError, decode_record
+from engine.core.typed import TypedReading
+from engine.io.batch import code_record
+from tests.conftest import RULESET_2026
+from tests.engine.core.test_jsonin_fast import _MUTATIONS, PROPERTY
+from tests.strategies import encounters
+
+
+class _Careful(Coder):
+    """A Coder that never takes the typed way: the reference the typed way must match."""
+
+    def select_json(self, raw: bytes):
+        return None
+
+
+@pytest.fixture(scope="module", params=[None, "medicare"])
+def coders(request):
+    coder = engine.load(RULESET_2026, payer=request.param)
+    return coder, _Careful(coder.registry, payer=request.param)
+
+
+_ENCOUNTER_KEYS = ["id", "date", "claim", "pos", "payer", "primary", "administrations", "em", "unknown"]
+_EVENT_KEYS = ["id", "drug", "dose", "category", "hormonal", "pump", "route", "method", "start", "stop", "site",
+               "session", "indication", "response", "purpose", "lesions", "code", "separately_identifiable", "zz"]
+_TIMES = ["2026-03-14", "2026-02-30", "2025-12-31", "2026-03-14T10:02", "2026-03-14T09:02", "2026-03-14T25:00",
+          "2026-03-14T10:02:03.1234567", "2026-03-14 10:02", "2026-03-14T10:02:60", "2026-03-14T10:02+05:00",
+          "2026-03-14t10:02z", "2026-03-14T10:02\n", "20260314", "2026-03-14T10:02:03Z", "2026-04-20T10:02"]
+_TEXTS = [None, "", " ", 1, "x", "a1", "a2", "medicare", "nobody", "facility", "iv", "push", "hydration"]
+_VALUES = {
+    **dict.fromkeys(["date", "start", "stop"], _TIMES + [None, "", 20260314]),
+    **dict.fromkeys(["hormonal", "pump", "separately_identifiable"], [None, 0, 1, "true", False, True]),
+    "lesions": [None, 0, 3, 2.5, -0.0, True, "3", 10**30],
+    **dict.fromkeys(["code", "pos"], ["99213", "9921", "02", "2", "", 99213, None]),
+    **dict.fromkeys(["administrations", "em"], [None, [], {}, [{}], "x", [1]]),
+}
+
+
+@st.composite
+def _broken(draw, encounter: dict) -> dict:
+    """`encounter` with one or two of its fields (or its events' fields) changed or dropped,
+    or an event given twice."""
+    record = json.loads(json.dumps(encounter))
+    for _ in range(draw(st.integers(1, 2))):
+        holder = record
+        events = [e for key in ("administrations", "em") for e in record.get(key) or () if isinstance(e, dict)]
+        if events and draw(st.booleans()):
+            holder, key = draw(st.sampled_from(events)), draw(st.sampled_from(_EVENT_KEYS))
+        else:
+            key = draw(st.sampled_from(_ENCOUNTER_KEYS))
+        action = draw(st.sampled_from(["set", "set", "drop", "repeat"]))
+        if action == "drop":
+            holder.pop(key, None)
+        elif action == "repeat" and isinstance(record.get("administrations"), list) and record["administrations"]:
+            record["administrations"].append(record["administrations"][0])
+        else:
+            holder[key] = draw(st.sampled_from(_VALUES.get(key, _TEXTS)))
+    return record
+
+
+def _careful_select(coder: Coder, raw: bytes):
+    try:
+        return "selected", coder.select(decode_record(raw, coder.id_field))
+    except (DecodeError, EncounterError) as error:
+        return "rejected", (error.path, error.message)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_a_broken_encounter_reads_and_codes_alike(coders, data):
+    _alike(coders, json.dumps(data.draw(_broken(data.draw(encounters()))), ensure_ascii=data.draw(st.booleans())).encode())
+
+
+@PROPERTY
+@given(data=st.data(), mutation=st.sampled_from(_MUTATIONS), broken=st.booleans())
+def test_a_record_broken_as_json_reads_and_codes_alike(coders, data, mutation, broken):
+    record = data.draw(encounters())
+    _alike(coders, mutation(json.dumps(data.draw(_broken(record)) if broken else record).encode()))
+
+
+def _alike(coders, raw: bytes) -> None:
+    fast, careful = coders
+    selected = fast.select_json(raw)
+    if selected is not None:
+        assert _careful_select(careful, raw) == ("selected", selected)
+    assert code_record(fast, 7, raw) == code_record(careful, 7, raw)
+
+
+@PROPERTY
+@given(encounter=encounters())
+def test_a_valid_encounter_takes_the_typed_way(coders, encounter):
+    fast, careful = coders
+    raw = json.dumps(encounter).encode()
+    assert fast.select_json(raw) == careful.select(decode_record(raw))
+
+
+def test_a_declaration_msgspec_cannot_type_goes_the_careful_way(coders, monkeypatch):
+    fast, _ = coders
+    monkeypatch.setattr("engine.core.typed.msgspec.defstruct", _refuse)
+    typed = TypedReading._made(fast.declared)
+    assert typed.decode is None and typed.read(b'{"id": "e1"}') is None
+
+
+def _refuse(*args, **kwargs):
+    raise TypeError("not a field name msgspec takes")
+
+
+_VALID = {"id": "e1", "date": "2026-03-14", "claim": "facility", "pos": "22", "payer": "medicare", "primary": "a1",
+          "administrations": [
+              {"id": "a1", "drug": "ondansetron", "dose": "4 mg", "category": "therapeutic", "route": "iv",
+               "method": "push", "start": "2026-03-14T10:00", "stop": "2026-03-14T10:02", "lesions": 2},
+              {"id": "a2", "drug": "normal saline", "category": "hydration", "route": "iv", "method": "infusion",
+               "start": "2026-03-14T10:05-05:00", "stop": "2026-03-14T11:35-05:00", "pump": True, "session": "1"}],
+          "em": [{"code": "99284", "separately_identifiable": True}]}
+
+
+def test_every_field_broken_every_way_reads_and_codes_alike(coders):
+    """Each field of a valid encounter, of the encounter and of its first events, set to each
+    value of its pool in turn, or dropped."""
+    assert coders[0].select_json(json.dumps(_VALID).encode()) is not None
+    for path in [(), ("administrations", 0), ("administrations", 1), ("em", 0)]:
+        for key in _EVENT_KEYS if path else _ENCOUNTER_KEYS:
+            for value in [*_VALUES.get(key, _TEXTS), _DROP]:
+                record = json.loads(json.dumps(_VALID))
+                holder = record
+                for step in path:
+                    holder = holder[step]
+                if value is _DROP:
+                    holder.pop(key, None)
+                else:
+                    holder[key] = value
+                _alike(coders, json.dumps(record).encode())
+
+
+_DROP = object()
