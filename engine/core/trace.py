@@ -217,6 +217,7 @@ class EditRecord:
     indicator: str | None = None  # a pairs row's modifier indicator (0, 1), an MUE row's MAI (1, 2, 3)
     present: bool = False  # modifier: the line already carried it, so the edit changed nothing
     allowed: int | None = None  # an MUE row's units
+    missing: tuple = ()  # remove: the attributes of `when missing` distinctions the line does not document
 
     def as_dict(self) -> dict:
         said = {"limit": {"kept": self.kept}, "modifier": {"modifier": self.modifier}}.get(self.action, {})
@@ -225,5 +226,7 @@ class EditRecord:
                     **({"partner": self.partner} if self.partner is not None else {}),
                     **({"present": True} if self.present else {}),
                     **({"allowed": self.allowed} if self.allowed is not None else {})}
+        if self.missing:
+            said = {**said, "missing": list(self.missing)}
         return {"stage": self.stage, "edit": self.edit, "clause": self.clause, "action": self.action,
                 "code": self.code, "subject": self.subject, **said}
