@@ -212,7 +212,7 @@ class EditRecord:
     kept: int | None = None  # limit: the units left
     attribute: str | None = None  # modifier: the attribute of the distinction that held
     modifier: str | None = None  # modifier: the modifier that distinction adds
-    row: str | None = None  # a data clause: the row of its file that acted, "data/ncci-ptp.csv:17"
+    row: str | None = None  # a data clause: the row of its file that acted, "data/ncci-ptp-hospital.csv:17"
     partner: str | None = None  # a pairs row: the column 1 code the line bundles into
     indicator: str | None = None  # a pairs row's modifier indicator (0, 1), an MUE row's MAI (1, 2, 3)
     present: bool = False  # modifier: the line already carried it, so the edit changed nothing
