@@ -58,7 +58,8 @@ def data_before_lines(ruleset: CheckedRuleset) -> list[Diagnostic]:
                     "I-order", f"this clause runs before table{'s' if len(later) > 1 else ''} {names}, which "
                     f"add{'' if len(later) > 1 else 's'} lines after it: rows of {checked.path} naming the codes of "
                     "those lines never act",
-                    _where(clause), "info", "an edit acts on the lines coded before it (stages run in the order written)"))
+                    _where(clause), "info",
+                    "an edit acts on the lines coded before it (stages run in the order written)"))
     return found
 
 

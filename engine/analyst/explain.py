@@ -388,7 +388,8 @@ class _Teller:
 
     def _distinction_text(self, distinction: ast.Distinction) -> str:
         missing = f", when missing finding {distinction.missing}" if distinction.missing else ""
-        return f"distinct by {distinction.attribute}: {self.source.value_text(distinction.modifier, 'modifier')}{missing}"
+        modifier = self.source.value_text(distinction.modifier, "modifier")
+        return f"distinct by {distinction.attribute}: {modifier}{missing}"
 
     def _findings(self) -> tuple[FindingStory, ...]:
         return tuple(FindingStory(f.id, f.severity, f.administrations, f.message, f.rule, self.rules.get(f.rule),

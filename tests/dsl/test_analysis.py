@@ -163,7 +163,8 @@ def test_a_missing_row_is_a_gap_with_an_example(tmp_path):
 
 
 def test_an_addon_whose_primaries_are_never_produced(tmp_path):
-    folder = _edited_copy(tmp_path, "addons.rules", "require 96370, 96371 with 96369", "require 96370, 96371 with 96360")
+    folder = _edited_copy(tmp_path, "addons.rules", "require 96370, 96371 with 96369",
+                          "require 96370, 96371 with 96360")
     found = [d for d in _analysis(folder).diagnostics if d.code == "W-addon"]
     assert found == []  # 96360 is produced: the edit is wrong, but not provably dead
     folder = _edited_copy(tmp_path / "again", "coding.rules", "=> 96369 |", "=> 96365 |")

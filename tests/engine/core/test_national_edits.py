@@ -275,7 +275,8 @@ def test_explain_cites_the_data_row(tmp_path):
     registry = Registry.from_path(folder)
     text = render_text(explain(registry, _hydration_beside_subq(site="R-forearm")))
     assert ("96360 for a2 removed: column 2 to 96369 (PTP row "
-            f"{os.path.relpath(folder)}/data/ncci-ptp-hospital.csv:3, modifier indicator 0: never reported separately)") in text
+            f"{os.path.relpath(folder)}/data/ncci-ptp-hospital.csv:3, modifier indicator 0: "
+            "never reported separately)") in text
     text = render_text(explain(registry, _two_site_hydration()))
     assert (f"96361 for a2 cut to 7 units: the medically unlikely edit at {os.path.relpath(folder)}/data/mue.csv:2 "
             "allows 20 per date of service (adjudication indicator 3)") in text
