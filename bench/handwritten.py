@@ -59,6 +59,7 @@ SEVERITY = {
     "missing-stop-time": "warning", "not-reportable-in-facility-setting": "info",
     "hydration-not-reportable": "info", "repeat-push-too-soon": "info", "repeat-push-not-reported": "info",
     "concurrent-not-reported": "info", "addon-without-primary": "error", "injection-bundled": "warning",
+    "injection-site-not-documented": "warning",
     "subq-site-already-set-up": "info",
     "em-not-separately-identifiable": "info", "outside-scope": "warning", "missing-dose": "warning",
     "missing-indication": "warning", "missing-response": "warning", "em-99211-with-administration": "info",
@@ -669,6 +670,8 @@ def _edits(lines: list, policy: PayerPolicy, found) -> list:
                         modifier = policy.separate_site
                     else:
                         found("injection-bundled", line.ids)
+                        if line.site is None:  # not known to share the site: a documentation gap
+                            found("injection-site-not-documented", line.ids)
                         continue
                     if modifier not in line.modifiers:
                         line.modifiers.append(modifier)

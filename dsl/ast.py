@@ -358,10 +358,14 @@ class Limit:
 
 @attrs.frozen
 class Distinction:
-    """`distinct by site: separate_site`: a line distinct by this attribute gets the modifier."""
+    """`distinct by site: separate_site`: a line distinct by this attribute gets the modifier.
+    With `, when missing finding F`, a line that bundles without a documented value of the
+    attribute also raises F: the bundling may be a documentation gap, not a shared value."""
 
     attribute: str
     modifier: Value
+    missing: str | None = None  # the finding a bundled line without the attribute raises
+    missing_span: Span = _span()
     span: Span = _span()
 
 
@@ -379,14 +383,16 @@ class Pair:
 
 @attrs.frozen
 class PairsFrom:
-    """`pairs from "data/ncci-ptp.csv" per date`: the pairs of a PTP file, each row's modifier
-    indicator saying whether one of `distinctions` may keep its column 2 code. `data` is the
-    file as read (dsl.edit_data.PairTable), filled in by the loader; it is the file's bytes
-    (their digest) that make two clauses equal."""
+    """`pairs from "data/ncci-ptp-hospital.csv" per date where claim = facility`: the pairs of
+    a PTP file, each row's modifier indicator saying whether one of `distinctions` may keep its
+    column 2 code; with `where`, only on lines whose attributes hold those values (CMS
+    publishes one file per claim type). `data` is the file as read (dsl.edit_data.PairTable),
+    filled in by the loader; it is the file's bytes (their digest) that make two clauses equal."""
 
     path: str
     per: str
     distinctions: tuple[Distinction, ...]
+    where: tuple[Condition, ...] = ()
     path_span: Span = _span()
     data: object = attrs.field(default=None, eq=False, repr=False)
     digest: str | None = None

@@ -255,7 +255,8 @@ def _check_edit(node: ast.Edit, ctx, consts, line_fields: dict) -> CheckedEdit:
             if clause.per != "encounter" and clause.per not in line_fields:
                 ctx.unknown("attribute of a line", clause.per, clause.span, [*line_fields, "encounter"])
             clauses.append(CheckedPair(_codes(clause.column1, ctx), _codes(clause.column2, ctx), clause.per,
-                                       _distinctions(clause, ctx, consts, line_fields)))
+                                       _distinctions(clause, ctx, consts, line_fields),
+                                       _missing(clause, ctx)))
     if node.finding not in ctx.findings:
         ctx.unknown("finding", node.finding, node.finding_span, ctx.findings)
     ctx.used_findings.add(node.finding)
@@ -275,7 +276,8 @@ def _check_data_clause(clause, ctx, consts, line_fields: dict):
     if isinstance(clause, ast.LimitsFrom):
         return CheckedLimitsFrom(clause.path, clause.digest or "", clause.per, data)
     return CheckedPairsFrom(clause.path, clause.digest or "", clause.per,
-                            _distinctions(clause, ctx, consts, line_fields), data)
+                            _distinctions(clause, ctx, consts, line_fields), data, _missing(clause, ctx),
+                            tuple((c.field, _condition_values(c, ctx, line_fields)) for c in clause.where))
 
 
 def _distinctions(clause, ctx, consts, line_fields: dict) -> tuple:
@@ -287,6 +289,17 @@ def _distinctions(clause, ctx, consts, line_fields: dict) -> tuple:
         modifier = output_value(ast.Alternatives((distinction.modifier,)), "modifier", "modifier", ctx, consts, {})
         distinctions.append((distinction.attribute, modifier))
     return tuple(distinctions)
+
+
+def _missing(clause, ctx) -> tuple:
+    """The (attribute, finding) of each `distinct by` line naming a finding for when the line's
+    attribute is missing; the finding must be declared."""
+    for distinction in clause.distinctions:
+        if distinction.missing is not None:
+            if distinction.missing not in ctx.findings:
+                ctx.unknown("finding", distinction.missing, distinction.missing_span, ctx.findings)
+            ctx.used_findings.add(distinction.missing)
+    return tuple((d.attribute, d.missing) for d in clause.distinctions if d.missing is not None)
 
 
 def _codes(names, ctx) -> frozenset:

@@ -164,18 +164,22 @@ class CheckedPair:
     column2: frozenset
     per: str  # a line attribute, or "encounter" for every line of the claim
     distinctions: tuple  # (attribute, modifier) pairs, tried in order
+    missing: tuple = ()  # (attribute, finding): raised by a bundled line without the attribute
 
 
 @attrs.frozen
 class CheckedPairsFrom:
     """The pairs of a PTP file (dsl.edit_data.PairTable) per `per` ("date": the line's date of
-    service, or "encounter"). Equal when their files' bytes are."""
+    service, or "encounter"), on the lines whose attributes hold the `where` values. Equal when
+    their files' bytes are."""
 
     path: str
     digest: str
     per: str
     distinctions: tuple  # (attribute, modifier) pairs, tried in order where the indicator is 1
     table: object = attrs.field(eq=False, repr=False, default=None)
+    missing: tuple = ()  # (attribute, finding): raised by a bundled line without the attribute
+    where: tuple = ()  # (attribute, frozenset of values): the lines the clause acts on
 
 
 @attrs.frozen

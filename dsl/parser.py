@@ -473,11 +473,14 @@ class _ToAst(Transformer):
         return ast.Pair(c[0], c[1], str(c[2]), tuple(c[3:]), span=self._span(meta))
 
     def pairs_from(self, meta, c):
-        return ast.PairsFrom(_unquote(c[0]), str(c[1]), tuple(c[2:]), path_span=self._token_span(c[0]),
+        return ast.PairsFrom(_unquote(c[0]), str(c[1]), tuple(c[3:]), c[2] or (), path_span=self._token_span(c[0]),
                              span=self._span(meta))
 
     def limit_from(self, meta, c):
         return ast.LimitsFrom(_unquote(c[0]), str(c[1]), path_span=self._token_span(c[0]), span=self._span(meta))
 
     def distinction(self, meta, c):
-        return ast.Distinction(str(c[0]), c[1], span=self._span(meta))
+        attribute, modifier, missing = c
+        return ast.Distinction(str(attribute), modifier, None if missing is None else str(missing),
+                               missing_span=self._token_span(missing) if missing is not None else self._span(meta),
+                               span=self._span(meta))

@@ -94,7 +94,15 @@ def clause_text(clause) -> str:
     if isinstance(clause, CheckedLimitsFrom):
         return f'limit from "{clause.path}" per {clause.per}'
     if isinstance(clause, CheckedPairsFrom):
-        distinct = "".join(f", distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
-        return f'pairs from "{clause.path}" per {clause.per}{distinct}'
-    distinct = "; ".join(f"distinct by {attribute}: {modifier}" for attribute, modifier in clause.distinctions)
+        where = " and ".join(f"{attribute} = {', '.join(sorted(values))}" for attribute, values in clause.where)
+        distinct = "".join(f", {text}" for text in _distinctions_text(clause))
+        return f'pairs from "{clause.path}" per {clause.per}{" where " + where if where else ""}{distinct}'
+    distinct = "; ".join(_distinctions_text(clause))
     return f"pair {codes_text(clause.column1)} with {codes_text(clause.column2)} per {clause.per}, {distinct}"
+
+
+def _distinctions_text(clause) -> list[str]:
+    missing = dict(clause.missing)
+    return [f"distinct by {attribute}: {modifier}"
+            + (f", when missing finding {missing[attribute]}" if attribute in missing else "")
+            for attribute, modifier in clause.distinctions]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import attrs
 
 from dsl.analysis.addons import addons
+from dsl.analysis.edit_order import addon_order, data_before_lines
 from dsl.analysis.flows import Flows
 from dsl.analysis.thresholds import Threshold, thresholds
 from dsl.analysis.unused import unused
@@ -85,5 +86,6 @@ def analyse(ruleset: CheckedRuleset) -> Analysis:
     flows = Flows(ruleset, schema, present).walk()
     usage = Usage.collect(ruleset, flows.reachable, schema)
     declared: set = set()
-    diagnostics = [*flows.diagnostics, *unused(ruleset, usage, schema, declared), *addons(ruleset, usage)]
+    diagnostics = [*flows.diagnostics, *unused(ruleset, usage, schema, declared), *addons(ruleset, usage),
+                   *addon_order(ruleset), *data_before_lines(ruleset)]
     return Analysis(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), thresholds(ruleset), frozenset(declared))

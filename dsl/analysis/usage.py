@@ -57,6 +57,7 @@ class Usage:
             elif isinstance(stage, CheckedEdit):
                 edit_findings.add(stage.finding)
                 for clause in stage.clauses:
+                    edit_findings.update(finding for _, finding in getattr(clause, "missing", ()))
                     edit_codes.update(getattr(clause, "addons", ()), getattr(clause, "primaries", ()),
                                       getattr(clause, "column1", ()), getattr(clause, "column2", ()))
                     if getattr(clause, "code", None):

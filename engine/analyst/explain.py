@@ -341,8 +341,7 @@ class _Teller:
             text = (f"{owner} is beside a code it bundles into, but not in its {record.attribute}: "
                     f"modifier {self.source.value_text(held.modifier, 'modifier')}")
         elif isinstance(clause, ast.Pair):
-            shared = " or ".join(d.attribute for d in clause.distinctions)
-            text = f"{owner} removed: it shares its {shared} with a code it bundles into"
+            text = f"{owner} removed: {_not_distinct(clause, record.missing, 'a code it bundles into')}"
         else:
             text = f"{owner} removed: none of its primary codes is on the claim"
         return EditStory(stage.name, location(stage.span), action, code, ids, clause_text, text)
@@ -363,6 +362,9 @@ class _Teller:
         if record.indicator == "0":
             return (f"{owner} removed: column 2 to {record.partner} (PTP row {record.row}, modifier indicator 0: "
                     "never reported separately)")
+        if record.missing:
+            return (f"{owner} removed: column 2 to {record.partner} (PTP row {record.row}, modifier indicator 1); "
+                    f"{_not_distinct(clause, record.missing, record.partner)}")
         shared = " or ".join(d.attribute for d in clause.distinctions) or "nothing that could"
         return (f"{owner} removed: column 2 to {record.partner} (PTP row {record.row}, modifier indicator 1), "
                 f"and no distinct {shared} is documented")
@@ -371,9 +373,9 @@ class _Teller:
         if isinstance(clause, ast.LimitsFrom):
             return f'limit from "{clause.path}" per {clause.per}'
         if isinstance(clause, ast.PairsFrom):
-            distinct = "".join(f", distinct by {d.attribute}: {self.source.value_text(d.modifier, 'modifier')}"
-                               for d in clause.distinctions)
-            return f'pairs from "{clause.path}" per {clause.per}{distinct}'
+            where = " and ".join(f"{c.field} = {', '.join(v.text for v in c.values)}" for c in clause.where)
+            distinct = "".join(f", {self._distinction_text(d)}" for d in clause.distinctions)
+            return f'pairs from "{clause.path}" per {clause.per}{" where " + where if where else ""}{distinct}'
 
         def codes(names):
             return ", ".join(n.text if isinstance(n, ast.Name) else str(n.value) for n in names)
@@ -381,9 +383,13 @@ class _Teller:
             return f"require {codes(clause.addons)} with {codes(clause.primaries)}"
         if isinstance(clause, ast.Limit):
             return f"limit {codes((clause.code,))} to {clause.units} per {clause.per}"
-        distinct = "; ".join(f"distinct by {d.attribute}: {self.source.value_text(d.modifier, 'modifier')}"
-                             for d in clause.distinctions)
+        distinct = "; ".join(self._distinction_text(d) for d in clause.distinctions)
         return f"pair {codes(clause.column1)} with {codes(clause.column2)} per {clause.per}, {distinct}"
+
+    def _distinction_text(self, distinction: ast.Distinction) -> str:
+        missing = f", when missing finding {distinction.missing}" if distinction.missing else ""
+        modifier = self.source.value_text(distinction.modifier, "modifier")
+        return f"distinct by {distinction.attribute}: {modifier}{missing}"
 
     def _findings(self) -> tuple[FindingStory, ...]:
         return tuple(FindingStory(f.id, f.severity, f.administrations, f.message, f.rule, self.rules.get(f.rule),
@@ -493,3 +499,13 @@ def _clock(moment) -> str:
 
 
 
+
+
+def _not_distinct(clause, missing: tuple, partner: str) -> str:
+    """Why no distinction of a pair clause kept a line: the attributes it shares with its
+    partner, and those it does not document (a documentation gap, not a shared value)."""
+    shared = " or ".join(d.attribute for d in clause.distinctions if d.attribute not in missing)
+    if not missing:
+        return f"it shares its {shared} with {partner}"
+    gap = f"its {' or '.join(missing)} is not documented, so it is not shown distinct"
+    return f"it shares its {shared} with {partner}, and {gap}" if shared else f"{gap} from {partner}"

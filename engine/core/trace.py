@@ -212,11 +212,12 @@ class EditRecord:
     kept: int | None = None  # limit: the units left
     attribute: str | None = None  # modifier: the attribute of the distinction that held
     modifier: str | None = None  # modifier: the modifier that distinction adds
-    row: str | None = None  # a data clause: the row of its file that acted, "data/ncci-ptp.csv:17"
+    row: str | None = None  # a data clause: the row of its file that acted, "data/ncci-ptp-hospital.csv:17"
     partner: str | None = None  # a pairs row: the column 1 code the line bundles into
     indicator: str | None = None  # a pairs row's modifier indicator (0, 1), an MUE row's MAI (1, 2, 3)
     present: bool = False  # modifier: the line already carried it, so the edit changed nothing
     allowed: int | None = None  # an MUE row's units
+    missing: tuple = ()  # remove: the attributes of `when missing` distinctions the line does not document
 
     def as_dict(self) -> dict:
         said = {"limit": {"kept": self.kept}, "modifier": {"modifier": self.modifier}}.get(self.action, {})
@@ -225,5 +226,7 @@ class EditRecord:
                     **({"partner": self.partner} if self.partner is not None else {}),
                     **({"present": True} if self.present else {}),
                     **({"allowed": self.allowed} if self.allowed is not None else {})}
+        if self.missing:
+            said = {**said, "missing": list(self.missing)}
         return {"stage": self.stage, "edit": self.edit, "clause": self.clause, "action": self.action,
                 "code": self.code, "subject": self.subject, **said}

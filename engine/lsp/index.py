@@ -208,8 +208,16 @@ class _Builder:
                 elif isinstance(clause, ast.Pair):
                     for word in (*clause.column1, *clause.column2):
                         self.value(word)
+                elif isinstance(clause, ast.PairsFrom):
+                    for condition in clause.where:
+                        for word in condition.values:
+                            self.value(word, condition.field)
+                if isinstance(clause, (ast.Pair, ast.PairsFrom)):
                     for distinction in clause.distinctions:
                         self.value(distinction.modifier)
+                        if distinction.missing is not None:
+                            self.add(("finding", distinction.missing), distinction.missing_span,
+                                     length=len(distinction.missing))
             self.add(("finding", node.finding), node.finding_span, length=len(node.finding))
         elif isinstance(node, ast.InputDecl):
             for item in (*node.fields, *node.derived):

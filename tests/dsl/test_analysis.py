@@ -163,14 +163,38 @@ def test_a_missing_row_is_a_gap_with_an_example(tmp_path):
 
 
 def test_an_addon_whose_primaries_are_never_produced(tmp_path):
-    folder = _edited_copy(tmp_path, "edits.rules", "require 96370, 96371 with 96369", "require 96370, 96371 with 96360")
+    folder = _edited_copy(tmp_path, "addons.rules", "require 96370, 96371 with 96369",
+                          "require 96370, 96371 with 96360")
     found = [d for d in _analysis(folder).diagnostics if d.code == "W-addon"]
     assert found == []  # 96360 is produced: the edit is wrong, but not provably dead
     folder = _edited_copy(tmp_path / "again", "coding.rules", "=> 96369 |", "=> 96365 |")
     found = [d.message for d in _analysis(folder).diagnostics
              if d.code in ("W-addon", "W-unproduced")]
-    assert found == ["code '96369' is declared but no row produces it",
-                     "add-on 96370, 96371 can never be reported: none of its primary codes 96369 is produced by a row"]
+    assert found == ["add-on 96370, 96371 can never be reported: none of its primary codes 96369 is produced by a row",
+                     "code '96369' is declared but no row produces it"]
+
+
+def test_an_edit_after_the_addon_requirement_that_can_remove_a_primary(tmp_path, analysis_2026):
+    """Edits run in the order written: the add-on requirement placed before the national edits
+    would let a PTP row bundle 96360 away from its 96361 (the extract has a 96365/96360 row)."""
+    assert not [d for d in analysis_2026.diagnostics if d.code == "W-addon"]
+    folder = _edited_copy(tmp_path, "ruleset.rules", 'include "ncci.rules"\ninclude "addons.rules"\n',
+                          'include "addons.rules"\ninclude "ncci.rules"\n')
+    found = [(d.span.file.rsplit("/", 1)[-1], d.span.line, d.message, d.hint)
+             for d in _analysis(folder).diagnostics if d.code == "W-addon"]
+    assert found[0] == ("ncci.rules", 14, "this clause can remove 96360, a primary code of edit 'addon-primaries', "
+                        "which runs before it: an add-on left without its primary would stay",
+                        "move edit 'addon-primaries' after edit 'ncci-ptp' (edits run in the order written)")
+    assert [f[1] for f in found] == [14, 17, 24]
+
+
+def test_national_data_before_a_table_adding_lines_is_noted(analysis_2026):
+    """The E/M table reports its lines after the national edits: rows naming E/M codes never act."""
+    found = [(d.span.line, d.severity, d.message) for d in analysis_2026.diagnostics if d.code == "I-order"]
+    assert found == [(line, "info", f"this clause runs before table 'em', which adds lines after it: rows of {path} "
+                      "naming the codes of those lines never act")
+                     for line, path in ((14, "data/ncci-ptp-practitioner.csv"), (17, "data/ncci-ptp-hospital.csv"),
+                                        (24, "data/mue.csv"))]
 
 
 # ----- the search is exact: compared with trying every input --------------------------------

@@ -202,6 +202,16 @@ def test_edits_resolve_codes_and_the_modifier_constant():
         CheckedPair(frozenset({"96365"}), frozenset({"96372"}), "session", (("site", "XE"),))), "late")
 
 
+def test_a_distinction_missing_finding_and_a_pairs_where_are_checked():
+    edit = stage('edit e [cpt]\n  pair 96365 with 96372 per encounter\n'
+                 "  distinct by site: separate, when missing finding late\n  finding late\n", "e")
+    assert edit.clauses[0].missing == (("site", "late"),)
+    assert problems('edit e [cpt]\n  pairs from "p.csv" per date where claim = hospital\n'
+                    "  distinct by site: separate, when missing finding tardy\n  finding late\n") == [
+        ("E-value", 2, "'hospital' is not a value of 'claim'"),
+        ("E-name", 3, "unknown finding 'tardy'")]
+
+
 # ----- errors the goldens do not show -----------------------------------------
 
 def test_a_set_of_another_field_and_a_value_outside_the_vocabulary():

@@ -230,6 +230,15 @@ def test_edit_with_each_clause_kind():
     assert at(node.finding_span) == (6, 11, 6, 15)
 
 
+def test_a_distinction_names_the_finding_for_a_missing_value_and_pairs_from_a_claim_type():
+    node = only('edit e1 [cpt]\n  pairs from "p.csv" per date where claim = facility\n'
+                "  distinct by site: XS, when missing finding no-site\n  finding late\n")
+    (clause,) = node.clauses
+    assert clause.where == (ast.Condition("claim", (N("facility"),)),)
+    assert clause.distinctions == (ast.Distinction("site", N("XS"), "no-site"),)
+    assert at(clause.distinctions[0].missing_span) == (3, 46, 3, 53)
+
+
 # ----- comments, line ends, module --------------------------------------------
 
 def test_comments_are_kept_out_of_the_statements():

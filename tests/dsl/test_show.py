@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dsl.analysis import analyse
 from dsl.ast import NOWHERE
-from dsl.checked import (OTHER, CheckedInput, CheckedLimit, CheckedPair, CheckedRequire, CheckedRow, CheckedRuleset,
-                         CheckedTable, EventKind, FieldType, InputField, Predicate)
+from dsl.checked import (OTHER, CheckedInput, CheckedLimit, CheckedPair, CheckedPairsFrom, CheckedRequire, CheckedRow,
+                         CheckedRuleset, CheckedTable, EventKind, FieldType, InputField, Predicate)
 from dsl.checker import Schema
 from dsl.overlaps import common_input
 from dsl.show import clause_text, const_text, input_text, output_text, predicate_text, value_text
@@ -47,6 +47,9 @@ def test_edit_clauses_read_as_written():
     assert clause_text(CheckedPair(frozenset({"96360"}), frozenset({"96372"}), "encounter",
                                    (("session", "XE"), ("site", "XS")))) == \
         "pair 96360 with 96372 per encounter, distinct by session: XE; distinct by site: XS"
+    assert clause_text(CheckedPairsFrom("p.csv", "", "date", (("site", "XS"),), None, (("site", "no-site"),),
+                                        (("claim", frozenset({"facility"})),))) == \
+        'pairs from "p.csv" per date where claim = facility, distinct by site: XS, when missing finding no-site'
 
 
 COLUMNS = ("pos", "hormonal")

@@ -83,10 +83,22 @@ def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
             line.rules.append(rule)
             kept.append(line)
         else:
-            run.raise_finding(finding, rule, line.administrations)
-            if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations))
+            _bundle(line, clause, index, finding, rule, run)
     run.lines = kept
+
+
+def _bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Run, **cited):
+    """A column 2 line no distinction keeps: the edit's finding, and the finding of each
+    distinction whose attribute the line does not document (`when missing finding`), since
+    then it is not known to share it. A partner without the attribute never bundles a line
+    that has it (the values differ), so only the line's own values are asked."""
+    run.raise_finding(finding, rule, line.administrations)
+    missing = tuple(attribute for attribute, _ in clause.missing if line.values.get(attribute) is None)
+    for attribute, gap in clause.missing:
+        if attribute in missing:
+            run.raise_finding(gap, rule, line.administrations)
+    if run.trace is not None:
+        run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations, missing=missing, **cited))
 
 
 class _Partners:
@@ -124,27 +136,32 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
     column 2 line's date of service (effective on or before it, deleted after it):
 
     - indicator 9 (or no row in force): the pair does not apply;
-    - indicator 0: never reported separately: the line bundles, whatever its distinctions;
+    - indicator 0: never reported separately: the line bundles, whatever its distinctions (and
+      raises no `when missing` finding: no documentation would keep it);
     - indicator 1: a line already carrying the modifier of one of the clause's distinctions
       passes, as a claims processor lets an NCCI-associated modifier through (an earlier stage
       decided it; the line is left as it is and the edit is not named among its rules);
       otherwise the first distinction that holds against every such column 1 line adds its
-      modifier; with none, the line bundles.
+      modifier; with none, the line bundles (`_bundle`).
+
+    With `where`, only the lines whose attributes hold its values take part, as column 1 or 2.
 
     One column 1 line with indicator 0 bundles the line. Trace records name the row
     (file:line) that acted."""
     by_column2 = clause.table.by_column2
     if not any(line.code in by_column2 for line in run.lines):
         return
+    acts = _acting_on(clause)
     per_date = clause.per == "date"
     by_key: dict = {}
     for line in run.lines:
-        by_key.setdefault(line.date if per_date else None, []).append(line)
+        if acts(line):
+            by_key.setdefault(line.date if per_date else None, []).append(line)
     path = clause.table.path
     kept = []
     for line in run.lines:
         column1 = by_column2.get(line.code)
-        if column1 is None:
+        if column1 is None or not acts(line):
             kept.append(line)
             continue
         acting = []  # (partner line, its row in force)
@@ -179,12 +196,23 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
                                             attribute=attribute, modifier=modifier, row=f"{path}:{row.line}",
                                             partner=row.column1, indicator=row.indicator, present=present))
             kept.append(line)
-        else:
+        elif never is not None:
             run.raise_finding(finding, rule, line.administrations)
             if run.trace is not None:
                 run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations,
                                             row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator))
+        else:
+            _bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
+                    indicator=row.indicator)
     run.lines = kept
+
+
+def _acting_on(clause: CheckedPairsFrom):
+    """Whether the clause acts on a line: its `where` attributes hold one of their values
+    (`where claim = facility`: the hospital outpatient file on facility claims only)."""
+    if not clause.where:
+        return lambda line: True
+    return lambda line: all(line.values.get(attribute) in values for attribute, values in clause.where)
 
 
 def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str, run: Run):

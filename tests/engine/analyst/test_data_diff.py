@@ -64,10 +64,10 @@ def test_mue_units_and_indicators():
 def test_infuse_diff_reports_a_new_quarter(tmp_path, capsys):
     new = tmp_path / "2026"
     shutil.copytree(RULESET_2026, new)
-    ptp = new / "data" / "ncci-ptp.csv"
+    ptp = new / "data" / "ncci-ptp-hospital.csv"
     ptp.write_text(ptp.read_text().replace("96365,96372,20090101,*,1", "96365,96372,20090101,*,0"))
     assert main(["diff", str(RULESET_2026), str(new)]) == 1
     out = capsys.readouterr().out
-    assert "data data/ncci-ptp.csv: 1 indicator changed (17 → 17 rows)" in out
+    assert "data data/ncci-ptp-hospital.csv: 1 indicator changed (17 → 17 rows)" in out
     assert "indicator changed: 96365/96372 indicator 1 → 0" in out
     assert "lines 96372-XS → nothing; findings + ncci-pair-bundled" in out  # the behaviour it brings

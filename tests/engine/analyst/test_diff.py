@@ -182,9 +182,9 @@ def test_patterns_cover_exactly_the_points_that_differ():
 
 
 def test_edit_clauses_are_compared_one_by_one(tmp_path):
-    new = _copy(RULESET_2026, tmp_path / "2026", "edits.rules", "  require 96366 with 96365, 96367\n",
+    new = _copy(RULESET_2026, tmp_path / "2026", "addons.rules", "  require 96366 with 96365, 96367\n",
                 "  require 96366 with 96365\n")
-    path = new / "edits.rules"
+    path = new / "addons.rules"
     path.write_text(path.read_text().replace("  require 96417 with 96413\n",
                                              "  require 96417 with 96413\n  require 96372 with 96365\n"))
     result = compare(load_side(RULESET_2026), load_side(new))

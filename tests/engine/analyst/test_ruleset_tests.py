@@ -67,11 +67,13 @@ def test_the_2026_ruleset_tests_cover_everything_reachable(family):
     # for hydration's own hours). No subcutaneous infusion is coded without its session's 96369.
     # A subcutaneous infusion never repeats within its group: one drug through one site in a
     # session is merged into one infusion (merge subq_site), another site is another group.
-    # The national pairs of the 2026 extract (data/ncci-ptp.csv) are 96372 beside codes the
-    # hand-written edit injection-with-iv pairs it with per encounter, which runs first: every
-    # 96372 left beside one carries XE, XS or 59, so no indicator 1 row bundles one.
+    # The national pairs of the 2026 extracts (data/ncci-ptp-practitioner.csv,
+    # data/ncci-ptp-hospital.csv) are 96372 beside codes the hand-written edit injection-with-iv
+    # pairs it with per encounter, which runs first: every 96372 left beside one carries XE, XS
+    # or 59, so no indicator 1 row bundles one.
     assert uncovered == {"initial/subq_pump: gives role repeat", "finding/ncci-pair-bundled",
-                         'edit/ncci-ptp: pairs from "data/ncci-ptp.csv" per date bundles a line'} | {
+                         'edit/ncci-ptp: pairs from "data/ncci-ptp-practitioner.csv" per date bundles a line',
+                         'edit/ncci-ptp: pairs from "data/ncci-ptp-hospital.csv" per date bundles a line'} | {
                          f"edit/addon-primaries: require {addons} with {primaries} removes an add-on"
                          for addons, primaries in [
                              ("96361", "96360, 96365, 96374, 96409, 96413"),

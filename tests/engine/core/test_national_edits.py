@@ -1,5 +1,6 @@
 """National edit data in the edit stage (`pairs from`, `limit from`): modifier indicators 0, 1
-and 9, effective and deletion dates against the date of service, distinctions, MUE
+and 9, effective and deletion dates against the date of service, distinctions and the finding
+of a missing one, one file per claim type, the add-on requirement after them, MUE
 adjudication indicators, both engines alike, and the loader's handling of the files (digest,
 confinement, located mistakes)."""
 import json
@@ -16,11 +17,15 @@ PTP_HEADER = "column1,column2,effective,deletion,modifier\n"
 MUE_HEADER = "code,units,mai\n"
 
 
-def _folder(tmp_path, ptp: str | None = None, mue: str | None = None):
+def _folder(tmp_path, ptp: str | None = None, mue: str | None = None, practitioner: str | None = None):
+    """The 2026 ruleset with `ptp` as its hospital outpatient pairs (the file of facility
+    claims, the claim type of most encounters here), `practitioner` as its practitioner pairs."""
     folder = tmp_path / "2026"
     shutil.copytree(RULESET_2026, folder)
     if ptp is not None:
-        (folder / "data" / "ncci-ptp.csv").write_text(PTP_HEADER + ptp)
+        (folder / "data" / "ncci-ptp-hospital.csv").write_text(PTP_HEADER + ptp)
+    if practitioner is not None:
+        (folder / "data" / "ncci-ptp-practitioner.csv").write_text(PTP_HEADER + practitioner)
     if mue is not None:
         (folder / "data" / "mue.csv").write_text(MUE_HEADER + mue)
     return folder
@@ -94,9 +99,69 @@ def test_the_trace_names_the_row_that_acted(tmp_path):
     folder = _folder(tmp_path, ptp="96365,96372,20090101,*,1\n96369,96360,20090101,*,1\n")
     _, trace = _traced(engine.load(folder), _hydration_beside_subq())
     records = [r.as_dict() for r in trace if r.stage == "edit" and r.edit == "edit/ncci-ptp"]
-    assert records == [{"stage": "edit", "edit": "edit/ncci-ptp", "clause": 0, "action": "remove", "code": "96360",
-                        "subject": ("a2",), "row": f"{os.path.relpath(folder)}/data/ncci-ptp.csv:3",
+    assert records == [{"stage": "edit", "edit": "edit/ncci-ptp", "clause": 1, "action": "remove", "code": "96360",
+                        "subject": ("a2",), "row": f"{os.path.relpath(folder)}/data/ncci-ptp-hospital.csv:3",
                         "indicator": "1", "partner": "96369"}]
+
+
+def test_an_addon_whose_primary_the_national_pairs_bundle_goes_too(tmp_path):
+    """The add-on requirement runs after the national edits: hydration's 96360 bundled into the
+    subcutaneous infusion takes its additional hour (96361) with it."""
+    record = _hydration_beside_subq()
+    record["administrations"][1]["stop"] = "2026-03-14T13:00"
+    folder = _folder(tmp_path, ptp="96369,96360,20090101,*,0\n")
+    lines, result = _both(folder, record)
+    assert lines == ["96369"]
+    assert {f.id for f in result.findings} >= {"ncci-pair-bundled", "addon-without-primary"}
+
+
+@pytest.mark.parametrize("claim, pos, expected", [
+    ("professional", "11", ["96369"]),         # the practitioner file bundles 96360
+    ("facility", "22", ["96360", "96369"]),    # the hospital file has no such row
+])
+def test_each_claim_type_takes_its_own_pairs(tmp_path, claim, pos, expected):
+    folder = _folder(tmp_path, ptp="", practitioner="96369,96360,20090101,*,0\n")
+    record = {**_hydration_beside_subq(), "claim": claim, "pos": pos}
+    assert _both(folder, record)[0] == expected
+
+
+def _push_and_injection(push_site, injection_site):
+    administrations = [
+        {"id": "a1", "drug": "ondansetron", "category": "therapeutic", "route": "iv", "method": "push",
+         "start": "2026-03-14T10:00", "stop": "2026-03-14T10:02", "site": push_site},
+        {"id": "a2", "drug": "ketorolac", "category": "therapeutic", "route": "im", "method": "injection",
+         "start": "2026-03-14T10:10", "site": injection_site}]
+    return {"id": "e4", "date": "2026-03-14", "claim": "facility", "pos": "23",
+            "administrations": [{k: v for k, v in a.items() if v is not None} for a in administrations]}
+
+
+@pytest.mark.parametrize("push_site, injection_site, expected, findings", [
+    ("L-forearm", None, ["96374"], {"injection-bundled", "injection-site-not-documented"}),  # a gap
+    (None, None, ["96374"], {"injection-bundled", "injection-site-not-documented"}),
+    ("L-forearm", "L-forearm", ["96374"], {"injection-bundled"}),                            # shared
+    ("L-forearm", "R-deltoid", ["96372-XS", "96374"], set()),                                  # distinct
+])
+def test_an_injection_without_a_documented_site_is_a_gap_not_a_shared_site(push_site, injection_site, expected,
+                                                                          findings):
+    lines, result = _both(RULESET_2026, _push_and_injection(push_site, injection_site))
+    assert lines == expected
+    assert {f.id for f in result.findings} & {"injection-bundled", "injection-site-not-documented"} == findings
+
+
+@pytest.mark.parametrize("indicator, gap", [("1", True), ("0", False)])
+def test_national_pairs_name_the_missing_attribute_only_where_a_modifier_could_help(tmp_path, indicator, gap):
+    folder = _folder(tmp_path, ptp=f"96369,96360,20090101,*,{indicator}\n")
+    rules = folder / "ncci.rules"
+    text = rules.read_text()
+    hospital = text.index("ncci-ptp-hospital.csv")
+    site = text.index("distinct by site: separate_site", hospital) + len("distinct by site: separate_site")
+    rules.write_text(text[:site] + ", when missing finding injection-site-not-documented" + text[site:])
+    lines, result = _both(folder, _hydration_beside_subq())
+    assert lines == ["96369"]
+    assert any(f.id == "injection-site-not-documented" for f in result.findings) == gap
+    _, trace = _traced(engine.load(folder), _hydration_beside_subq())
+    removed = next(r for r in trace if r.stage == "edit" and r.edit == "edit/ncci-ptp")
+    assert removed.missing == (("site",) if gap else ())
 
 
 def test_a_line_already_carrying_a_distinction_modifier_passes_unchanged(compiled_coder):
@@ -162,7 +227,7 @@ def test_a_malformed_data_file_is_reported_like_any_ruleset_mistake(tmp_path):
     with pytest.raises(RulesetError) as raised:
         engine.load(folder)
     text = render_all(raised.value.diagnostics, raised.value.sources)
-    assert "data/ncci-ptp.csv:3:24: error[E-data]: expected a modifier indicator 0, 1 or 9; got '7'" in text
+    assert "data/ncci-ptp-hospital.csv:3:24: error[E-data]: expected a modifier indicator 0, 1 or 9; got '7'" in text
     assert "96369,96360,20090101,*,7" in text  # the line, with its caret
 
 
@@ -182,13 +247,14 @@ def test_a_path_out_of_the_folder_and_a_missing_file_are_located(tmp_path):
     folder = _folder(tmp_path)
     rules = folder / "ncci.rules"
     rules.write_text(rules.read_text().replace('"data/mue.csv"', '"../mue.csv"')
-                     .replace('"data/ncci-ptp.csv"', '"data/ncci-pt.csv"'))
+                     .replace('"data/ncci-ptp-hospital.csv"', '"data/ncci-ptp-hospitl.csv"'))
     with pytest.raises(RulesetError) as raised:
         engine.load(folder)
     found = {(d.code, d.span.line, d.message) for d in raised.value.diagnostics}
-    assert ("E-file", 12, "no data file 'data/ncci-pt.csv'") in found
-    assert ("E-file", 19, "'../mue.csv' is outside the ruleset folder") in found
-    assert next(d for d in raised.value.diagnostics if "ncci-pt.csv" in d.message).hint == "did you mean 'ncci-ptp.csv'?"
+    assert ("E-file", 17, "no data file 'data/ncci-ptp-hospitl.csv'") in found
+    assert ("E-file", 24, "'../mue.csv' is outside the ruleset folder") in found
+    assert next(d for d in raised.value.diagnostics
+                if "ncci-ptp-hospitl.csv" in d.message).hint == "did you mean 'ncci-ptp-hospital.csv'?"
 
 
 def test_data_clauses_count_per_date_or_per_encounter(tmp_path):
@@ -209,7 +275,8 @@ def test_explain_cites_the_data_row(tmp_path):
     registry = Registry.from_path(folder)
     text = render_text(explain(registry, _hydration_beside_subq(site="R-forearm")))
     assert ("96360 for a2 removed: column 2 to 96369 (PTP row "
-            f"{os.path.relpath(folder)}/data/ncci-ptp.csv:3, modifier indicator 0: never reported separately)") in text
+            f"{os.path.relpath(folder)}/data/ncci-ptp-hospital.csv:3, modifier indicator 0: "
+            "never reported separately)") in text
     text = render_text(explain(registry, _two_site_hydration()))
     assert (f"96361 for a2 cut to 7 units: the medically unlikely edit at {os.path.relpath(folder)}/data/mue.csv:2 "
             "allows 20 per date of service (adjudication indicator 3)") in text

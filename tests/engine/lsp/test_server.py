@@ -130,6 +130,14 @@ async def test_hover_on_a_column_a_code_and_a_finding(client):
     assert "(warning)" in finding.contents.value and "No stop time is documented" in finding.contents.value
 
 
+async def test_hover_on_the_finding_a_distinction_raises_when_missing(client):
+    target = open_file(client, "edits.rules")
+    text = (client.folder / "edits.rules").read_text(encoding="utf-8")
+    finding = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(target), find(text, "injection-site-not-documented")))
+    assert "(warning)" in finding.contents.value and "is not documented" in finding.contents.value
+
+
 async def test_definition_of_a_constant_is_in_another_file(client):
     target = open_file(client, "service.rules")
     text = (client.folder / "service.rules").read_text(encoding="utf-8")
