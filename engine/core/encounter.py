@@ -128,13 +128,15 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
     record = _object(data, "")
     own = {name: read(record, "") for name, read in plan.own}
     drafts = {kind.kind.name: _drafts(record, kind) for kind in plan.kinds}
-    return assembled(declared, record, own, drafts)
+    return assembled(declared, record, own, drafts, plan.watch.found(record))
 
 
-def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict) -> Encounter:
+def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict,
+              undeclared: tuple = ()) -> Encounter:
     """The `Encounter` of fields read: `own` the encounter's fields that name no event,
     `drafts` each kind's (path, fields) in input order, their ids checked unique (check_unique_ids);
-    the fields that name an event are read from `record` here, once the events are placed.
+    the fields that name an event are read from `record` here, once the events are placed;
+    `undeclared` the fields the record carries that the declaration does not name (Watch.found).
 
     Raises:
         EncounterError: at the first field that breaks the declaration.
@@ -152,7 +154,7 @@ def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict) 
     return Encounter(own[plan.id_field], own[plan.date_field], own, events,
                      payer=own.get(plan.payer_field) if plan.payer_field else None,
                      primary=own.get(plan.primary_field) if plan.primary_field else None,
-                     undeclared=plan.watch.found(record, events))
+                     undeclared=undeclared)
 
 
 @attrs.frozen

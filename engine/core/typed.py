@@ -92,7 +92,7 @@ class TypedReading:
             _finish(own, self.flags, self.formatted)
             drafts = {typed.kind.name: _events(typed, getattr(record, typed.kind.key)) for typed in self.kinds}
             named = {name: value for name in self.references if (value := getattr(record, name)) is not None}
-            return assembled(self.declared, named, own, drafts)
+            return assembled(self.declared, named, own, drafts)  # no undeclared field: the types forbid them
         except (EncounterError, ValueError):  # a value in no declared format, a repeated id, ...
             return None
 

@@ -37,15 +37,16 @@ class Watch:
         return cls(encounter, tuple((kind.name, kind.key, frozenset(f.name for f in kind.fields))
                                     for kind in declared.kinds if kind.undeclared))
 
-    def found(self, record, events: dict) -> tuple:
-        """The undeclared fields of a validated record, in the order of the record."""
+    def found(self, record) -> tuple:
+        """The undeclared fields of a record whose arrays of events are validated, in the order
+        of the record."""
         found = []
         if self.encounter is not None:
             found += [Undeclared(None, None, name) for name in record if name not in self.encounter]
         for kind, key, known in self.kinds:
-            for documented, item in zip(events[kind], record.get(key) or ()):
+            for index, item in enumerate(record.get(key) or ()):
                 if item.keys() - known:
-                    found += [Undeclared(kind, documented.index, name) for name in item if name not in known]
+                    found += [Undeclared(kind, index, name) for name in item if name not in known]
         return tuple(found)
 
 

@@ -14,6 +14,7 @@ from dsl.diagnostics import RulesetError
 from engine.core.coder import Coder
 from engine.core.encounter import parse_encounter
 from engine.core.registry import Registry
+from engine.io.batch import code_record
 from tests.conftest import ROOT
 from tests.declared import HEADER, VOCABULARIES, checked_ruleset, declared_input, ruleset_text, write_ruleset
 
@@ -106,3 +107,13 @@ def test_a_folder_codes_with_its_own_finding(tmp_path):
     result = Coder(Registry.from_path(tmp_path)).code(data).as_dict()
     assert [(f["id"], f["rule"], f["message"]) for f in result["findings"]] == [
         ("unread", "input/administration", "A field was not read. (administrations[0].dsoe: did you mean 'dose'?)")]
+
+
+def test_the_batch_path_from_json_bytes_raises_it_too():
+    """The typed decoding (engine.core.typed) refuses a field it does not know, so such a
+    record goes the careful way, which finds it."""
+    coder = engine.load(ROOT / "rulesets" / "2026")
+    raw = json.dumps(_with(administration={"rout": "iv"})).encode()
+    assert coder.code_json(raw) is None
+    assert [f["rule"] for f in _undeclared(code_record(coder, 1, raw))] == ["input/administration"]
+    assert _undeclared(code_record(coder, 1, json.dumps(ENCOUNTER).encode())) == []
