@@ -36,6 +36,7 @@ MUE_HEADER = "HCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication I
 RATIONALES = ("Misuse of column two code with column one code", "Standards of medical / surgical practice",
               "CPT Manual or CMS manual coding instructions", "Mutually exclusive procedures")
 PTP_FILES = ("ncci-ptp-practitioner.csv", "ncci-ptp-hospital.csv")  # as rulesets/2026/ncci.rules names them
+MUE_FILES = ("mue-practitioner.csv", "mue-hospital.csv")
 MAI = ("1 Line Edit", "2 Date of Service Edit: Policy", "3 Date of Service Edit: Clinical")
 
 
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         for claim_type in PTP_FILES:  # each claim type's national table is about as large
             write_ptp(folder / "data" / claim_type, args.rows, ROOT / "rulesets" / "2026" / "data" / claim_type)
-        write_mue(folder / "data" / "mue.csv", args.mue_rows, ROOT / "rulesets" / "2026" / "data" / "mue.csv")
+        for claim_type in MUE_FILES:
+            write_mue(folder / "data" / claim_type, args.mue_rows, ROOT / "rulesets" / "2026" / "data" / claim_type)
         written = time.perf_counter() - started
         size = (folder / "data" / PTP_FILES[0]).stat().st_size
 

@@ -401,10 +401,13 @@ class PairsFrom:
 
 @attrs.frozen
 class LimitsFrom:
-    """`limit from "data/mue.csv" per date`: the units per code of an MUE file."""
+    """`limit from "data/mue-hospital.csv" per date where claim = facility`: the units per code
+    of an MUE file; with `where`, only on lines whose attributes hold those values (CMS
+    publishes one file per claim type)."""
 
     path: str
     per: str
+    where: tuple[Condition, ...] = ()
     path_span: Span = _span()
     data: object = attrs.field(default=None, eq=False, repr=False)
     digest: str | None = None

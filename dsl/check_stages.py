@@ -273,11 +273,11 @@ def _check_data_clause(clause, ctx, consts, line_fields: dict):
     data = clause.data
     if data is None:  # statements checked without their folder (dsl.checker.check alone): no rows
         data = (LimitTable if isinstance(clause, ast.LimitsFrom) else PairTable)(clause.path, "", 0, {})
+    where = tuple((c.field, _condition_values(c, ctx, line_fields)) for c in clause.where)
     if isinstance(clause, ast.LimitsFrom):
-        return CheckedLimitsFrom(clause.path, clause.digest or "", clause.per, data)
+        return CheckedLimitsFrom(clause.path, clause.digest or "", clause.per, data, where)
     return CheckedPairsFrom(clause.path, clause.digest or "", clause.per,
-                            _distinctions(clause, ctx, consts, line_fields), data, _missing(clause, ctx),
-                            tuple((c.field, _condition_values(c, ctx, line_fields)) for c in clause.where))
+                            _distinctions(clause, ctx, consts, line_fields), data, _missing(clause, ctx), where)
 
 
 def _distinctions(clause, ctx, consts, line_fields: dict) -> tuple:

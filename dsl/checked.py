@@ -184,12 +184,14 @@ class CheckedPairsFrom:
 
 @attrs.frozen
 class CheckedLimitsFrom:
-    """The units per code of an MUE file (dsl.edit_data.LimitTable) per `per`."""
+    """The units per code of an MUE file (dsl.edit_data.LimitTable) per `per`, on the lines
+    whose attributes hold the `where` values."""
 
     path: str
     digest: str
     per: str
     table: object = attrs.field(eq=False, repr=False, default=None)
+    where: tuple = ()  # (attribute, frozenset of values): the lines the clause acts on
 
 
 DATA_PER = ("date", "encounter")

@@ -2,7 +2,7 @@
 and medically unlikely edits (MUEs), as CSV files in the ruleset folder.
 
 CMS publishes both quarterly as tables of hundreds of thousands of rows; a ruleset names them
-(`pairs from "data/ncci-ptp-hospital.csv" per date`, `limit from "data/mue.csv" per date`) and the
+(`pairs from "data/ncci-ptp-hospital.csv" per date`, `limit from "data/mue-hospital.csv" per date`) and the
 loader reads each once, checks every row, and indexes it for the edit stage. A malformed row
 is a located diagnostic (file:line:column and what was expected) like any ruleset mistake.
 

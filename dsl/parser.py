@@ -477,7 +477,8 @@ class _ToAst(Transformer):
                              span=self._span(meta))
 
     def limit_from(self, meta, c):
-        return ast.LimitsFrom(_unquote(c[0]), str(c[1]), path_span=self._token_span(c[0]), span=self._span(meta))
+        return ast.LimitsFrom(_unquote(c[0]), str(c[1]), c[2] or (), path_span=self._token_span(c[0]),
+                              span=self._span(meta))
 
     def distinction(self, meta, c):
         attribute, modifier, missing = c

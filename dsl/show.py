@@ -91,12 +91,13 @@ def clause_text(clause) -> str:
         return f"require {codes_text(clause.addons)} with {codes_text(clause.primaries)}"
     if isinstance(clause, CheckedLimit):
         return f"limit {clause.code} to {clause.units} per {clause.per}"
+    where = " and ".join(f"{attribute} = {', '.join(sorted(values))}" for attribute, values in getattr(clause, "where", ()))
+    where = f" where {where}" if where else ""
     if isinstance(clause, CheckedLimitsFrom):
-        return f'limit from "{clause.path}" per {clause.per}'
+        return f'limit from "{clause.path}" per {clause.per}{where}'
     if isinstance(clause, CheckedPairsFrom):
-        where = " and ".join(f"{attribute} = {', '.join(sorted(values))}" for attribute, values in clause.where)
         distinct = "".join(f", {text}" for text in _distinctions_text(clause))
-        return f'pairs from "{clause.path}" per {clause.per}{" where " + where if where else ""}{distinct}'
+        return f'pairs from "{clause.path}" per {clause.per}{where}{distinct}'
     distinct = "; ".join(_distinctions_text(clause))
     return f"pair {codes_text(clause.column1)} with {codes_text(clause.column2)} per {clause.per}, {distinct}"
 

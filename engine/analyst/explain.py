@@ -370,12 +370,13 @@ class _Teller:
                 f"and no distinct {shared} is documented")
 
     def _clause_text(self, clause) -> str:
-        if isinstance(clause, ast.LimitsFrom):
-            return f'limit from "{clause.path}" per {clause.per}'
-        if isinstance(clause, ast.PairsFrom):
+        if isinstance(clause, (ast.LimitsFrom, ast.PairsFrom)):
             where = " and ".join(f"{c.field} = {', '.join(v.text for v in c.values)}" for c in clause.where)
+            where = f" where {where}" if where else ""
+            if isinstance(clause, ast.LimitsFrom):
+                return f'limit from "{clause.path}" per {clause.per}{where}'
             distinct = "".join(f", {self._distinction_text(d)}" for d in clause.distinctions)
-            return f'pairs from "{clause.path}" per {clause.per}{" where " + where if where else ""}{distinct}'
+            return f'pairs from "{clause.path}" per {clause.per}{where}{distinct}'
 
         def codes(names):
             return ", ".join(n.text if isinstance(n, ast.Name) else str(n.value) for n in names)

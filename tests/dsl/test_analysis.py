@@ -185,7 +185,7 @@ def test_an_edit_after_the_addon_requirement_that_can_remove_a_primary(tmp_path,
     assert found[0] == ("ncci.rules", 14, "this clause can remove 96360, a primary code of edit 'addon-primaries', "
                         "which runs before it: an add-on left without its primary would stay",
                         "move edit 'addon-primaries' after edit 'ncci-ptp' (edits run in the order written)")
-    assert [f[1] for f in found] == [14, 17, 24]
+    assert [f[1] for f in found] == [14, 17, 24, 25]
 
 
 def test_national_data_before_a_table_adding_lines_is_noted(analysis_2026):
@@ -194,7 +194,7 @@ def test_national_data_before_a_table_adding_lines_is_noted(analysis_2026):
     assert found == [(line, "info", f"this clause runs before table 'em', which adds lines after it: rows of {path} "
                       "naming the codes of those lines never act")
                      for line, path in ((14, "data/ncci-ptp-practitioner.csv"), (17, "data/ncci-ptp-hospital.csv"),
-                                        (24, "data/mue.csv"))]
+                                        (24, "data/mue-practitioner.csv"), (25, "data/mue-hospital.csv"))]
 
 
 # ----- the search is exact: compared with trying every input --------------------------------

@@ -207,8 +207,8 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
     run.lines = kept
 
 
-def _acting_on(clause: CheckedPairsFrom):
-    """Whether the clause acts on a line: its `where` attributes hold one of their values
+def _acting_on(clause: CheckedPairsFrom | CheckedLimitsFrom):
+    """Whether a data clause acts on a line: its `where` attributes hold one of their values
     (`where claim = facility`: the hospital outpatient file on facility claims only)."""
     if not clause.where:
         return lambda line: True
@@ -221,16 +221,18 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
     does, and a line with another modifier (XE, XS, 76) is adjudicated on its own. Indicators
     2 and 3 (date of service edits) limit the units of a code summed over the lines of one
     date of service (`per date`) or of the encounter (`per encounter`), the first lines first.
-    Units beyond the limit are cut and raise the edit's finding; a line left with none goes."""
+    Units beyond the limit are cut and raise the edit's finding; a line left with none goes.
+    With `where`, only the lines whose attributes hold its values are limited (and counted)."""
     by_code = clause.table.by_code
     if not any(line.code in by_code for line in run.lines):
         return
     per_date = clause.per == "date"
     used: dict = collections.Counter()
     path = clause.table.path
+    acts_on = _acting_on(clause)
     for line in run.lines:
         row = by_code.get(line.code)
-        if row is None:
+        if row is None or not acts_on(line):
             continue
         row = LimitRow._make(row)
         key = (line.code, line.date if per_date else None)

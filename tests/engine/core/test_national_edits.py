@@ -17,9 +17,11 @@ PTP_HEADER = "column1,column2,effective,deletion,modifier\n"
 MUE_HEADER = "code,units,mai\n"
 
 
-def _folder(tmp_path, ptp: str | None = None, mue: str | None = None, practitioner: str | None = None):
-    """The 2026 ruleset with `ptp` as its hospital outpatient pairs (the file of facility
-    claims, the claim type of most encounters here), `practitioner` as its practitioner pairs."""
+def _folder(tmp_path, ptp: str | None = None, mue: str | None = None, practitioner: str | None = None,
+            practitioner_mue: str | None = None):
+    """The 2026 ruleset with `ptp` and `mue` as its hospital outpatient pairs and limits (the
+    files of facility claims, the claim type of most encounters here), `practitioner` and
+    `practitioner_mue` as its practitioner pairs and limits."""
     folder = tmp_path / "2026"
     shutil.copytree(RULESET_2026, folder)
     if ptp is not None:
@@ -27,7 +29,9 @@ def _folder(tmp_path, ptp: str | None = None, mue: str | None = None, practition
     if practitioner is not None:
         (folder / "data" / "ncci-ptp-practitioner.csv").write_text(PTP_HEADER + practitioner)
     if mue is not None:
-        (folder / "data" / "mue.csv").write_text(MUE_HEADER + mue)
+        (folder / "data" / "mue-hospital.csv").write_text(MUE_HEADER + mue)
+    if practitioner_mue is not None:
+        (folder / "data" / "mue-practitioner.csv").write_text(MUE_HEADER + practitioner_mue)
     return folder
 
 
@@ -204,6 +208,17 @@ def test_mue_adjudication_indicators(tmp_path, mai, expected):
     assert any(f.id == "mue-units-exceeded" for f in results[0].findings)
 
 
+def test_each_claim_type_is_limited_by_its_own_mue_file(tmp_path):
+    """CMS publishes MUEs per claim type: the hospital file limits facility claims, the
+    practitioner file professional ones (`limit from ... where claim = ...`)."""
+    folder = _folder(tmp_path, mue="96361,20,3\n", practitioner_mue="96361,5,3\n")
+    coder = engine.load(folder)
+    facility = coder.code(_two_site_hydration())
+    professional = coder.code({**_two_site_hydration(), "claim": "professional", "pos": "11"})
+    assert sum(u for c, _, u in _units(facility.lines) if c == "96361") == 20
+    assert sum(u for c, _, u in _units(professional.lines) if c == "96361") == 5
+
+
 def test_within_the_mue_nothing_changes(tmp_path):
     result = engine.load(_folder(tmp_path, mue="96361,26,3\n")).code(_two_site_hydration())
     assert [(c, u) for c, _, u in _units(result.lines)] == [("96360", 1), ("96360", 1), ("96361", 13), ("96361", 13)]
@@ -213,7 +228,7 @@ def test_within_the_mue_nothing_changes(tmp_path):
 def test_the_data_bytes_are_in_the_digest_and_the_file_text_is_not_kept(tmp_path):
     folder = _folder(tmp_path)
     before = engine.load(folder).code(_hydration_beside_subq()).ruleset
-    with open(folder / "data" / "mue.csv", "a") as out:
+    with open(folder / "data" / "mue-hospital.csv", "a") as out:
         out.write("96375,6,3\n")
     after = engine.load(folder).code(_hydration_beside_subq()).ruleset
     assert before["digest"] != after["digest"]
@@ -235,8 +250,8 @@ def test_a_data_file_linked_from_outside_the_folder_is_refused_unread(tmp_path):
     folder = _folder(tmp_path)
     secret = tmp_path / "secret.csv"
     secret.write_text("TOKEN=hunter2\n")
-    (folder / "data" / "mue.csv").unlink()
-    os.symlink(secret, folder / "data" / "mue.csv")
+    (folder / "data" / "mue-hospital.csv").unlink()
+    os.symlink(secret, folder / "data" / "mue-hospital.csv")
     with pytest.raises(RulesetError) as raised:
         engine.load(folder)
     text = render_all(raised.value.diagnostics, raised.value.sources)
@@ -246,13 +261,13 @@ def test_a_data_file_linked_from_outside_the_folder_is_refused_unread(tmp_path):
 def test_a_path_out_of_the_folder_and_a_missing_file_are_located(tmp_path):
     folder = _folder(tmp_path)
     rules = folder / "ncci.rules"
-    rules.write_text(rules.read_text().replace('"data/mue.csv"', '"../mue.csv"')
+    rules.write_text(rules.read_text().replace('"data/mue-hospital.csv"', '"../mue.csv"')
                      .replace('"data/ncci-ptp-hospital.csv"', '"data/ncci-ptp-hospitl.csv"'))
     with pytest.raises(RulesetError) as raised:
         engine.load(folder)
     found = {(d.code, d.span.line, d.message) for d in raised.value.diagnostics}
     assert ("E-file", 17, "no data file 'data/ncci-ptp-hospitl.csv'") in found
-    assert ("E-file", 24, "'../mue.csv' is outside the ruleset folder") in found
+    assert ("E-file", 25, "'../mue.csv' is outside the ruleset folder") in found
     assert next(d for d in raised.value.diagnostics
                 if "ncci-ptp-hospitl.csv" in d.message).hint == "did you mean 'ncci-ptp-hospital.csv'?"
 
@@ -260,7 +275,7 @@ def test_a_path_out_of_the_folder_and_a_missing_file_are_located(tmp_path):
 def test_data_clauses_count_per_date_or_per_encounter(tmp_path):
     folder = _folder(tmp_path)
     rules = folder / "ncci.rules"
-    rules.write_text(rules.read_text().replace('"data/mue.csv" per date', '"data/mue.csv" per session'))
+    rules.write_text(rules.read_text().replace('"data/mue-hospital.csv" per date', '"data/mue-hospital.csv" per session'))
     with pytest.raises(RulesetError) as raised:
         engine.load(folder)
     assert any(d.code == "E-edit" and "per date (of service) or per encounter" in d.message
@@ -278,5 +293,5 @@ def test_explain_cites_the_data_row(tmp_path):
             f"{os.path.relpath(folder)}/data/ncci-ptp-hospital.csv:3, modifier indicator 0: "
             "never reported separately)") in text
     text = render_text(explain(registry, _two_site_hydration()))
-    assert (f"96361 for a2 cut to 7 units: the medically unlikely edit at {os.path.relpath(folder)}/data/mue.csv:2 "
+    assert (f"96361 for a2 cut to 7 units: the medically unlikely edit at {os.path.relpath(folder)}/data/mue-hospital.csv:2 "
             "allows 20 per date of service (adjudication indicator 3)") in text

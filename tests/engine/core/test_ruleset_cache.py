@@ -350,11 +350,11 @@ def test_a_changed_data_file_is_not_taken_from_the_cache(cache_dir, ruleset):
     checked by its bytes, so the entry of the last quarter is not taken."""
     before = Registry.from_path(ruleset, cache=True)
     assert Registry.from_path(ruleset, cache=True).latest.base.digest == before.latest.base.digest  # a hit
-    mue = ruleset / "data" / "mue.csv"
+    mue = ruleset / "data" / "mue-hospital.csv"
     mue.write_text(mue.read_text().replace("96361,24,", "96361,8,"))
     after = Registry.from_path(ruleset, cache=True)
     assert after.latest.base.digest != before.latest.base.digest
     assert after.latest.base.digest == Registry.from_path(ruleset).latest.base.digest
     limits = next(clause.table for stage in after.latest.base.stages for clause in getattr(stage, "clauses", ())
-                  if hasattr(clause.table if hasattr(clause, "table") else None, "by_code"))
+                  if getattr(clause, "path", None) == "data/mue-hospital.csv")
     assert limits.by_code["96361"][1] == 8
