@@ -1,9 +1,11 @@
-"""Where the time of one encounter goes: the typical-day mix coded one encounter at a time, each
-part timed on its own: JSON decode, choosing the ruleset and reading the record (`select`),
-building the events, each step of the pipeline by name, the result dict, and JSON encode;
-beside it, the whole path untimed by parts and bench/handwritten.py with the same JSON library
-(orjson), so the parts can be read against the yardstick. Timing each part adds a little to
-the sum of the parts; the whole-path figure has none of it.
+"""Where the time of one encounter goes: the typical-day mix coded one encounter at a time as a
+batch codes it (engine.io.batch.code_record), each part timed on its own: reading the record
+(JSON decoded straight into the declared types and the ruleset chosen, Coder.select_json, or the
+careful way when that declines), building the events, each step of the pipeline by name, the
+result dict, and JSON encode; beside it, the whole path untimed by parts and
+bench/handwritten.py with the same JSON library (orjson), so the parts can be read against the
+yardstick. Timing each part adds a little to the sum of the parts; the whole-path figure has
+none of it.
 
     .venv/bin/python bench/stages.py [--count 3000] [--passes 3]
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import os
 import sys
 import time
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("INFUSE_CACHE_DIR", "off")
 
 from bench import handwritten, subjects  # noqa: E402
+from engine.io.batch import code_record  # noqa: E402
 
 clock = time.perf_counter
 
@@ -32,15 +36,12 @@ def parts(texts: list, coder) -> dict:
     """CPU seconds per part over `texts`, each encounter through every part in turn."""
     spent: dict = collections.Counter()
     for text in texts:
-        t0 = clock()
-        data = orjson.loads(text)
         t1 = clock()
-        ruleset, encounter = coder.select(data)
+        ruleset, encounter = coder.select_json(text) or coder.select(orjson.loads(text))
         pipeline = coder.pipeline(ruleset)
         t2 = clock()
         run = pipeline.start(encounter)
-        spent["decode"] += t1 - t0
-        spent["select (choose and read)"] += t2 - t1
+        spent["read (decode, choose, validate)"] += t2 - t1
         spent["events"] += clock() - t2
         for name, step in pipeline.steps:
             t = clock()
@@ -58,7 +59,7 @@ def parts(texts: list, coder) -> dict:
 def whole(texts: list, code) -> float:
     start = clock()
     for text in texts:
-        orjson.dumps(code(orjson.loads(text)))
+        orjson.dumps(code(text))
     return clock() - start
 
 
@@ -67,14 +68,15 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--passes", type=int, default=3)
     options = parser.parse_args(argv)
-    texts = subjects.encounter_texts("typical_day", options.count)
+    texts = [text.encode() for text in subjects.encounter_texts("typical_day", options.count)]  # as a batch reads them
     coder = subjects.coder("compiled")
     load_before = os.getloadavg()[0]
     best: dict = {}
     for _ in range(options.passes):
         for name, seconds in parts(texts, coder).items():
             best[name] = min(seconds, best.get(name, seconds))
-        for name, code in (("whole path, infuse", coder.code_dict), ("whole path, handwritten", handwritten.code_encounter)):
+        for name, code in (("whole path, infuse", functools.partial(code_record, coder, 0)),
+                           ("whole path, handwritten", lambda text: handwritten.code_encounter(orjson.loads(text)))):
             seconds = whole(texts, code)
             best[name] = min(seconds, best.get(name, seconds))
     micro = {name: seconds / len(texts) * 1e6 for name, seconds in best.items()}

@@ -224,17 +224,16 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
     Units beyond the limit are cut and raise the edit's finding; a line left with none goes.
     With `where`, only the lines whose attributes hold its values are limited (and counted)."""
     by_code = clause.table.by_code
-    if not any(line.code in by_code for line in run.lines):
+    acts_on = _acting_on(clause)
+    limited = [line for line in run.lines if line.code in by_code and acts_on(line)]
+    if not limited:
         return
     per_date = clause.per == "date"
     used: dict = collections.Counter()
     path = clause.table.path
-    acts_on = _acting_on(clause)
-    for line in run.lines:
-        row = by_code.get(line.code)
-        if row is None or not acts_on(line):
-            continue
-        row = LimitRow._make(row)
+    cut = False
+    for line in limited:
+        row = LimitRow._make(by_code[line.code])
         key = (line.code, line.date if per_date else None)
         before = 0 if row.mai == "1" else used[key]
         allowed = max(0, row.units - before)
@@ -245,8 +244,10 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
                                             row=f"{path}:{row.line}", indicator=row.mai, allowed=row.units))
             line.units = allowed
             line.rules.append(rule)
+            cut = True
         used[key] += line.units
-    run.lines = [line for line in run.lines if line.units > 0]
+    if cut:
+        run.lines = [line for line in run.lines if line.units > 0]
 
 
 def _require(clauses, finding: str, rule: str, run: Run):
