@@ -79,3 +79,9 @@ def test_a_quick_fix_replaces_only_the_word_the_diagnostic_marks():
     fixes = quick_fixes("file:///x.rules", [marked, elsewhere], lines)
     assert [(f.title, f.edit.changes["file:///x.rules"][0].range) for f in fixes] == [
         ("Replace with 'duration'", marked.range)]
+
+
+def test_the_finding_an_input_block_raises_for_undeclared_fields_is_a_reference(folder):
+    index = analyse(folder, {}).index
+    files = [o.file for o in index.references[("finding", "undeclared-field")]]
+    assert len(files) == 3 and all(file.endswith("input.rules") for file in files)
