@@ -131,9 +131,15 @@ def _unique_fields(node: ast.InputDecl, ctx) -> list:
 def _field(node: ast.FieldDecl, kind: str | None, forms: dict, kinds: set, ctx) -> InputField:
     field_type = _field_type(node, forms, kinds, ctx)
     options = set(node.options)
-    for option, allowed in (("blank", "text"), ("folded", "text"), ("unique", "text"), ("picks payer", "text")):
-        if option in options and field_type.kind != allowed:
-            ctx.error("E-input", f"'{option}' is for {allowed} fields; '{node.name}' is {field_type.kind}", node.span)
+    for option, allowed in (("blank", ("text",)), ("folded", ("text", "enum")), ("unique", ("text",)),
+                            ("picks payer", ("text",))):
+        if option in options and field_type.kind not in allowed:
+            ctx.error("E-input", f"'{option}' is for {' or '.join(allowed)} fields; '{node.name}' is {field_type.kind}",
+                      node.span)
+    unfolded = [w for w in field_type.values if w != w.strip().casefold()] if "folded" in options else []
+    if unfolded:  # a record's word is folded before it is looked up, so it could never be this one
+        ctx.error("E-input", f"'{node.name}' is folded, but its vocabulary has the word '{unfolded[0]}', which no "
+                  "folded value equals", node.span, f"write it '{unfolded[0].strip().casefold()}'")
     if "picks payer" in options and kind is not None:
         ctx.error("E-input", "'picks payer' is for a field of the encounter, not of an event", node.span)
     if "required" in options and field_type.kind == "bool":

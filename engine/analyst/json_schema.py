@@ -2,18 +2,23 @@
 (the `encounter` and `events` statements, dsl.checked.CheckedInput), vocabularies included.
 
 It says what engine.core.encounter checks where a schema can say it: required fields, strings,
-booleans and numbers, the words of each vocabulary, forms as anchored patterns, dates and
-date-times as a `format` (an annotation most validators do not assert) and a pattern matching
-what the engine takes, non-empty text, and at most N events of a kind. What it cannot say is
-left to the engine: an event id used twice, an id naming no event, a stop before its start, a
-date that is not in the calendar (2026-02-30 matches the pattern). Fields it does not list are
-allowed: the contract passes other fields on, so there is no `additionalProperties: false`;
-where a block watches for them (`undeclared fields => finding NAME`), its description says so.
+booleans and numbers, the words of each vocabulary (of a `folded` one, a pattern taking them
+in any case with surrounding space, the words as `examples`), forms as anchored patterns,
+dates and date-times as a `format` (an annotation most validators do not assert) and a
+pattern matching what the engine takes, non-empty text, and at most N events of a kind. What
+it cannot say is left to the engine: an event id used twice, an id naming no event, a stop
+before its start, a date that is not in the calendar (2026-02-30 matches the pattern), the
+few letters whose Unicode case folding is a folded word's ASCII letter (the Kelvin sign for
+k). Fields it does not list are allowed: the contract passes other fields on, so there is no
+`additionalProperties: false`; where a block watches for them (`undeclared fields => finding
+NAME`), its description says so.
 
 Example:
     schema = encounter_schema(ruleset.input, f"{ruleset.name} {ruleset.version} encounter")
 """
 from __future__ import annotations
+
+import re
 
 from dsl.checked import CheckedInput, EventKind, InputField
 from engine.core.encounter import format_pattern
@@ -71,6 +76,9 @@ def _property(field: InputField) -> dict:
     if kind not in ("text", "enum", "id"):
         raise ValueError(f"a field of type {kind!r} is not input: {field.name}")
     found["type"] = "string"
+    if kind == "enum" and field.folded:
+        words = "|".join(_any_case(word) for word in field.type.values)
+        return found | {"pattern": f"^\\s*(?:{words})\\s*$", "examples": list(field.type.values)}
     if kind == "enum":
         found["enum"] = list(field.type.values)
     if field.type.pattern is not None:
@@ -78,6 +86,12 @@ def _property(field: InputField) -> dict:
     elif kind != "enum" and not field.blank:
         found["minLength"] = 1
     return found
+
+
+def _any_case(word: str) -> str:
+    """A pattern of `word` in any case (`[kK][vV][oO]`), for JSON Schema's regular expressions,
+    which have no flag for it."""
+    return "".join(f"[{c}{c.upper()}]" if c.upper() != c else re.escape(c) for c in word)
 
 
 def _anchored(pattern: str) -> str:

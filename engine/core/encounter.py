@@ -260,6 +260,8 @@ def _reader(field: InputField) -> Callable:
                 return None
             return _formatted(record, name, where, words, form, required=required)
         return read_formatted
+    if words and field.folded:
+        words = {name: _Folded(words[name])}
     allowed = words.get(name)
 
     def read_text(record, where):
@@ -277,6 +279,20 @@ def field_format(field: InputField) -> "_Format | None":
     if field.type.kind in _FORMATS:
         return _FORMATS[field.type.kind]
     return _Format(re.compile(field.type.pattern), str, field.type.form) if field.type.pattern is not None else None
+
+
+class _Folded(frozenset):
+    """The words of a `folded` vocabulary field: a value is one of them when it is, ignoring
+    case and surrounding space (`KVO `), as the events compare it (engine.core.events)."""
+
+    def __contains__(self, value) -> bool:
+        return isinstance(value, str) and super().__contains__(value.strip().casefold())
+
+
+def _listed(words: frozenset) -> str:
+    """The words a vocabulary field takes, as an error names them."""
+    listed = ", ".join(sorted(words))
+    return f"{listed} (ignoring case and surrounding space)" if isinstance(words, _Folded) else listed
 
 
 def _reference(record: Mapping, field: InputField, events: tuple):
@@ -451,7 +467,7 @@ def _text(
     if not value and not blank:
         raise _expected(path, "a non-empty string", value)
     if key in words and value not in words[key]:
-        raise _expected(path, "one of: " + ", ".join(sorted(words[key])), value)
+        raise _expected(path, f"one of: {_listed(words[key])}", value)
     return value
 
 

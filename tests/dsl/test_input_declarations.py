@@ -247,15 +247,25 @@ def test_only_one_field_of_the_encounter_picks_the_payer():
                              "only one field of the encounter may pick the payer", None)]
 
 
+def test_a_folded_vocabulary_field_has_only_folded_words():
+    """A record's word is folded before it is looked up: `IV` could never be found."""
+    assert checked(edited("  field route: route, required", "  field route: route, required, folded"))
+    head = HEAD.replace("vocabulary route: iv, im, subq", "vocabulary route: IV, im, subq")
+    assert errors(edited("  field route: route, required", "  field route: route, required, folded", head=head)) == [
+        ("E-input", line_of(INPUT, "  field route:"), "'route' is folded, but its vocabulary has the word 'IV', "
+         "which no folded value equals", "write it 'iv'")]
+
+
 def test_a_flag_cannot_be_required():
     assert errors(edited("  field pump: flag\n", "  field pump: flag, required\n")) == [
         ("E-input", line_of(INPUT, "  field pump:"), "flag 'pump' is false when absent; it cannot be required", None)]
 
 
-@pytest.mark.parametrize("option", ["blank", "folded", "unique"])
-def test_text_options_on_a_flag(option):
+@pytest.mark.parametrize("option,allowed", [("blank", "text"), ("folded", "text or enum"), ("unique", "text")])
+def test_text_options_on_a_flag(option, allowed):
     found = errors(edited("  field pump: flag\n", f"  field pump: flag, {option}\n"))
-    assert ("E-input", line_of(INPUT, "  field pump:"), f"'{option}' is for text fields; 'pump' is bool", None) in found
+    assert ("E-input", line_of(INPUT, "  field pump:"), f"'{option}' is for {allowed} fields; 'pump' is bool",
+            None) in found
     # a second unique field is also a second id of the kind
     assert len(found) == (2 if option == "unique" else 1)
 

@@ -320,6 +320,33 @@ def test_bad_input_names_the_field(change, path, message):
     assert str(error) == f"{path}: {error.message}"
 
 
+FOLDED = declared_input(vocabularies=VOCABULARIES + "vocabulary purpose: hydration, kvo [cpt]\n",
+                        administration="  field purpose: purpose, folded\n")
+
+
+@pytest.mark.parametrize(("value", "folded"), [("kvo", "kvo"), ("KVO", "kvo"), (" Kvo\t", "kvo"), (None, None)])
+def test_a_folded_vocabulary_takes_its_words_in_any_case(value, folded):
+    data = copy.deepcopy(EXAMPLE)
+    if value is not None:
+        data["administrations"][1]["purpose"] = value
+    encounter = parse_encounter(data, FOLDED)
+    events = build_events(encounter, FOLDED)["administration"]
+    assert [e.values["purpose"] for e in events if e.ids == ("a2",)] == [folded]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("kov", "expected one of: hydration, kvo (ignoring case and surrounding space); got 'kov'"),
+    ("k vo", "expected one of: hydration, kvo (ignoring case and surrounding space); got 'k vo'"),
+    ("", "expected a non-empty string; got ''"),
+    (7, "expected a string; got 7"),
+])
+def test_a_folded_vocabulary_rejects_other_words_at_their_path(value, message):
+    data = copy.deepcopy(EXAMPLE)
+    data["administrations"][1]["purpose"] = value
+    error = rejected(data, FOLDED)
+    assert (error.path, error.message) == ("administrations[1].purpose", message)
+
+
 @pytest.mark.parametrize("data", [None, [], "encounter", 3, True])
 def test_top_level_must_be_an_object(data):
     error = rejected(data)
