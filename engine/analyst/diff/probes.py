@@ -11,7 +11,13 @@ as the encounter's `primary_field`); and each other kind of event alone and besi
 main kind. The encounter's vocabulary, flag and form fields make the "setting" of each.
 Kinds are not enumerated blindly: each input attribute's values are grouped by how every
 row of both rulesets treats them, then whole combinations by which rows they can match,
-so one encounter stands for every combination no rule tells apart.
+so one encounter stands for every combination no rule tells apart. Required attributes,
+forms and flags are crossed with one another; optional vocabulary facts (fields that are not
+`required`) are not crossed with each other: they are varied one group at a time, the facts
+some table reads together crossed (`_together`), every other optional fact absent. So each
+group adds to the kinds instead of multiplying them (crossing four such facts took `infuse
+diff` on the 2026 ruleset from seconds to minutes). Pairs leave absent those no merge or
+ranking reads (`_Generator.partners`).
 """
 from __future__ import annotations
 
@@ -110,28 +116,80 @@ def _named(rulesets, field: InputField, scope: str | None) -> list[str]:
 
 def _row_signature(rulesets, vocabularies, combination: dict) -> tuple:
     """Which rows of both rulesets the combination can match, looking only at its own
-    attributes, and which of its words each ruleset's vocabularies accept."""
-    signature = [value in words[name] for words in vocabularies for name, value in combination.items() if name in words]
+    attributes, and which of its words each ruleset's vocabularies accept (an optional fact
+    left absent, None, both accept). In a table where the first matching row decides, the rows
+    after one the combination matches whatever the other columns hold are left out: they
+    never decide."""
+    signature = [value is None or value in words[name]
+                 for words in vocabularies for name, value in combination.items() if name in words]
     for ruleset in rulesets:
         for stage in ruleset.stages:
             if not isinstance(stage, CheckedTable):
                 continue
             columns = [(i, combination[c]) for i, c in enumerate(stage.inputs) if c in combination]
-            signature += [all(row.predicates[i].matches(v) for i, v in columns) for row in stage.rows]
+            own = {i for i, _ in columns}
+            first = stage.policy in ("first", "unique")
+            rows = []
+            for row in stage.rows:
+                rows.append(all(row.predicates[i].matches(v) for i, v in columns))
+                if rows[-1] and first and all(p.kind == "any" for i, p in enumerate(row.predicates) if i not in own):
+                    break
+            signature.append(tuple(rows))
     return tuple(signature)
 
 
-def _kinds(classes: dict, attributes: tuple, rulesets, vocabularies) -> list[tuple]:
-    """Combinations of attribute classes grouped by the rows they can match: (representative, members).
+def _absent(classes: dict, attribute: str) -> int:
+    """The index of the class of an optional attribute that holds its absence (None)."""
+    return next(i for i, values in enumerate(classes[attribute]) if None in values)
+
+
+def _together(rulesets, optional: frozenset, order: tuple) -> list[tuple]:
+    """The optional facts in groups a table of either ruleset reads together (one group when
+    tables link them), each in the `order` given: a table decides on its inputs jointly, so
+    the facts of one group are crossed with one another."""
+    groups = [{a} for a in optional]
+    for ruleset in rulesets:
+        for stage in ruleset.stages:
+            read = set(stage.inputs) & optional if isinstance(stage, CheckedTable) else set()
+            joined = [g for g in groups if g & read]
+            groups = [g for g in groups if not g & read] + ([set().union(*joined)] if joined else [])
+    rank = {a: i for i, a in enumerate(order)}
+    return sorted((tuple(sorted(g, key=rank.get)) for g in groups), key=lambda g: rank[g[0]])
+
+
+def _combinations(classes: dict, attributes: tuple, together: list[tuple]):
+    """Tuples of class indexes, one per attribute: every class of the other attributes crossed,
+    with the optional facts (`together`, in groups) absent, then with one group at a time
+    present, its facts crossed (at least one not absent), the other groups absent."""
+    absent = {a: _absent(classes, a) for group in together for a in group if a in attributes}
+
+    def ranges(present):
+        return [range(len(classes[a])) if a not in absent or a in present else (absent[a],) for a in attributes]
+    yield from itertools.product(*ranges(()))
+    for group in together:
+        places = [i for i, a in enumerate(attributes) if a in group]
+        for combination in itertools.product(*ranges(group)):
+            if any(combination[i] != absent[attributes[i]] for i in places):
+                yield combination
+
+
+def _staged(rulesets) -> set:
+    """The attributes a merge or a ranking reads outside any table."""
+    return {a for ruleset in rulesets for stage in ruleset.stages
+            for a in ((stage.field, stage.minus_field) if isinstance(stage, CheckedMerge)
+                      else (stage.selector,) if isinstance(stage, CheckedInitial) else ())}
+
+
+def _kinds(classes: dict, attributes: tuple, rulesets, vocabularies, together: list[tuple]) -> list[tuple]:
+    """Combinations of attribute classes (`_combinations`) grouped by the rows they can match:
+    (representative, members).
 
     A combination is a tuple of class indexes, one per attribute. Attributes that a merge or
     a ranking reads outside any table keep their classes apart.
     """
-    staged = {a for ruleset in rulesets for stage in ruleset.stages
-              for a in ((stage.field, stage.minus_field) if isinstance(stage, CheckedMerge)
-                        else (stage.selector,) if isinstance(stage, CheckedInitial) else ())}
+    staged = _staged(rulesets)
     groups: dict = {}
-    for combination in itertools.product(*(range(len(classes[a])) for a in attributes)):
+    for combination in _combinations(classes, attributes, together):
         values = {a: classes[a][i][0] for a, i in zip(attributes, combination)}
         apart = tuple(i for a, i in zip(attributes, combination) if a in staged)
         groups.setdefault((_row_signature(rulesets, vocabularies, values), apart), []).append(combination)
@@ -195,8 +253,12 @@ class _Generator:
         self.classes = {f.name: self._classes(rulesets, f) for f in (*self.setting_fields, *self.kind_fields)}
         self.setting_attributes = tuple(f.name for f in self.setting_fields)
         self.kind_attributes = tuple(f.name for f in self.kind_fields)
-        self.settings = _kinds(self.classes, self.setting_attributes, rulesets, self.vocabularies)
-        self.kinds = _kinds(self.classes, self.kind_attributes, rulesets, self.vocabularies)
+        self.optional = frozenset(f.name for f in (*self.setting_fields, *self.kind_fields)
+                                  if f.type.kind == "enum" and not f.required)
+        self.paired = self.optional - _staged(rulesets)  # optional facts pairs leave absent
+        self.together = _together(rulesets, self.optional, (*self.setting_attributes, *self.kind_attributes))
+        self.settings = _kinds(self.classes, self.setting_attributes, rulesets, self.vocabularies, self.together)
+        self.kinds = _kinds(self.classes, self.kind_attributes, rulesets, self.vocabularies, self.together)
         durations = _bounds(rulesets, (main.duration,) if main.duration else ())
         self.durations = [*_minutes_around(durations), None]
         self.typical = _between_bounds(durations)
@@ -209,7 +271,8 @@ class _Generator:
         self.values = {kind.name: {f.name: self._tried(rulesets, kind, f) for f in _attributes(kind.fields)}
                        for kind in self.others}
         self.new = f"a new {main.alike}" if main.alike else f"another {main.name}"
-        self.dimensions = {"single": ("setting", *self.kind_attributes, "duration"),
+        self.crossed = tuple(a for a in self.kind_attributes if a not in self.optional)
+        self.dimensions = {"single": ("setting", *self.crossed, "facts", "duration"),
                            "pair": ("setting", "first", "relation", "second", "duration"),
                            **{kind.name: ("setting", *self.values[kind.name], "beside") for kind in self.others}}
         self.pair_kinds: list[str] = []  # the first events of the pairs, in words
@@ -242,6 +305,10 @@ class _Generator:
 
     def setting(self, index) -> dict:
         return {a: self.classes[a][i][0] for a, i in zip(self.setting_attributes, index)}
+
+    def bare(self, kind: tuple) -> bool:
+        """Whether a kind of event leaves absent every optional fact that pairs leave absent."""
+        return all(i == _absent(self.classes, a) for a, i in zip(self.kind_attributes, kind) if a in self.paired)
 
     def kind(self, index) -> dict:
         return {a: self.classes[a][i][0] for a, i in zip(self.kind_attributes, index)}
@@ -288,23 +355,37 @@ class _Generator:
         event = self._main(1, self.kind(kind), 0, minutes, "a")
         return self._encounter(self.setting(setting), {self.main.name: [event]})
 
+    def _point(self, kind: tuple) -> tuple:
+        """A kind of event along the dimensions of singles: the crossed attributes' classes, then
+        its optional facts as one: None when all are absent, else the (fact, class) pairs of
+        the group present (`_together`)."""
+        values = dict(zip(self.kind_attributes, kind))
+        present = next((group for group in self.together
+                        if any(a in values and values[a] != _absent(self.classes, a) for a in group)), ())
+        return (*(values[a] for a in self.crossed), tuple((a, values[a]) for a in present) or None)
+
     def singles(self) -> list[_Probe]:
         """Every setting and kind of event, at every duration tried."""
         found = []
         for (setting, _), (kind, kinds) in itertools.product(self.settings, self.kinds):
             for minutes in self.durations:
-                points = tuple((setting, *k, minutes) for k in kinds)
+                points = tuple((setting, *self._point(k), minutes) for k in kinds)
                 found.append(_Probe("single", self.alone(setting, kind, minutes), points))
         return found
 
     def partners(self, outcomes: Callable) -> tuple[list, list, set]:
         """What pairs are built from: settings where something is reported; one kind for each
         way the rules treat a single event (the same rules behind the same lines in both
-        rulesets); and which of those kinds the duration changes."""
+        rulesets); and which of those kinds the duration changes.
+
+        The kinds leave absent every optional fact no merge or ranking reads: such a fact acts
+        on its event alone through the tables, which the singles try it in, and crossing its
+        every value into pairs would make them several times as many.
+        """
         settings = [s for s in self.settings if any(
             o.lines for k, _ in self.kinds for o in outcomes(self.alone(s[0], k)))]
         seen: dict = {}
-        for kind, _ in self.kinds:
+        for kind, _ in (k for k in self.kinds if self.bare(k[0])):
             results = [outcomes(self.alone(s, kind)) for s, _ in settings]
             if any(o.lines for pair in results for o in pair):
                 seen.setdefault(tuple(o.trail for pair in results for o in pair), kind)
@@ -358,23 +439,48 @@ class _Generator:
         return found
 
     def kind_text(self, kind: tuple) -> str:
-        """A kind of event by its representative: `therapeutic iv infusion`, flags by name."""
+        """A kind of event by its representative: `therapeutic iv infusion`, flags by name, an
+        optional fact by name when present (`hydration iv infusion purpose kvo`)."""
         values = self.kind(kind)
-        words = [str(values[f.name]) for f in self.kind_fields if f.type.kind != "bool"]
+        words = [str(values[f.name]) for f in self.kind_fields if f.type.kind != "bool" and f.name not in self.optional]
         words += [_flag(f.name) for f in self.kind_fields if f.type.kind == "bool" and values[f.name]]
+        words += [f"{name} {values[name]}" for name in self.kind_attributes
+                  if name in self.optional and values[name] is not None]
         return " ".join(words)
 
     def event_text(self, picked: dict) -> str:
-        """`therapeutic|prophylactic iv infusion hormonal`: each attribute's chosen classes, flags as words."""
+        """`therapeutic|prophylactic iv infusion hormonal purpose kvo|flush`: each attribute's
+        chosen classes, flags as words, then the optional facts present, by name, unless the
+        pattern holds with them all absent too."""
         words = [_alternatives([self.classes[f.name][i] for i in picked[f.name]], len(self.classes[f.name]))
-                 for f in self.kind_fields if f.type.kind != "bool"]
+                 for f in self.kind_fields if f.type.kind != "bool" and f.name not in self.optional]
         for flag in (f.name for f in self.kind_fields if f.type.kind == "bool"):
             chosen = {v for i in picked[flag] for v in self.classes[flag][i]}
             if chosen == {True}:
                 words.append(_flag(flag))
             elif chosen == {False} and len(self.classes[flag]) > 1:
                 words.append(f"not {_flag(flag)}")
+        if None not in picked["facts"]:
+            words.append(self._facts_text(picked["facts"]))
         return " ".join(w for w in words if w) or f"any {self.main.name}"
+
+    def _facts_text(self, chosen: list) -> str:
+        """`purpose kvo|flush|carrier or performer staff supervision general|none|missing`: the
+        optional facts of each group present, the last fact's classes joined where the facts
+        before it are the same; a fact only absent goes unsaid."""
+        by_rest: dict = {}
+        for facts in chosen:
+            *rest, (name, index) = facts
+            by_rest.setdefault((tuple(rest), name), []).append(index)
+        return " or ".join(" ".join(w for w in [*(self._fact_text(n, [i]) for n, i in rest),
+                                                 self._fact_text(name, indexes)] if w)
+                           for (rest, name), indexes in by_rest.items())
+
+    def _fact_text(self, name: str, indexes: list) -> str:
+        """`supervision general|none|missing`; empty when the fact is only absent."""
+        if indexes == [_absent(self.classes, name)]:
+            return ""
+        return f"{name} {_alternatives([self.classes[name][i] for i in indexes], 0, missing='missing')}"
 
     def setting_text(self, settings: list) -> str:
         """`facility claim or professional claim, pos 11|none`; `any claim` for every setting."""
@@ -439,11 +545,12 @@ def _flag(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _alternatives(groups, total: int, limit: int = 4) -> str:
-    """Classes of values joined by `|` (cut after `limit`); empty when they are all `total` classes."""
+def _alternatives(groups, total: int, limit: int = 4, missing: str = "none") -> str:
+    """Classes of values joined by `|` (cut after `limit`), None as `missing`; empty when they
+    are all `total` classes."""
     if total and len(groups) == total:
         return ""
-    values = ["none" if v is None else value_text(v) for group in groups for v in group]
+    values = [missing if v is None else value_text(v) for group in groups for v in group]
     return "|".join(values) if len(values) <= limit else "|".join(values[:limit - 1]) + "|…"
 
 

@@ -64,7 +64,13 @@ def test_a_moved_push_limit_changes_16_to_20_minute_infusions(push_limit_diff):
         for what, change in (("therapeutic|prophylactic|diagnostic iv infusion", "96365 → 96374"),
                              ("chemotherapy iv infusion", "96413 → 96409"),
                              ("therapeutic|prophylactic|diagnostic subq infusion", "96369 → 96372"),
-                             ("hydration subq infusion", "96369 → nothing"))}
+                             ("hydration subq infusion", "96369 → nothing"))} | {
+        # Given by staff, the line that goes takes its supervision finding with it on a
+        # practitioner's claim: changes of their own, the facility's listed beside them.
+        (f"{where}: hydration subq infusion performer staff{supervision}, 16–20 min", "96369 → nothing")
+        for where, supervision in (("facility claim", " supervision general|none|missing"),
+                                   ("professional claim, pos 11|none", " supervision general|none"),
+                                   ("professional claim, pos 11|none", ""))}
     sequential = next(p for p in push_limit_diff.patterns if p.change.lines_text() == "96367 → 96375")
     assert "then a new drug: therapeutic iv infusion for 16–20 min" in sequential.text
     assert all("16–20 min" in p.text for p in push_limit_diff.patterns)
@@ -84,10 +90,17 @@ def test_the_medicare_variant_against_its_base_shows_the_99211_rule():
     assert ("row", "em/em.99211", "added") in changes
     assert ("finding", "em-99211-with-administration", "added") in changes
     lines = [p for p in result.patterns if p.change.lines_differ]
-    assert [(p.text, p.change.lines_text()) for p in lines] == [
-        ("professional claim, pos 11|none: em 99211, separately identifiable, beside an administration",
-         "99211-25 → nothing")]
-    assert lines[0].change.findings_added == ("em-99211-with-administration",)
+    [em] = [p for p in lines if p.family == "em"]
+    assert (em.text, em.change.lines_text()) == (
+        "professional claim, pos 11|none: em 99211, separately identifiable, beside an administration",
+        "99211-25 → nothing")
+    assert em.change.findings_added == ("em-99211-with-administration",)
+    # The variant's amended supervision row: staff without direct supervision, the line goes.
+    singles = [p for p in lines if p.family == "single"]
+    assert singles and all(p.text.startswith("professional claim, pos 11|none: ")
+                           and "performer staff supervision general|none" in p.text
+                           and p.change.lines_text().endswith("→ nothing") for p in singles)
+    assert {p.family for p in lines} == {"em", "single"}
 
 
 def test_identical_rulesets_show_no_difference(capsys):
@@ -157,12 +170,48 @@ def test_the_probes_come_from_the_declared_input(tmp_path):
     new = _copy(RULESET_2026, tmp_path / "2026", "input.rules", anchor, '  field urgent: flag "given urgently"\n' + anchor)
     generator = _Generator(load_side(RULESET_2026).ruleset, load_side(new).ruleset)
     assert generator.setting_attributes == ("claim", "pos")
-    assert generator.kind_attributes == ("category", "route", "method", "hormonal", "urgent", "pump")
+    assert generator.kind_attributes == ("category", "route", "method", "purpose", "integral_to", "performer",
+                                         "supervision", "hormonal", "urgent", "pump")
+    assert generator.optional == {"purpose", "integral_to", "performer", "supervision"}
+    assert generator.dimensions["single"] == ("setting", "category", "route", "method", "hormonal", "urgent", "pump",
+                                              "facts", "duration")
     assert generator.keys == ["site", "session"]
     assert generator.dimensions["em"] == ("setting", "code", "separately_identifiable", "beside")
     assert generator.values["em"]["code"] == ("99211", "99212")
     [event] = generator.singles()[0].template["administrations"]
     assert (event["urgent"], event["drug"], event["site"], event["dose"]) == (False, "drug-a", "site 1", "dose 1")
+
+
+def test_a_changed_row_on_an_optional_fact_shows_in_the_coding(tmp_path):
+    new = _copy(RULESET_2026, tmp_path / "2026", "service.rules", "| kvo, flush, carrier |", "| kvo, flush          |")
+    result = compare(load_side(RULESET_2026), load_side(new))
+    assert [(c.name, c.details) for c in result.changes] == [
+        ("service/fluid.not-hydration", ("purpose carrier, flush, kvo → flush, kvo",))]
+    texts = {p.text: p.change.lines_text() for p in result.patterns}
+    # Not with a procedure it is integral to: the row on integral_to comes first.
+    carrier = "hydration iv infusion purpose carrier integral_to standalone|missing"
+    assert texts[f"facility claim or professional claim, pos 11|none: {carrier}, 31–90 min"] == "nothing → 96360"
+    assert all("purpose carrier" in text for text in texts)
+
+
+def test_optional_facts_read_together_are_varied_together(tmp_path):
+    """Only staff under general supervision tell the two apart: performer and supervision,
+    read by one table, are crossed with each other (not with the facts of other tables)."""
+    new = _copy(RULESET_2026, tmp_path / "2026", "supervision.rules", "| general, none => incident",
+                "| none          => incident")
+    result = compare(load_side(RULESET_2026), load_side(new))
+    assert result.patterns and all(
+        "performer staff supervision general," in p.text and p.change.findings_text() == "- incident-to-without-direct-supervision"
+        for p in result.patterns)
+    generator = _Generator(load_side(RULESET_2026).ruleset, load_side(new).ruleset)
+    assert generator.together == [("purpose", "integral_to"), ("performer", "supervision")]
+    present = set()
+    for probe in generator.singles():
+        [event] = probe.template["administrations"]
+        facts = {name for name in generator.optional if event.get(name) is not None}
+        assert facts <= {"purpose", "integral_to"} or facts <= {"performer", "supervision"}
+        present |= {(name, event[name]) for name in facts}
+    assert {("purpose", "kvo"), ("integral_to", "imaging_contrast"), ("performer", "staff"), ("supervision", "general")} <= present
 
 
 def test_a_changed_payer_route_is_listed(tmp_path):

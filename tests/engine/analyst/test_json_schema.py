@@ -145,6 +145,8 @@ ACCEPTED = {
     "fields the contract passes on": _encounter(_administration(lot="X1"), note="free"),
     "a payer without a variant": _encounter(payer="medicaid"),
     "no E/M": _encounter(em=[]),
+    "folded words in another case": _encounter(_administration(purpose="KVO", integral_to=" Imaging_Contrast ",
+                                                               performer="Staff", supervision="direct")),
 }
 
 # What the engine rejects and a schema can say: each is a field of the wrong type or form.
@@ -156,6 +158,8 @@ REJECTED = {
     "an empty drug": _encounter(_administration(drug="")),
     "an empty id": _encounter(id=""),
     "an unknown route": _encounter(_administration(route="oral")),
+    "a misspelt folded word": _encounter(_administration(purpose="kov")),
+    "a folded word inside another": _encounter(_administration(supervision="directly")),
     "a string for a flag": _encounter(_administration(hormonal="true")),
     "null for an optional time": _encounter(_administration(stop=None)),
     "a time with a space": _encounter(_administration(start="2026-03-14 10:02")),

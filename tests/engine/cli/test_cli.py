@@ -179,6 +179,30 @@ def test_a_record_naming_an_unknown_payer_is_an_error_record(tmp_path, capsys, p
     assert f"no payer policy named '{payer}'" in rejected["error"]["message"]
 
 
+@pytest.mark.parametrize("engine", ["compiled", "reference"])
+def test_a_misspelt_optional_fact_is_rejected_and_its_case_ignored(engine, tmp_path, capsys):
+    """purpose, integral_to, performer and supervision are folded vocabularies: a word in
+    another case or with surrounding space is the word; a misspelt one is an error record."""
+    saline = {"id": "a2", "drug": "normal saline", "dose": "1000 mL", "category": "hydration", "route": "iv",
+              "method": "infusion", "start": "2026-03-14T10:05", "stop": "2026-03-14T11:05",
+              "indication": "dehydration", "response": "tolerated"}
+    values = {"kvo": "kvo", "upper": "KVO", "spaced": " Kvo ", "hydration": "hydration", "misspelt": "kov"}
+    path = tmp_path / "purpose.jsonl"
+    write_jsonl(path, [dict(PUSH, id=name, administrations=[*PUSH["administrations"], dict(saline, purpose=value)])
+                       for name, value in values.items()])
+    status, out, _ = run_cli(["code", path, "--format", "jsonl", "--engine", engine], capsys)
+    records = {record["encounter"]: record for record in map(json.loads, out.splitlines())}
+    assert status == 1
+    assert records["misspelt"] == {"line": 5, "encounter": "misspelt", "error": {
+        "path": "administrations[1].purpose",
+        "message": "expected one of: carrier, flush, hydration, kvo (ignoring case and surrounding space); got 'kov'"}}
+
+    def coded(name):
+        return [line["code"] for line in records[name]["lines"]], [f["id"] for f in records[name]["findings"]]
+    assert coded("kvo") == coded("upper") == coded("spaced") == (["96374"], ["fluid-not-hydration", "hydration-not-reportable"])
+    assert coded("hydration") == (["96374", "96361"], [])
+
+
 def test_both_engines_give_identical_output(batch_file, capsys):
     compiled = run_cli(["code", batch_file, "--engine", "compiled"], capsys)
     reference = run_cli(["code", batch_file, "--engine", "reference"], capsys)
