@@ -1,11 +1,13 @@
 """The 2026 drug administration rules coded by hand in plain Python: the speed floor.
 
 This is what a careful Python developer would write without a rule language: the same
-rules as rulesets/2026 (and its medicare and commercial variants; not the supervision table nor
-the horizon and regence variants of issue 14), as if/elif chains and
-small loops over the encounter's administrations. It produces the same lines as infuse
-(code, units, modifiers, date, administrations, in claim order) and the same finding ids,
-which tests/test_handwritten.py checks on a generated corpus and on tests/cases; the
+rules as rulesets/2026 (and its medicare and commercial variants), as if/elif chains and
+small loops over the encounter's administrations. It leaves out what the generated corpus
+never exercises: the supervision table, the horizon and regence variants, the national edit
+data, the facts of issue 14 (purpose, integral_to, performer, supervision, lesions), site and
+session labels in another case, and the scan for undeclared fields. On that corpus it produces
+the same lines as infuse (code, units, modifiers, date, administrations, in claim order) and
+the same finding ids, which tests/test_handwritten.py checks, and on tests/cases; the
 benchmarks measure infuse against it. It knows nothing of the ruleset files: every
 threshold and code is written here again, which is exactly what infuse exists to avoid.
 

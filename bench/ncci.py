@@ -1,6 +1,6 @@
 """National edit data at national size: load two 500,000-row PTP files (practitioner and
-hospital, as CMS publishes them) and a 15,000-row MUE file, and code 100,000 generated
-encounters against them.
+hospital, as CMS publishes them) and two 15,000-row MUE files (the same two claim types), and
+code 100,000 generated encounters against them.
 
     .venv/bin/python bench/ncci.py [--rows 500000] [--encounters 100000] [--mue-rows 15000]
 
@@ -100,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(scratch) / "2026"
         shutil.copytree(ROOT / "rulesets" / "2026", folder)
         started = time.perf_counter()
-        for claim_type in PTP_FILES:  # each claim type's national table is about as large
-            write_ptp(folder / "data" / claim_type, args.rows, ROOT / "rulesets" / "2026" / "data" / claim_type)
-        for claim_type in MUE_FILES:
-            write_mue(folder / "data" / claim_type, args.mue_rows, ROOT / "rulesets" / "2026" / "data" / claim_type)
+        for name in PTP_FILES:  # each claim type's national table is about as large
+            write_ptp(folder / "data" / name, args.rows, ROOT / "rulesets" / "2026" / "data" / name)
+        for name in MUE_FILES:
+            write_mue(folder / "data" / name, args.mue_rows, ROOT / "rulesets" / "2026" / "data" / name)
         written = time.perf_counter() - started
         size = (folder / "data" / PTP_FILES[0]).stat().st_size
 

@@ -27,17 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("INFUSE_CACHE_DIR", "off")
 
 from bench import handwritten, subjects  # noqa: E402
+from engine.core.jsonin import decode_record  # noqa: E402
 from engine.io.batch import code_record  # noqa: E402
 
 clock = time.perf_counter
 
 
 def parts(texts: list, coder) -> dict:
-    """CPU seconds per part over `texts`, each encounter through every part in turn."""
+    """Seconds (wall clock) per part over `texts`, each encounter through every part in turn."""
     spent: dict = collections.Counter()
     for text in texts:
         t1 = clock()
-        ruleset, encounter = coder.select_json(text) or coder.select(orjson.loads(text))
+        ruleset, encounter = coder.select_json(text) or coder.select(decode_record(text, coder.id_field))
         pipeline = coder.pipeline(ruleset)
         t2 = clock()
         run = pipeline.start(encounter)

@@ -142,6 +142,9 @@ def _field(node: ast.FieldDecl, kind: str | None, forms: dict, kinds: set, ctx) 
                   "folded value equals", node.span, f"write it '{unfolded[0].strip().casefold()}'")
     if "picks payer" in options and kind is not None:
         ctx.error("E-input", "'picks payer' is for a field of the encounter, not of an event", node.span)
+    if {"picks payer", "folded"} <= options:
+        ctx.error("E-input", "a payer is picked by its name as written (payer variants and routes name it so); "
+                  "'picks payer' cannot be folded", node.span)
     if "required" in options and field_type.kind == "bool":
         ctx.error("E-input", f"flag '{node.name}' is false when absent; it cannot be required", node.span)
     return InputField(node.name, field_type, required="required" in options, blank="blank" in options,

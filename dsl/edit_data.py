@@ -123,12 +123,15 @@ class _Problems:
 
 def read_remembered(reader, data: bytes, shown: str) -> tuple:
     """`reader(data, shown)` (read_pairs or read_limits), remembered by the digest of the bytes
-    for the last few files: the language server loads a folder again at every edit, and a
-    national file takes seconds to read. The same bytes shown under another name are read again,
-    so that their diagnostics name the file the analyst has."""
+    for the files used last (REMEMBERED_FILES, least recently used out first): the language
+    server loads a folder again at every edit, and a national file takes seconds to read. The
+    same bytes shown under another name are read again, so that their diagnostics name the
+    file the analyst has."""
     key = (reader, hashlib.sha256(data).digest(), shown)
     with _REMEMBERED_LOCK:
-        found = _REMEMBERED.get(key)
+        found = _REMEMBERED.pop(key, None)
+        if found is not None:
+            _REMEMBERED[key] = found  # used last now
     if found is None:
         found = reader(data, shown)
         with _REMEMBERED_LOCK:
@@ -144,8 +147,8 @@ def forget_remembered() -> None:
         _REMEMBERED.clear()
 
 
-REMEMBERED_FILES = 8
-_REMEMBERED: dict = {}  # (reader, sha256 of the bytes, shown) -> (table, diagnostics), oldest first
+REMEMBERED_FILES = 16  # four national files a year: a few years' folders open in an editor
+_REMEMBERED: dict = {}  # (reader, sha256 of the bytes, shown) -> (table, diagnostics), least recently used first
 _REMEMBERED_LOCK = threading.Lock()
 
 

@@ -36,4 +36,3 @@ def addons(ruleset: CheckedRuleset, usage: Usage) -> list[Diagnostic]:
                 "W-addon", f"add-on code '{node.code}' is produced but no 'require' names its primary codes",
                 node.span, "warning", "without one it is reported even when no primary code is on the claim"))
     return found
-

@@ -63,6 +63,8 @@ class Usage:
                     if getattr(clause, "code", None):
                         edit_codes.add(clause.code)
                     edit_modifiers.update(modifier for _, modifier in getattr(clause, "distinctions", ()))
+                    for attribute, values in getattr(clause, "where", ()):  # a data clause's `where`
+                        named.setdefault(attribute, set()).update(values)
             else:
                 named.setdefault(stage.field, set()).update(stage.values)
                 if stage.minus_field:

@@ -497,11 +497,6 @@ def _clock(moment) -> str:
     return moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
 
 
-
-
-
-
-
 def _not_distinct(clause, missing: tuple, partner: str) -> str:
     """Why no distinction of a pair clause kept a line: the attributes it shares with its
     partner, and those it does not document (a documentation gap, not a shared value)."""

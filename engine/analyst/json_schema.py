@@ -18,7 +18,6 @@ Example:
 """
 from __future__ import annotations
 
-import re
 
 from dsl.checked import CheckedInput, EventKind, InputField
 from engine.core.encounter import format_pattern
@@ -90,8 +89,13 @@ def _property(field: InputField) -> dict:
 
 def _any_case(word: str) -> str:
     """A pattern of `word` in any case (`[kK][vV][oO]`), for JSON Schema's regular expressions,
-    which have no flag for it."""
-    return "".join(f"[{c}{c.upper()}]" if c.upper() != c else re.escape(c) for c in word)
+    which have no flag for it. Other characters are escaped as ECMA-262 in unicode mode allows
+    (`\\.` but a bare `-`: `\\-` outside a class is an error there)."""
+    return "".join(f"[{c}{c.upper()}]" if c.upper() != c else _ECMA_ESCAPES.get(c, c) for c in word)
+
+
+# Characters special in an ECMA-262 pattern outside a class, each with the escape it allows.
+_ECMA_ESCAPES = {c: "\\" + c for c in "^$\\.*+?()[]{}|/"}
 
 
 def _anchored(pattern: str) -> str:

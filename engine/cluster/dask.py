@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.cluster.partitions import (ColumnError, Job, check_columns, code_batch, coder_for,  # noqa: F401
-                                       declared_columns, output_schema)
+                                       columns_to_send, output_schema)
 from engine.io.batch import code_record
 
 
@@ -39,7 +39,7 @@ def code_dataframe(df, ruleset: str | os.PathLike | None = None, payer: str | No
     """
     job = Job.of(ruleset, engine, payer, key)
     check_columns(pa.Schema.from_pandas(df._meta, preserve_index=False), job)
-    selected = df[declared_columns(job, df.columns)]
+    selected = df[columns_to_send(job, df.columns)]
     return selected.map_partitions(code_partition, job, meta=_meta(df._meta[job.key]), align_dataframes=False)
 
 

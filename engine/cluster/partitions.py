@@ -185,10 +185,14 @@ def _expected(kind: str) -> str:
             "time": "text (ISO date-time) or a timestamp"}.get(kind, "text")
 
 
-def declared_columns(job: Job, names: Iterable[str]) -> list[str]:
-    """The columns of `names` the coding reads (the declared ones) and the key, in input order:
-    what to select before the data is sent to the workers."""
+def columns_to_send(job: Job, names: Iterable[str]) -> list[str]:
+    """The columns of `names` to select before the data is sent to the workers, in input order:
+    those the coding reads (the declared ones) and the key; all of them where the ruleset
+    watches the encounter for undeclared fields, so that each other column raises its finding
+    (`undeclared fields => finding`) as the same record in JSON Lines or Parquet does."""
     declared = job.declared
+    if declared.undeclared:
+        return list(names)
     wanted = {f.name for f in declared.fields} | {k.key for k in declared.kinds} | {job.key}
     return [name for name in names if name in wanted]
 

@@ -27,7 +27,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import DataType, StringType, StructField, StructType
 
-from engine.cluster.partitions import Job, check_columns, code_batches, declared_columns, output_schema as arrow_output
+from engine.cluster.partitions import Job, check_columns, code_batches, columns_to_send, output_schema as arrow_output
 from engine.cluster.partitions import ColumnError  # noqa: F401  (raised by code_dataframe)
 from engine.core.registry import Registry
 
@@ -57,6 +57,6 @@ def code_dataframe(df: DataFrame, ruleset: str | os.PathLike | None = None, paye
     job = Job.of(ruleset, engine, payer, key)
     arrow = to_arrow_schema(df.schema)
     check_columns(arrow, job)
-    selected = df.select(*(f"`{name}`" for name in declared_columns(job, df.columns)))
+    selected = df.select(*(f"`{name}`" for name in columns_to_send(job, df.columns)))
     schema = output_schema(df.schema[job.key].dataType, job.key)
     return selected.mapInArrow(functools.partial(code_batches, job=job), schema)

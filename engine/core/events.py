@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
+
 from dsl.checked import CheckedInput, DerivedFact, EventKind
 from engine.core import intervals
-from engine.core.encounter import Documented, Encounter, canonical
+from engine.core.encounter import Documented, Encounter, canonical, per_declaration
 from engine.core.stages.state import Event
 
 # Field types the tables do not read (dsl.check_input keeps them out of every scope).
@@ -17,26 +19,40 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 
 def build_events(encounter: Encounter, declared: CheckedInput) -> dict:
     """Kind name -> its events in canonical order, so input order never matters."""
-    shared_fields, kinds = _plan(declared)
-    shared = {name: encounter.values.get(name) for name in shared_fields}
-    return {kind.name: _kind_events(encounter, kind, read, derived, shared) for kind, read, derived in kinds}
+    plan = per_declaration(_PLANS, declared, _Plan.of)
+    shared = _read_into({}, encounter.values, plan.shared)
+    return {kind.name: _kind_events(encounter, kind, read, derived, shared) for kind, read, derived in plan.kinds}
 
 
-def _plan(declared: CheckedInput) -> tuple:
-    """What building events reads of a declaration, worked out once per declaration (kept
-    with it, so its id stays its own): the encounter's readable fields, and per kind its
-    readable (name, folded) fields and (fact, built-in) pairs."""
-    kept = _PLANS.get(id(declared))
-    if kept is None or kept[0] is not declared:
-        shared = tuple(f.name for f in declared.fields if _readable(f))
-        kinds = tuple((kind, tuple((f.name, f.folded) for f in kind.fields if _readable(f)),
-                       tuple((fact, _BUILT_INS[fact.builtin]) for fact in kind.derived if fact.builtin in _BUILT_INS))
-                      for kind in declared.kinds)
-        kept = _PLANS[id(declared)] = (declared, (shared, kinds))
-    return kept[1]
+@attrs.frozen
+class _Plan:
+    """What building events reads of a declaration, worked out once per declaration: the
+    encounter's readable (name, folded) fields, and per kind its readable (name, folded)
+    fields and (fact, built-in) pairs."""
+
+    declared: CheckedInput
+    shared: tuple
+    kinds: tuple
+
+    @classmethod
+    def of(cls, declared: CheckedInput) -> "_Plan":
+        return cls(declared, tuple((f.name, f.folded) for f in declared.fields if _readable(f)),
+                   tuple((kind, tuple((f.name, f.folded) for f in kind.fields if _readable(f)),
+                          tuple((fact, _BUILT_INS[fact.builtin]) for fact in kind.derived
+                                if fact.builtin in _BUILT_INS))
+                         for kind in declared.kinds))
 
 
 _PLANS: dict = {}
+
+
+def _read_into(values: dict, source, fields: tuple) -> dict:
+    """`values` with those of `fields` ((name, folded) pairs) from `source`, a folded one
+    ignoring case and surrounding space, as the tables compare it."""
+    for name, folded in fields:
+        value = source.get(name)
+        values[name] = value.strip().casefold() if folded and value is not None else value
+    return values
 
 
 def _readable(field) -> bool:
@@ -47,10 +63,7 @@ def _kind_events(encounter: Encounter, kind: EventKind, read: tuple, derived: tu
     ordered = canonical(encounter.events[kind.name])
     events = []
     for order, documented in enumerate(ordered):
-        values = dict(shared)
-        for name, folded in read:
-            value = documented.values.get(name)
-            values[name] = value.strip().casefold() if folded and value is not None else value
+        values = _read_into(dict(shared), documented.values, read)
         start, stop = documented.start_s, documented.stop_s
         spans = [(start, stop)] if stop is not None and stop > start else []
         ids = (documented.id,) if documented.id is not None else ()

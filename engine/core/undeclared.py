@@ -38,8 +38,8 @@ class Watch:
                                     for kind in declared.kinds if kind.undeclared))
 
     def found(self, record) -> tuple:
-        """The undeclared fields of a record whose arrays of events are validated, in the order
-        of the record."""
+        """The undeclared fields of a record whose arrays of events are validated: the
+        encounter's, then each kind's event by event, each in the order of the record."""
         found = []
         if self.encounter is not None:
             found += [Undeclared(None, None, name) for name in record if name not in self.encounter]
@@ -54,7 +54,8 @@ def raise_undeclared(run, declared: CheckedInput) -> None:
     """Raise each watching block's finding for the record's undeclared fields, with their paths."""
     for field in run.encounter.undeclared:
         if field.kind is None:
-            names, finding, path, ids = [f.name for f in declared.fields], declared.undeclared, field.name, ()
+            names = [*(f.name for f in declared.fields), *(k.key for k in declared.kinds)]
+            finding, path, ids = declared.undeclared, field.name, ()
         else:
             kind = declared.kind(field.kind)
             documented = run.encounter.events[kind.name][field.index]

@@ -208,7 +208,7 @@ class _Builder:
                 elif isinstance(clause, ast.Pair):
                     for word in (*clause.column1, *clause.column2):
                         self.value(word)
-                elif isinstance(clause, ast.PairsFrom):
+                elif isinstance(clause, (ast.PairsFrom, ast.LimitsFrom)):
                     for condition in clause.where:
                         for word in condition.values:
                             self.value(word, condition.field)

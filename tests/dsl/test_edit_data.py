@@ -120,7 +120,20 @@ def test_the_same_bytes_under_another_name_or_reader_are_read_for_it():
     assert read_remembered(read_limits, PTP_ROW, "remembered.csv") != read_remembered(read_pairs, PTP_ROW, "remembered.csv")
 
 
-def test_only_the_last_few_files_are_kept():
-    kept = [read_remembered(read_pairs, PTP_ROW + b"#%d\n" % i, "many.csv") for i in range(edit_data.REMEMBERED_FILES + 1)]
-    assert read_remembered(read_pairs, PTP_ROW + b"#0\n", "many.csv") is not kept[0]
-    assert read_remembered(read_pairs, PTP_ROW + b"#%d\n" % edit_data.REMEMBERED_FILES, "many.csv") is kept[-1]
+def _file(i: int) -> bytes:
+    return PTP_ROW + b"#%d\n" % i
+
+
+def test_the_files_used_least_recently_go_first():
+    kept = [read_remembered(read_pairs, _file(i), "many.csv") for i in range(edit_data.REMEMBERED_FILES)]
+    assert read_remembered(read_pairs, _file(0), "many.csv") is kept[0]  # used again: now the last used
+    read_remembered(read_pairs, _file(edit_data.REMEMBERED_FILES), "many.csv")  # one more: the least recent goes
+    assert read_remembered(read_pairs, _file(0), "many.csv") is kept[0]
+    assert read_remembered(read_pairs, _file(1), "many.csv") is not kept[1]
+
+
+def test_a_folder_loaded_again_and_again_hits_for_every_file_it_reads():
+    files = [_file(100 + i) for i in range(12)]  # three years of four national files
+    first = [read_remembered(read_pairs, data, "year.csv") for data in files]
+    for _ in range(3):
+        assert all(read_remembered(read_pairs, data, "year.csv") is found for data, found in zip(files, first))

@@ -17,7 +17,10 @@ forms and flags are crossed with one another; optional vocabulary facts (fields 
 some table reads together crossed (`_together`), every other optional fact absent. So each
 group adds to the kinds instead of multiplying them (crossing four such facts took `infuse
 diff` on the 2026 ruleset from seconds to minutes). Pairs leave absent those no merge or
-ranking reads (`_Generator.partners`).
+ranking reads (`_Generator.partners`). The price: facts that meet only through a column one
+table writes and a later one reads (2026: `purpose` sets `service`, which the supervision table
+reads beside `performer`) are not crossed, so a change that shows only where they meet is not
+generated; joining groups along such chains crosses all four facts of 2026 again.
 """
 from __future__ import annotations
 

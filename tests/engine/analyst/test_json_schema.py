@@ -264,3 +264,11 @@ def test_an_output_that_cannot_be_written_is_exit_3():
     with open("/dev/full", "wb") as full:
         done = subprocess.run([infuse, "schema", str(RULESET_2026)], stdout=full, stderr=subprocess.PIPE)
     assert (done.returncode, done.stderr) == (3, b"infuse: cannot write the output: No space left on device\n")
+
+
+def test_a_folded_word_with_punctuation_is_a_pattern_ecma_262_accepts():
+    """JSON Schema patterns are ECMA-262 regular expressions: in unicode mode an escaped `-`
+    outside a class is an error, so only the characters special there are escaped."""
+    from engine.analyst.json_schema import _any_case
+    assert _any_case("a-b.c") == "[aA]-[bB]\\.[cC]"
+    assert _any_case("x|y_1") == "[xX]\\|[yY]_1"

@@ -55,6 +55,18 @@ def test_a_payer_for_all_codes_as_the_option_does(client, inputs):
     assert_same(rows, found[:600], cli_records(jsonl, folder, "--payer", "commercial")[:600])
 
 
+def test_a_column_the_ruleset_does_not_declare_raises_its_finding_as_in_json_lines(client, inputs):
+    """The 2026 ruleset watches the encounter for undeclared fields: a misspelt column is sent
+    to the workers with the others, so that it is reported as it is for the same record in JSON."""
+    frame = pd.read_parquet(inputs[3], dtype_backend="pyarrow").head(40)
+    frame["payor"] = "medicare"
+    rows = _rows(code_dataframe(dd.from_pandas(frame, npartitions=2)).compute())
+    coded = [row for row in rows if row["error"] is None]
+    assert coded and all(any(f["id"] == "undeclared-field" and f["rule"] == "input/encounter"
+                             and f["message"].endswith("(payor: did you mean 'payer'?)") for f in row["findings"])
+                         for row in coded)
+
+
 def test_a_bag_of_records_codes_as_infuse_code_does(client, inputs):
     folder, found, jsonl, parquet = inputs
     bag = db.read_text(str(jsonl), blocksize=200_000).map(json.loads)

@@ -45,3 +45,25 @@ def test_an_em_service_in_the_same_session_written_another_way_sits_beside_its_d
                          "administrations": [_infusion("a1", "vancomycin", "09:00", "10:00", session="Morning")],
                          "em": [{"code": "99214", "session": " morning", "separately_identifiable": True}]})
     assert _lines(result) == [("96365", ()), ("99214", ("25",))]
+
+
+def test_a_folded_field_of_the_encounter_reaches_the_tables_folded(tmp_path):
+    """The encounter's own fields are copied into every event: a folded one (here `claim`,
+    declared folded in a copy of the 2026 ruleset) must arrive folded, or 'Facility' would
+    pass validation and match no row."""
+    import shutil
+    folder = tmp_path / "2026"
+    shutil.copytree(ROOT / "rulesets" / "2026", folder)
+    rules = folder / "input.rules"
+    rules.write_text(rules.read_text().replace("field claim: claim, required", "field claim: claim, required, folded"))
+    data = {"id": "e", "date": "2026-03-13", "claim": " Facility", "pos": "23",
+            "administrations": [_infusion("a1", "vancomycin", "09:00", "10:00")]}
+    for engine_name in ("compiled", "reference"):
+        assert _lines(engine.load(folder, engine=engine_name).code(data)) == [("96365", ())]
+
+
+def test_the_field_that_picks_the_payer_cannot_be_folded():
+    from dsl.diagnostics import RulesetError
+    from tests.declared import checked_ruleset, ruleset_text
+    with pytest.raises(RulesetError, match="'picks payer' cannot be folded"):
+        checked_ruleset(ruleset_text(replace={"picks payer": "picks payer, folded"}))

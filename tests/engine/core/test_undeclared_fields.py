@@ -117,3 +117,10 @@ def test_the_batch_path_from_json_bytes_raises_it_too():
     assert coder.code_json(raw) is None
     assert [f["rule"] for f in _undeclared(code_record(coder, 1, raw))] == ["input/administration"]
     assert _undeclared(code_record(coder, 1, json.dumps(ENCOUNTER).encode())) == []
+
+
+def test_a_misspelt_array_of_events_is_named_with_the_key_it_is_close_to(coder):
+    data = copy.deepcopy(ENCOUNTER)
+    data["ems"] = data.pop("em")
+    [finding] = _undeclared(coder.code(data).as_dict())
+    assert finding["message"].endswith("(ems: did you mean 'em'?)")

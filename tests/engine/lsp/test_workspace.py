@@ -85,3 +85,9 @@ def test_the_finding_an_input_block_raises_for_undeclared_fields_is_a_reference(
     index = analyse(folder, {}).index
     files = [o.file for o in index.references[("finding", "undeclared-field")]]
     assert len(files) == 3 and all(file.endswith("input.rules") for file in files)
+
+
+def test_the_values_a_data_clause_acts_on_are_references(folder):
+    index = analyse(folder, {}).index
+    lines = sorted(o.line for o in index.references[("value", "claim", "facility")] if o.file.endswith("ncci.rules"))
+    assert lines == [17, 25]  # pairs from ... where claim = facility, limit from ... where claim = facility
