@@ -260,6 +260,7 @@ class _Generator:
                                   if f.type.kind == "enum" and not f.required)
         self.paired = self.optional - _staged(rulesets)  # optional facts pairs leave absent
         self.together = _together(rulesets, self.optional, (*self.setting_attributes, *self.kind_attributes))
+        self.absent = {a: _absent(self.classes, a) for group in self.together for a in group}  # class of absence
         self.settings = _kinds(self.classes, self.setting_attributes, rulesets, self.vocabularies, self.together)
         self.kinds = _kinds(self.classes, self.kind_attributes, rulesets, self.vocabularies, self.together)
         durations = _bounds(rulesets, (main.duration,) if main.duration else ())
@@ -363,17 +364,19 @@ class _Generator:
         its optional facts as one: None when all are absent, else the (fact, class) pairs of
         the group present (`_together`)."""
         values = dict(zip(self.kind_attributes, kind))
+        absent = self.absent
         present = next((group for group in self.together
-                        if any(a in values and values[a] != _absent(self.classes, a) for a in group)), ())
+                        if any(a in values and values[a] != absent[a] for a in group)), ())
         return (*(values[a] for a in self.crossed), tuple((a, values[a]) for a in present) or None)
 
     def singles(self) -> list[_Probe]:
         """Every setting and kind of event, at every duration tried."""
         found = []
-        for (setting, _), (kind, kinds) in itertools.product(self.settings, self.kinds):
+        kinds = [(kind, [self._point(k) for k in kinds]) for kind, kinds in self.kinds]  # each worked out once
+        for (setting, _), (kind, points) in itertools.product(self.settings, kinds):
             for minutes in self.durations:
-                points = tuple((setting, *self._point(k), minutes) for k in kinds)
-                found.append(_Probe("single", self.alone(setting, kind, minutes), points))
+                found.append(_Probe("single", self.alone(setting, kind, minutes),
+                                    tuple((setting, *point, minutes) for point in points)))
         return found
 
     def partners(self, outcomes: Callable) -> tuple[list, list, set]:
