@@ -3,7 +3,6 @@ and 9, effective and deletion dates against the date of service, distinctions an
 of a missing one, one file per claim type, the add-on requirement after them, MUE
 adjudication indicators, both engines alike, and the loader's handling of the files (digest,
 confinement, located mistakes)."""
-import json
 import os
 import shutil
 
