@@ -66,7 +66,8 @@ class Coder:
         return value
 
     def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
-        return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine]))
+        return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine],
+                                                                    generated=self.engine == "compiled"))
 
     def select(self, data: object) -> tuple[CheckedRuleset, Encounter]:
         """The ruleset for a decoded JSON encounter (by its date and payer) and the encounter,

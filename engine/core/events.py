@@ -36,10 +36,10 @@ class _Plan:
 
     @classmethod
     def of(cls, declared: CheckedInput) -> "_Plan":
-        return cls(declared, tuple((f.name, f.folded) for f in declared.fields if _readable(f)),
-                   tuple((kind, tuple((f.name, f.folded) for f in kind.fields if _readable(f)),
-                          tuple((fact, _BUILT_INS[fact.builtin]) for fact in kind.derived
-                                if fact.builtin in _BUILT_INS))
+        return cls(declared, tuple((f.name, f.folded) for f in declared.fields if readable(f)),
+                   tuple((kind, tuple((f.name, f.folded) for f in kind.fields if readable(f)),
+                          tuple((fact, BUILT_INS[fact.builtin]) for fact in kind.derived
+                                if fact.builtin in BUILT_INS))
                          for kind in declared.kinds))
 
 
@@ -55,7 +55,7 @@ def _read_into(values: dict, source, fields: tuple) -> dict:
     return values
 
 
-def _readable(field) -> bool:
+def readable(field) -> bool:
     return not field.unique and field.type.kind not in _NOT_READ
 
 
@@ -163,7 +163,7 @@ def _previous_differs(fact: DerivedFact, events: list, ordered: list, encounter:
             latest[key] = event
 
 
-_BUILT_INS = {"time_between": _time_between, "days_between": _days_between, "time_since": _time_since,
+BUILT_INS = {"time_between": _time_between, "days_between": _days_between, "time_since": _time_since,
               "count_previous": _count_previous, "overlaps_previous": _overlaps_previous,
               "previous_differs": _previous_differs}  # count_lines waits for the lines (engine.core.pipeline)
 

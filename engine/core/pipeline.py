@@ -17,8 +17,10 @@ from dsl.checked import CheckedEdit, CheckedInitial, CheckedMerge, CheckedRulese
 from engine.core import intervals
 from engine.core.encounter import Encounter
 from engine.core.events import build_events, count_lines
+from engine.core.generated_events import generated_builder
 from engine.core.result import Finding, Line, Result
 from engine.core.stages.edits import EditPlan, edit
+from engine.core.stages.generated_initial import generated_initial
 from engine.core.stages.initial import Facts, initial, ranked_values
 from engine.core.stages.merge import merge
 from engine.core.stages.state import Event, Run, WorkLine
@@ -53,7 +55,11 @@ class _Effect:
 class Pipeline:
     """Runs a checked ruleset with a given way of deciding tables and counting units."""
 
-    def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets):
+    def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets, generated: bool = False):
+        """`generated`: build events and run initial stages by the code generated for the
+        declaration and the stage (engine.core.generated_events, engine.core.stages.generated_initial),
+        as the compiled engine does; else by the generic code, the definition the reference
+        engine keeps."""
         self.ruleset = ruleset
         self.unit_offsets = unit_offsets
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
@@ -61,6 +67,8 @@ class Pipeline:
         self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
         self.declared = ruleset.input
         self.main = self.declared.main
+        self._build_events = (generated_builder(self.declared) if generated
+                              else functools.partial(build_events, declared=self.declared))
         self._durations = {kind.name: kind.duration for kind in self.declared.kinds}
         self._line_counts = {kind.name: tuple(d for d in kind.derived if d.builtin == "count_lines")
                              for kind in self.declared.kinds}
@@ -79,7 +87,8 @@ class Pipeline:
                 steps.append(functools.partial(merge, stage, self.main.duration))
             elif isinstance(stage, CheckedInitial):
                 facts = Facts(self.main.alike, self.main.duration)
-                steps.append(functools.partial(initial, stage, ranked_values(stage), facts))
+                steps.append(generated_initial(stage, facts) if generated
+                             else functools.partial(initial, stage, ranked_values(stage), facts))
             elif isinstance(stage, CheckedEdit):
                 steps.append(functools.partial(edit, EditPlan.of(stage)))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
@@ -99,7 +108,7 @@ class Pipeline:
     def start(self, encounter: Encounter, trace: list | None = None) -> Run:
         """The state of an encounter before the first step: its events built, and the fields
         it carries that the ruleset does not declare raised."""
-        events = build_events(encounter, self.declared)
+        events = self._build_events(encounter)
         run = Run(encounter, events.pop(self.main.name), events, trace=trace)
         if encounter.undeclared:
             raise_undeclared(run, self.declared)

@@ -7,7 +7,8 @@ into one Struct type per kind of event and one for the encounter, made from the 
 is decoded: JSON types, required fields, non-empty text, words of a vocabulary, flags, numbers,
 at most N events, no field the declaration does not name. What msgspec cannot say is checked
 after, as the careful way checks it: the formats of dates, times and declared forms (their
-pattern, then their parser), unique ids, references, times in order.
+pattern, then their parser), unique ids, references, times in order: by the reader generated
+for the declaration (engine.core.typed_reader).
 
 This way only answers for a record it reads without a doubt. On anything else (a record msgspec
 refuses, a field of no declared name, a bad value, a key given twice) `read` answers None and
@@ -30,21 +31,11 @@ import attrs
 import msgspec
 
 from dsl.checked import CheckedInput, EventKind, InputField
-from engine.core.encounter import (Encounter, EncounterError, assembled, check_unique_ids, field_format,
-                                   per_declaration)
+from engine.core.encounter import Encounter, EncounterError, per_declaration
 from engine.core.jsonin import decode_typed
+from engine.core.typed_reader import generated_reader
 
 _NOT_BLANK = msgspec.Meta(min_length=1)
-
-
-@attrs.frozen
-class _KindTyped:
-    """How a decoded event of one kind becomes the fields the careful way reads for it."""
-
-    kind: EventKind
-    flags: tuple[str, ...]  # absent: false
-    formatted: tuple  # (name, _Format) of the fields read by a pattern and a parser
-    unique: bool  # it has an id field
 
 
 @attrs.frozen
@@ -54,11 +45,7 @@ class TypedReading:
 
     declared: CheckedInput
     decode: object
-    own: tuple[str, ...]  # the encounter's fields that name no event
-    references: tuple[str, ...]  # the encounter's fields `id of KIND`
-    flags: tuple[str, ...]
-    formatted: tuple
-    kinds: tuple  # _KindTyped, as declared
+    assemble: object  # the Struct decoded -> its Encounter, or None (engine.core.typed_reader)
 
     @classmethod
     def of(cls, declared: CheckedInput) -> "TypedReading":
@@ -73,12 +60,7 @@ class TypedReading:
             decode = msgspec.json.Decoder(record).decode
         except (TypeError, ValueError):  # a name msgspec cannot take as a field
             decode = None
-        own = [f for f in declared.fields if f.refers_to is None]
-        return cls(declared, decode, tuple(f.name for f in own),
-                   tuple(f.name for f in declared.fields if f.refers_to is not None),
-                   *_finishing(own),
-                   tuple(_KindTyped(kind, *_finishing(kind.fields), kind.id_field is not None)
-                         for kind in declared.kinds))
+        return cls(declared, decode, generated_reader(declared) if decode else None)
 
     def read(self, raw: bytes) -> Encounter | None:
         """The Encounter of `raw` (JSON text), or None: the careful way must read it."""
@@ -88,12 +70,8 @@ class TypedReading:
         if record is None:
             return None
         try:
-            own = {name: getattr(record, name) for name in self.own}
-            _finish(own, self.flags, self.formatted)
-            drafts = {typed.kind.name: _events(typed, getattr(record, typed.kind.key)) for typed in self.kinds}
-            named = {name: value for name in self.references if (value := getattr(record, name)) is not None}
-            return assembled(self.declared, named, own, drafts)  # no undeclared field: the types forbid them
-        except (EncounterError, ValueError):  # a value in no declared format, a repeated id, ...
+            return self.assemble(record)  # no undeclared field: the types forbid them
+        except (EncounterError, ValueError):  # a date like 2026-02-30, a stop before its start with offsets, ...
             return None
 
 
@@ -106,7 +84,7 @@ def _struct(name: str, fields: list) -> type:
 
 
 def _typed(field: InputField) -> tuple:
-    """(name, type, default) of one field; a format is checked after, by `_finish`."""
+    """(name, type, default) of one field; a format is checked after, by the generated reader."""
     kind = field.type.kind
     if kind == "bool":
         value = bool
@@ -124,35 +102,3 @@ def _typed(field: InputField) -> tuple:
 def _list_of(kind: EventKind) -> object:
     items = list[_struct(kind.name, [_typed(field) for field in kind.fields])]
     return items if kind.at_most is None else Annotated[items, msgspec.Meta(max_length=kind.at_most)]
-
-
-def _finishing(fields) -> tuple[tuple, tuple]:
-    """(flags, (name, format) of the formatted fields) of `fields`."""
-    return (tuple(f.name for f in fields if f.type.kind == "bool"),
-            tuple((f.name, form) for f in fields if (form := field_format(f)) is not None))
-
-
-def _finish(values: dict, flags: tuple, formatted: tuple) -> None:
-    """Flags absent are false; formatted values are parsed (ValueError: not in their format)."""
-    for name in flags:
-        if values[name] is None:
-            values[name] = False
-    for name, form in formatted:
-        value = values[name]
-        if value is not None:
-            if not form.pattern.fullmatch(value):
-                raise ValueError(name)
-            values[name] = form.parse(value)
-
-
-def _events(typed: _KindTyped, items: list | None) -> list[tuple[str, dict]]:
-    """(path, fields) of each event of a kind, as encounter._drafts gives them."""
-    kind = typed.kind
-    drafts = []
-    for index, item in enumerate(items or ()):
-        values = msgspec.structs.asdict(item)
-        _finish(values, typed.flags, typed.formatted)
-        drafts.append((f"{kind.key}[{index}]", values))
-    if typed.unique:
-        check_unique_ids([values for _, values in drafts], kind)
-    return drafts

@@ -58,9 +58,9 @@ def initial(stage: CheckedInitial, ranked: frozenset, facts: Facts, run: Run):
     first_key = ordered_groups[0][0] if ordered_groups else None
     for key, members in ordered_groups:
         distinct = next((stage.keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), "none")
-        initial = min(members, key=_BY_RANK)[2]
+        initial = min(members, key=BY_RANK)[2]
         events = sorted((c[2] for c in members), key=lambda e: e.order)
-        roles = _Roles(stage, initial, events, facts)
+        roles = Roles(stage, initial, events, facts)
         recorded = [] if run.trace is not None else None  # the roles, for the trace
         for event in events:
             event.values["distinct"] = distinct
@@ -76,14 +76,14 @@ def initial(stage: CheckedInitial, ranked: frozenset, facts: Facts, run: Run):
                                              facts))
 
 
-_BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the smallest is initial
+BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the smallest is initial
 
 
 def _initial_record(stage: CheckedInitial, group: dict, distinct: str, members: list, roles: list,
                     primary, facts: Facts) -> InitialRecord:
     """One group's choice as its trace record holds it: the candidates by rank, the ranking
     that ranked the chosen one."""
-    ranked = sorted(members, key=_BY_RANK)
+    ranked = sorted(members, key=BY_RANK)
     selector = ranked[0][4]
     candidates = tuple(Candidate(event.ids, event.values.get(stage.ranked_field), rank, own, tie_key,
                                  event.wall_start, facts.time(event), primary in event.ids)
@@ -120,7 +120,7 @@ def _tie_key(ties, event: Event, primary, facts: Facts) -> tuple:
     return (*(_TIE_KEYS[t](event, primary, facts) for t in ties), event.order)
 
 
-class _Roles:
+class Roles:
     """The roles in one group, given event by event in order, each from what came before it.
 
     An event is concurrent when its value is one the stage lists as concurrent and its time

@@ -8,7 +8,7 @@ those of the passes they replace, to the byte:
   (`as_dict()`) (INFUSE_REGENERATE=1 rewrites it, to be read before it is committed);
 - random encounters code alike, results and every trace record (the partner of a concurrent
   event and the event a repeat repeats too), with the stages' look-ups (`_Cuts`,
-  `group_keys`, `_Roles`, `_Partners`, `_require`) replaced by the straightforward passes
+  `group_keys`, `Roles`, `_Partners`, `_require`) replaced by the straightforward passes
   below, kept here as the definition. They run on the bundled
   rulesets and on a copy whose hydration merge also takes hydration time away, so that
   each group merged changes the time the next one loses.
@@ -147,7 +147,7 @@ def scanning():
     """The stages with the definitions above in place of their look-ups, while it lasts."""
     with (mock.patch.object(merge, "_Cuts", ScanningCuts),
           mock.patch.object(grouping, "group_keys", scanning_group_keys),
-          mock.patch.object(initial, "_Roles", ScanningRoles),
+          mock.patch.object(initial, "Roles", ScanningRoles),
           mock.patch.multiple(edits, _Partners=ScanningPartners, _require=scanning_require)):
         yield
 

@@ -1,0 +1,99 @@
+"""An initial stage as code generated for it: what engine.core.stages.initial.initial does,
+with the stage's rankings turned into look-ups (selector -> value -> rank) and its ties
+written out as one tuple, and a group of one event given its role at once (it is the initial
+one, and repeats nothing), which is most groups.
+
+The generic `initial` stays the definition: the reference engine runs it, a run with a trace
+runs it (its records are built there), and a group of several events still takes its roles
+from its `Roles`. tests/engine/core/test_generated_stages.py holds both to the same runs.
+
+Example:
+    step = generated_initial(stage, Facts(alike="drug", duration="duration"))
+    step(run)
+"""
+from __future__ import annotations
+
+from dsl.checked import CheckedInitial
+from engine.core.codegen import SourceWriter
+from engine.core.stages import grouping
+from engine.core.stages.initial import BY_RANK, Facts, Roles, initial
+
+
+def generated_initial(stage: CheckedInitial, facts: Facts):
+    """The step `initial_step(run)` of one initial stage."""
+    out = SourceWriter()
+    ranks = {selector: _first_index(ranking) for selector, ranking in stage.rankings.items()}
+    default = ranks.get(None)
+    promoted = {selector: (index["primary"], stage.primary_of.get(selector, stage.primary_of.get(None)))
+                for selector, index in [*ranks.items(), (_UNNAMED, default or {})] if "primary" in index}
+    out.line("def initial_step(run):")
+    out.line("if run.trace is not None:", 1)
+    out.line("return _generic(_stage, _ranked, _facts, run)", 2)
+    out.line("primary = run.encounter.primary", 1)
+    out.line("candidates = []", 1)
+    out.line("for event in run.events:", 1)
+    out.line("values = event.values", 2)
+    out.line(f"value = values.get({stage.ranked_field!r})", 2)
+    out.line("if value not in _ranked:", 2)
+    out.line("continue", 3)
+    out.line(f"selector = values.get({stage.selector!r})" if stage.selector else "selector = None", 2)
+    out.line("own = _ranks.get(selector, _default).get(value)", 2)
+    out.line("if own is None:", 2)
+    out.line("continue", 3)
+    out.line("rank = own", 2)
+    if promoted:
+        out.line("if primary in event.ids:", 2)
+        out.line("promotion = _promoted.get(selector if selector in _ranks else _UNNAMED)", 3)
+        out.line("if promotion is not None and promotion[0] < rank and (not promotion[1] or value in promotion[1]):", 3)
+        out.line("rank = promotion[0]", 4)
+    ties = "".join(f"{_tie(tie, facts)}, " for tie in stage.ties)
+    out.line(f"candidates.append((rank, ({ties}event.order), event, own, selector))", 2)
+    out.line("groups = {}", 1)
+    out.line("for candidate, key in zip(candidates, _group_keys(_keys, [c[2] for c in candidates])):", 1)
+    out.line("groups.setdefault(key, []).append(candidate)", 2)
+    out.line("ordered_groups = sorted(groups.items(), key=_first_order)", 1)
+    out.line("first_key = ordered_groups[0][0] if ordered_groups else None", 1)
+    out.line("for key, members in ordered_groups:", 1)
+    out.line("distinct = next((_keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), 'none')", 2)
+    out.line("if len(members) == 1:", 2)
+    out.line("event = members[0][2]", 3)
+    out.line("values = event.values", 3)
+    out.line("values['distinct'] = distinct", 3)
+    out.line("values['role'] = 'initial'", 3)
+    out.line("values['repeats'] = None", 3)
+    out.line("event.trail.append(_rule)", 3)
+    out.line("continue", 3)
+    out.line("chosen = min(members, key=BY_RANK)[2]", 2)
+    out.line("events = sorted((c[2] for c in members), key=_order)", 2)
+    out.line("roles = Roles(_stage, chosen, events, _facts)", 2)
+    out.line("for event in events:", 2)
+    out.line("values = event.values", 3)
+    out.line("values['distinct'] = distinct", 3)
+    out.line("values['role'] = 'initial' if event is chosen else roles.role(event)", 3)
+    out.line("values['repeats'] = roles.repeats(event)", 3)
+    out.line("event.trail.append(_rule)", 3)
+    out.line("roles.given(event)", 3)
+    ranked = frozenset(v for order in stage.rankings.values() for v in order)
+    return out.compiled("initial_step", f"<infuse initial {stage.name}>", {
+        "_generic": initial, "_stage": stage, "_ranked": ranked, "_facts": facts, "_ranks": ranks,
+        "_default": default or {}, "_promoted": promoted, "_UNNAMED": _UNNAMED, "_keys": stage.keys,
+        "_group_keys": grouping.group_keys, "BY_RANK": BY_RANK, "Roles": Roles, "_rule": f"initial/{stage.name}",
+        "_first_order": lambda item: min(c[2].order for c in item[1]), "_order": lambda event: event.order})
+
+
+_UNNAMED = object()  # the key of the default ranking's promotion, for a selector value no ranking names
+
+
+def _first_index(ranking: tuple) -> dict:
+    """Value -> its place in the ranking (the first, as tuple.index finds it)."""
+    index: dict = {}
+    for place, value in enumerate(ranking):
+        index.setdefault(value, place)
+    return index
+
+
+def _tie(tie: str, facts: Facts) -> str:
+    """The expression of one tie-breaker of a candidate `event` (initial._TIE_KEYS)."""
+    time = f"(values.get({facts.duration!r}) or 0)" if facts.duration else "0"
+    return {"primary": "0 if primary in event.ids else 1", "earliest start": "event.start_s",
+            "latest start": "-event.start_s", "longest duration": f"-{time}", "shortest duration": time}[tie]

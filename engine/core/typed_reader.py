@@ -1,0 +1,154 @@
+"""The reader of a typed record, generated per declaration: from the Struct msgspec decoded
+(engine.core.typed) straight to the Encounter, one statement per declared field.
+
+It does what engine.core.encounter.assembled does for the usual record, with each field's
+work written out: flags absent are false; dates, times and forms match their pattern and
+parse; ids are unique; each timed event's seconds are placed, its stop at or after its start
+and within MAX_SPAN_DAYS; fields `id of KIND` name an event; `else first in` fills in. A
+record with a time that carries an offset is handed to `assembled` (the zone of its naive
+times depends on every aware one), and on anything doubtful (a value out of format, a
+repeated id, a stop before its start) the reader answers None so that the careful way
+(engine.core.encounter.parse_encounter), which alone words errors, reads it: a record reads
+the same either way, which tests/engine/core/test_typed.py holds both ways to.
+
+Example:
+    read = generated_reader(declared)
+    encounter = read(struct)  # an Encounter, or None: go the careful way
+"""
+from __future__ import annotations
+
+import datetime
+
+from dsl.checked import CheckedInput, EventKind, InputField
+from engine.core import encounter as model
+from engine.core.codegen import SourceWriter, attribute
+
+_SECOND = datetime.timedelta(seconds=1)
+
+
+def generated_reader(declared: CheckedInput):
+    """The function `read(record) -> Encounter | None` of a declaration's typed records."""
+    return _ReaderWriter(declared).function()
+
+
+class _ReaderWriter:
+    def __init__(self, declared: CheckedInput):
+        self.declared = declared
+        self.out = SourceWriter()
+        self.names = {id(kind): f"k{i}" for i, kind in enumerate(declared.kinds)}
+
+    def function(self):
+        out, declared = self.out, self.declared
+        out.line("def read(record):")
+        out.line("aware = False", 1)  # a time with an offset seen: `assembled` places the events
+        own = [f for f in declared.fields if f.refers_to is None]
+        for i, field in enumerate(own):
+            self._field(field, f"e{i}", "record", 1)
+        for kind in declared.kinds:
+            self._kind(kind)
+        out.line(f"own = {{{', '.join(f'{f.name!r}: e{i}' for i, f in enumerate(own))}}}", 1)
+        drafts = ", ".join(f"{kind.name!r}: {self.names[id(kind)]}" for kind in declared.kinds)
+        out.line("if aware:", 1)
+        out.line(f"named = {{name: value for name in {self._names_of_references()} "
+                 f"if (value := getattr(record, name)) is not None}}", 2)
+        out.line(f"return _assembled(_declared, named, own, _paths({{{drafts}}}))", 2)
+        for field in declared.fields:
+            if field.refers_to is not None:
+                value = attribute("record", field.name)
+                out.line(f"value = {value}", 1)
+                out.line(f"if value is not None and value not in {self._ids(field.refers_to)}:", 1)
+                out.line("return None", 2)
+                out.line(f"own[{field.name!r}] = value", 1)
+        for kind in declared.kinds:
+            for field in kind.fields:
+                if field.refers_to is not None:
+                    out.line(f"for draft in {self.names[id(kind)]}:", 1)
+                    out.line(f"value = draft[{field.name!r}]", 2)
+                    out.line(f"if value is not None and value not in {self._ids(field.refers_to)}:", 2)
+                    out.line("return None", 3)
+        events = ", ".join(f"{kind.name!r}: tuple(p{self.names[id(kind)]})" for kind in declared.kinds)
+        out.line(f"events = {{{events}}}", 1)
+        firsts = tuple((kind.name, f.name, f.first_in) for kind in declared.kinds for f in kind.fields
+                       if f.first_in is not None)
+        if firsts:
+            out.line(f"_fill_firsts({out.constant(firsts)}, events)", 1)
+        payer = f"own[{declared.payer_field!r}]" if declared.payer_field else "None"
+        primary = f"own[{declared.primary_field!r}]" if declared.primary_field else "None"
+        out.line(f"return _Encounter(own[{declared.id_field!r}], own[{declared.date_field!r}], own, events, "
+                 f"payer={payer}, primary={primary})", 1)
+        paths = {kind.name: kind.key for kind in declared.kinds}
+        return out.compiled("read", "<infuse typed reader>", {
+            "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
+            "_Documented": model.Documented, "_fill_firsts": model._fill_firsts, "_EPOCH": model._EPOCH_NAIVE,
+            "_SECOND": _SECOND, "_MAX_SPAN": model.MAX_SPAN_DAYS * model._SECONDS_PER_DAY,
+            "_paths": lambda drafts: {name: [(f"{paths[name]}[{i}]", d) for i, d in enumerate(items)]
+                                      for name, items in drafts.items()}})
+
+    def _names_of_references(self) -> str:
+        return self.out.constant(tuple(f.name for f in self.declared.fields if f.refers_to is not None))
+
+    def _ids(self, kind_name: str) -> str:
+        kind = self.declared.kind(kind_name)
+        return f"ids_{self.names[id(kind)]}" if kind.id_field else "()"
+
+    def _field(self, field: InputField, local: str, owner: str, level: int):
+        """`local` = the field's value as the careful way reads it; `return None` when it is out of format."""
+        out = self.out
+        out.line(f"{local} = {attribute(owner, field.name)}", level)
+        kind = field.type.kind
+        if kind == "bool":
+            out.line(f"if {local} is None:", level)
+            out.line(f"{local} = False", level + 1)
+            return
+        form = model.field_format(field)
+        if form is None:
+            return
+        if not field.required:
+            out.line(f"if {local} is not None:", level)
+            level += 1
+        out.line(f"if not {out.constant(form.pattern.fullmatch, '_match')}({local}):", level)
+        out.line("return None", level + 1)
+        if form.parse is not str:
+            out.line(f"{local} = {out.constant(form.parse, '_parse')}({local})", level)
+        if kind == "time":
+            out.line(f"if {local}.tzinfo is not None:", level)
+            out.line("aware = True", level + 1)
+
+    def _kind(self, kind: EventKind):
+        """The kind's drafts (`kN`, the fields as read), its ids (`ids_kN`) and its
+        Documented events placed in the zone of naive times (`pkN`), as if none were aware."""
+        out, name = self.out, self.names[id(kind)]
+        items = attribute("record", kind.key)
+        out.line(f"{name} = []", 1)
+        out.line(f"p{name} = []", 1)
+        if kind.id_field:
+            out.line(f"ids_{name} = set()", 1)
+        out.line(f"for index, item in enumerate({items} or ()):", 1)
+        for i, field in enumerate(kind.fields):
+            self._field(field, f"f{i}", "item", 2)
+        position = {field.name: f"f{i}" for i, field in enumerate(kind.fields)}
+        if kind.id_field:
+            own_id = position[kind.id_field]
+            out.line(f"if {own_id} is not None:", 2)
+            out.line(f"if {own_id} in ids_{name}:", 3)
+            out.line("return None", 4)
+            out.line(f"ids_{name}.add({own_id})", 3)
+        fields = ", ".join(f"{field.name!r}: f{i}" for i, field in enumerate(kind.fields))
+        out.line(f"draft = {{{fields}}}", 2)
+        out.line(f"{name}.append(draft)", 2)
+        event_id = position[kind.id_field] if kind.id_field else "None"
+        if kind.start is None:
+            out.line(f"p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft))", 2)
+            return
+        start, stop = position[kind.start], position[kind.stop] if kind.stop else "None"
+        out.line("if aware:", 2)
+        out.line("continue", 3)
+        out.line(f"start_s = ({start} - _EPOCH) // _SECOND", 2)
+        out.line(f"if {stop} is None:", 2)
+        out.line("stop_s = None", 3)
+        out.line("else:", 2)
+        out.line(f"stop_s = ({stop} - _EPOCH) // _SECOND", 3)
+        out.line("if stop_s < start_s or stop_s - start_s > _MAX_SPAN:", 3)
+        out.line("return None", 4)
+        out.line(f"p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, "
+                 f"start_s, stop_s))", 2)
