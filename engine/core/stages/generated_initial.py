@@ -1,6 +1,6 @@
 """An initial stage as code generated for it: what engine.core.stages.initial.initial does,
-with the stage's rankings turned into look-ups (selector -> value -> rank) and its ties
-written out as one tuple, and a group of one event given its role at once (it is the initial
+with the stage's rankings turned into look-ups (selector -> value -> rank), its ties
+written out as one tuple and its group keys as statements, and a group of one event given its role at once (it is the initial
 one, and repeats nothing), which is most groups.
 
 The generic `initial` stays the definition: the reference engine runs it, a run with a trace
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dsl.checked import CheckedInitial
 from engine.core.codegen import SourceWriter
-from engine.core.stages import grouping
 from engine.core.stages.initial import BY_RANK, Facts, Roles, initial
 
 
@@ -31,6 +30,8 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
     out.line("return _generic(_stage, _ranked, _facts, run)", 2)
     out.line("primary = run.encounter.primary", 1)
     out.line("candidates = []", 1)
+    for i in range(len(stage.keys)):
+        out.line(f"first{i} = {{}}", 1)
     out.line("for event in run.events:", 1)
     out.line("values = event.values", 2)
     out.line(f"value = values.get({stage.ranked_field!r})", 2)
@@ -48,9 +49,7 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
         out.line("rank = promotion[0]", 4)
     ties = "".join(f"{_tie(tie, facts)}, " for tie in stage.ties)
     out.line(f"candidates.append((rank, ({ties}event.order), event, own, selector))", 2)
-    out.line("groups = {}", 1)
-    out.line("for candidate, key in zip(candidates, _group_keys(_keys, [c[2] for c in candidates])):", 1)
-    out.line("groups.setdefault(key, []).append(candidate)", 2)
+    _group(out, stage.keys)
     out.line("ordered_groups = sorted(groups.items(), key=_first_order)", 1)
     out.line("first_key = ordered_groups[0][0] if ordered_groups else None", 1)
     out.line("for key, members in ordered_groups:", 1)
@@ -77,8 +76,24 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
     return out.compiled("initial_step", f"<infuse initial {stage.name}>", {
         "_generic": initial, "_stage": stage, "_ranked": ranked, "_facts": facts, "_ranks": ranks,
         "_default": default or {}, "_promoted": promoted, "_UNNAMED": _UNNAMED, "_keys": stage.keys,
-        "_group_keys": grouping.group_keys, "BY_RANK": BY_RANK, "Roles": Roles, "_rule": f"initial/{stage.name}",
+        "BY_RANK": BY_RANK, "Roles": Roles, "_rule": f"initial/{stage.name}",
         "_first_order": lambda item: min(c[2].order for c in item[1]), "_order": lambda event: event.order})
+
+
+def _group(out: SourceWriter, keys: tuple):
+    """The groups of the candidates as grouping.group_keys finds them, with the keys written
+    out: a missing value takes the first documented one among the candidates before it
+    agreeing on the keys before it (`first{i}`, by the documented values before it)."""
+    for i, key in enumerate(keys):  # still inside the loop over the events: note the first values
+        out.line(f"if (v{i} := values.get({key!r})) is not None:", 2)
+        out.line(f"first{i}.setdefault(({''.join(f'v{j}, ' for j in range(i))}), v{i})", 3)
+    out.line("groups = {}", 1)
+    out.line("for candidate in candidates:", 1)
+    out.line("values = candidate[2].values", 2)
+    for i, key in enumerate(keys):
+        out.line(f"if (v{i} := values.get({key!r})) is None:", 2)
+        out.line(f"v{i} = first{i}.get(({''.join(f'v{j}, ' for j in range(i))}))", 3)
+    out.line(f"groups.setdefault(({''.join(f'v{i}, ' for i in range(len(keys)))}), []).append(candidate)", 2)
 
 
 _UNNAMED = object()  # the key of the default ranking's promotion, for a selector value no ranking names
