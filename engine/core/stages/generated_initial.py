@@ -64,20 +64,63 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
     out.line("continue", 3)
     out.line("chosen = min(members, key=BY_RANK)[2]", 2)
     out.line("events = sorted((c[2] for c in members), key=_order)", 2)
-    out.line("roles = Roles(_stage, chosen, events, _facts)", 2)
-    out.line("for event in events:", 2)
-    out.line("values = event.values", 3)
-    out.line("values['distinct'] = distinct", 3)
-    out.line("values['role'] = 'initial' if event is chosen else roles.role(event)", 3)
-    out.line("values['repeats'] = roles.repeats(event)", 3)
-    out.line("event.trail.append(_rule)", 3)
-    out.line("roles.given(event)", 3)
+    out.line("if len(events) > _FEW:", 2)
+    out.line("roles = Roles(_stage, chosen, events, _facts)", 3)
+    out.line("for event in events:", 3)
+    out.line("values = event.values", 4)
+    out.line("values['distinct'] = distinct", 4)
+    out.line("values['role'] = 'initial' if event is chosen else roles.role(event)", 4)
+    out.line("values['repeats'] = roles.repeats(event)", 4)
+    out.line("event.trail.append(_rule)", 4)
+    out.line("roles.given(event)", 4)
+    out.line("continue", 3)
+    _few_roles(out, stage.ranked_field, _same(facts))
     ranked = frozenset(v for order in stage.rankings.values() for v in order)
     return out.compiled("initial_step", f"<infuse initial {stage.name}>", {
         "_generic": initial, "_stage": stage, "_ranked": ranked, "_facts": facts, "_ranks": ranks,
         "_default": default or {}, "_promoted": promoted, "_UNNAMED": _UNNAMED, "_keys": stage.keys,
         "BY_RANK": BY_RANK, "Roles": Roles, "_rule": f"initial/{stage.name}",
+        "_FEW": _FEW, "_concurrent": stage.concurrent,
         "_first_order": lambda item: min(c[2].order for c in item[1]), "_order": lambda event: event.order})
+
+
+def _few_roles(out: SourceWriter, field: str, same: str):
+    """The roles of a group of a few events as initial.Roles gives them, what came before kept
+    in lists and scanned (`earlier`: the (start, end, substance) of the concurrent events given;
+    `ahead`: the initial event's, for the events before it), each value read where Roles reads it."""
+    out.line(f"ahead = [(a, b, {same.format(event='chosen')}) for a, b in chosen.intervals] "
+             f"if chosen.values.get({field!r}) in _concurrent else ()", 2)
+    out.line("earlier = []", 2)
+    out.line("first = set()", 2)
+    out.line("last_role = {}", 2)
+    out.line("for event in events:", 2)
+    out.line("values = event.values", 3)
+    out.line(f"substance = {same.format(event='event')}", 3)
+    out.line("values['distinct'] = distinct", 3)
+    out.line("if event is chosen:", 3)
+    out.line("role = 'initial'", 4)
+    out.line("else:", 3)
+    out.line("role = 'repeat' if substance in first else 'sequential'", 4)
+    out.line(f"if values.get({field!r}) in _concurrent:", 4)
+    out.line("before = event.order < chosen.order", 5)
+    out.line("for s, e in event.intervals:", 5)
+    out.line("if any(a < e and s < b and other != substance for a, b, other in earlier) or "
+             "(before and any(a < e and s < b and other != substance for a, b, other in ahead)):", 6)
+    out.line("role = 'concurrent'", 7)
+    out.line("break", 7)
+    out.line("values['role'] = role", 3)
+    out.line(f"values['repeats'] = last_role.get((substance, values.get({field!r})))", 3)
+    out.line("event.trail.append(_rule)", 3)
+    out.line(f"value = values.get({field!r})", 3)
+    out.line("if value in _concurrent:", 3)
+    out.line("earlier.extend((a, b, substance) for a, b in event.intervals)", 4)
+    out.line("first.add(substance)", 3)
+    out.line("last_role[(substance, value)] = role", 3)
+
+
+def _same(facts: Facts) -> str:
+    """The expression (of `{event}`) that makes two events alike (Facts.same)."""
+    return f"{{event}}.values.get({facts.alike!r})" if facts.alike else "{event}.ids"
 
 
 def _group(out: SourceWriter, keys: tuple):
@@ -96,6 +139,7 @@ def _group(out: SourceWriter, keys: tuple):
     out.line(f"groups.setdefault(({''.join(f'v{i}, ' for i in range(len(keys)))}), []).append(candidate)", 2)
 
 
+_FEW = 16  # a group of more events takes its roles from initial.Roles: its look-ups beat scanning
 _UNNAMED = object()  # the key of the default ranking's promotion, for a selector value no ranking names
 
 
