@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import keyword
 import linecache
+import textwrap
 
 
 class SourceWriter:
@@ -28,6 +29,11 @@ class SourceWriter:
 
     def line(self, text: str, level: int = 0):
         self.lines.append("    " * level + text)
+
+    def block(self, text: str, level: int = 0):
+        """The lines of `text` (a triple-quoted template, its common indent removed) at `level`."""
+        for line in textwrap.dedent(text).strip("\n").splitlines():
+            self.line(line, level)
 
     def constant(self, value, prefix: str = "_k") -> str:
         """The global name `value` is passed in by (one name per distinct object)."""

@@ -48,21 +48,21 @@ class _BuilderWriter:
         return out.compiled("build", "<infuse events>", {"_canonical": canonical, "_Event": Event})
 
     def _kind(self, kind: EventKind):
-        out = self.out
-        out.line(f"ordered = _canonical(encounter.events[{kind.name!r}])", 1)
-        out.line("events = []", 1)
-        out.line("for order, documented in enumerate(ordered):", 1)
-        out.line("own = documented.values", 2)
         fields = "".join(f", {field.name!r}: {_read('own', field)}" for field in _readable(kind.fields))
-        out.line(f"values = {{**shared{fields}}}", 2)
-        out.line("start, stop = documented.start_s, documented.stop_s", 2)
-        out.line("spans = [(start, stop)] if stop is not None and stop > start else []", 2)
-        out.line("ids = (documented.id,) if documented.id is not None else ()", 2)
-        out.line(f"events.append(_Event(ids, values, start, stop, documented.start, spans, order, [], {kind.name!r}))",
-                 2)
+        self.out.block(f"""
+            ordered = _canonical(encounter.events[{kind.name!r}])
+            events = []
+            for order, documented in enumerate(ordered):
+                own = documented.values
+                values = {{**shared{fields}}}
+                start, stop = documented.start_s, documented.stop_s
+                spans = [(start, stop)] if stop is not None and stop > start else []
+                ids = (documented.id,) if documented.id is not None else ()
+                events.append(_Event(ids, values, start, stop, documented.start, spans, order, [], {kind.name!r}))
+        """, 1)
         for fact in kind.derived:
             self._fact(kind, fact)
-        out.line(f"built[{kind.name!r}] = events", 1)
+        self.out.line(f"built[{kind.name!r}] = events", 1)
 
     def _fact(self, kind: EventKind, fact: DerivedFact):
         out = self.out
@@ -93,18 +93,25 @@ class _BuilderWriter:
     def _time_since(self, fact: DerivedFact):
         """Time from the latest end among the earlier matching events sharing `per` to the start."""
         out = self.out
-        out.line("last_end = {}", 1)
-        out.line("for event in events:", 1)
-        out.line("values = event.values", 2)
-        out.line(f"key = ({''.join(f'values.get({name!r}), ' for name in fact.per)})", 2)
-        out.line("previous = last_end.get(key)", 2)
-        out.line(f"values[{fact.name!r}] = None if previous is None else event.start_s - previous", 2)
+        key = "".join(f"values.get({name!r}), " for name in fact.per)
+        out.block(f"""
+            last_end = {{}}
+            for event in events:
+                values = event.values
+                key = ({key})
+                previous = last_end.get(key)
+                values[{fact.name!r}] = None if previous is None else event.start_s - previous
+        """, 1)
         level = 2
         if fact.where:
-            out.line(f"if {' and '.join(f'values.get({field!r}) in {out.constant(frozenset(values))}' for field, values in fact.where)}:", 2)
+            matches = " and ".join(f"values.get({field!r}) in {out.constant(frozenset(values))}"
+                                   for field, values in fact.where)
+            out.line(f"if {matches}:", 2)
             level = 3
-        out.line("end = event.stop_s if event.stop_s is not None else event.start_s", level)
-        out.line("last_end[key] = end if previous is None or end > previous else previous", level)
+        out.block("""
+            end = event.stop_s if event.stop_s is not None else event.start_s
+            last_end[key] = end if previous is None or end > previous else previous
+        """, level)
 
 
 def _read(owner: str, field: InputField) -> str:

@@ -128,11 +128,12 @@ class _ReaderWriter:
             self._field(field, f"f{i}", "item", 2)
         position = {field.name: f"f{i}" for i, field in enumerate(kind.fields)}
         if kind.id_field:
-            own_id = position[kind.id_field]
-            out.line(f"if {own_id} is not None:", 2)
-            out.line(f"if {own_id} in ids_{name}:", 3)
-            out.line("return None", 4)
-            out.line(f"ids_{name}.add({own_id})", 3)
+            out.block(f"""
+                if {position[kind.id_field]} is not None:
+                    if {position[kind.id_field]} in ids_{name}:
+                        return None
+                    ids_{name}.add({position[kind.id_field]})
+            """, 2)
         fields = ", ".join(f"{field.name!r}: f{i}" for i, field in enumerate(kind.fields))
         out.line(f"draft = {{{fields}}}", 2)
         out.line(f"{name}.append(draft)", 2)
@@ -141,14 +142,15 @@ class _ReaderWriter:
             out.line(f"p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft))", 2)
             return
         start, stop = position[kind.start], position[kind.stop] if kind.stop else "None"
-        out.line("if aware:", 2)
-        out.line("continue", 3)
-        out.line(f"start_s = ({start} - _EPOCH) // _SECOND", 2)
-        out.line(f"if {stop} is None:", 2)
-        out.line("stop_s = None", 3)
-        out.line("else:", 2)
-        out.line(f"stop_s = ({stop} - _EPOCH) // _SECOND", 3)
-        out.line("if stop_s < start_s or stop_s - start_s > _MAX_SPAN:", 3)
-        out.line("return None", 4)
-        out.line(f"p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, "
-                 f"start_s, stop_s))", 2)
+        out.block(f"""
+            if aware:
+                continue
+            start_s = ({start} - _EPOCH) // _SECOND
+            if {stop} is None:
+                stop_s = None
+            else:
+                stop_s = ({stop} - _EPOCH) // _SECOND
+                if stop_s < start_s or stop_s - start_s > _MAX_SPAN:
+                    return None
+            p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s))
+        """, 2)

@@ -1,10 +1,12 @@
 """An initial stage as code generated for it: what engine.core.stages.initial.initial does,
 with the stage's rankings turned into look-ups (selector -> value -> rank), its ties
-written out as one tuple and its group keys as statements, and a group of one event given its role at once (it is the initial
-one, and repeats nothing), which is most groups.
+written out as one tuple and its group keys as statements; a group of one event is given its
+role at once (it is the initial one, and repeats nothing), and a group of a few events takes
+its roles by scanning what came before it, where Roles keeps look-ups that pay off only on
+larger groups.
 
 The generic `initial` stays the definition: the reference engine runs it, a run with a trace
-runs it (its records are built there), and a group of several events still takes its roles
+runs it (its records are built there), and a group of more than _FEW events takes its roles
 from its `Roles`. tests/engine/core/test_generated_stages.py holds both to the same runs.
 
 Example:
@@ -25,55 +27,64 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
     default = ranks.get(None)
     promoted = {selector: (index["primary"], stage.primary_of.get(selector, stage.primary_of.get(None)))
                 for selector, index in [*ranks.items(), (_UNNAMED, default or {})] if "primary" in index}
-    out.line("def initial_step(run):")
-    out.line("if run.trace is not None:", 1)
-    out.line("return _generic(_stage, _ranked, _facts, run)", 2)
-    out.line("primary = run.encounter.primary", 1)
-    out.line("candidates = []", 1)
+    out.block("""
+        def initial_step(run):
+            if run.trace is not None:
+                return _generic(_stage, _ranked, _facts, run)
+            primary = run.encounter.primary
+            candidates = []
+    """)
     for i in range(len(stage.keys)):
         out.line(f"first{i} = {{}}", 1)
-    out.line("for event in run.events:", 1)
-    out.line("values = event.values", 2)
-    out.line(f"value = values.get({stage.ranked_field!r})", 2)
-    out.line("if value not in _ranked:", 2)
-    out.line("continue", 3)
-    out.line(f"selector = values.get({stage.selector!r})" if stage.selector else "selector = None", 2)
-    out.line("own = _ranks.get(selector, _default).get(value)", 2)
-    out.line("if own is None:", 2)
-    out.line("continue", 3)
-    out.line("rank = own", 2)
+    selector = f"values.get({stage.selector!r})" if stage.selector else "None"
+    out.block(f"""
+        for event in run.events:
+            values = event.values
+            value = values.get({stage.ranked_field!r})
+            if value not in _ranked:
+                continue
+            selector = {selector}
+            own = _ranks.get(selector, _default).get(value)
+            if own is None:
+                continue
+            rank = own
+    """, 1)
     if promoted:
-        out.line("if primary in event.ids:", 2)
-        out.line("promotion = _promoted.get(selector if selector in _ranks else _UNNAMED)", 3)
-        out.line("if promotion is not None and promotion[0] < rank and (not promotion[1] or value in promotion[1]):", 3)
-        out.line("rank = promotion[0]", 4)
+        out.block("""
+            if primary in event.ids:
+                promotion = _promoted.get(selector if selector in _ranks else _UNNAMED)
+                if promotion is not None and promotion[0] < rank and (not promotion[1] or value in promotion[1]):
+                    rank = promotion[0]
+        """, 2)
     ties = "".join(f"{_tie(tie, facts)}, " for tie in stage.ties)
     out.line(f"candidates.append((rank, ({ties}event.order), event, own, selector))", 2)
     _group(out, stage.keys)
-    out.line("ordered_groups = sorted(groups.items(), key=_first_order)", 1)
-    out.line("first_key = ordered_groups[0][0] if ordered_groups else None", 1)
-    out.line("for key, members in ordered_groups:", 1)
-    out.line("distinct = next((_keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), 'none')", 2)
-    out.line("if len(members) == 1:", 2)
-    out.line("event = members[0][2]", 3)
-    out.line("values = event.values", 3)
-    out.line("values['distinct'] = distinct", 3)
-    out.line("values['role'] = 'initial'", 3)
-    out.line("values['repeats'] = None", 3)
-    out.line("event.trail.append(_rule)", 3)
-    out.line("continue", 3)
-    out.line("chosen = min(members, key=BY_RANK)[2]", 2)
-    out.line("events = sorted((c[2] for c in members), key=_order)", 2)
-    out.line("if len(events) > _FEW:", 2)
-    out.line("roles = Roles(_stage, chosen, events, _facts)", 3)
-    out.line("for event in events:", 3)
-    out.line("values = event.values", 4)
-    out.line("values['distinct'] = distinct", 4)
-    out.line("values['role'] = 'initial' if event is chosen else roles.role(event)", 4)
-    out.line("values['repeats'] = roles.repeats(event)", 4)
-    out.line("event.trail.append(_rule)", 4)
-    out.line("roles.given(event)", 4)
-    out.line("continue", 3)
+    out.block("""
+        ordered_groups = sorted(groups.items(), key=_first_order)
+        first_key = ordered_groups[0][0] if ordered_groups else None
+        for key, members in ordered_groups:
+            distinct = next((_keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), 'none')
+            if len(members) == 1:
+                event = members[0][2]
+                values = event.values
+                values['distinct'] = distinct
+                values['role'] = 'initial'
+                values['repeats'] = None
+                event.trail.append(_rule)
+                continue
+            chosen = min(members, key=BY_RANK)[2]
+            events = sorted((c[2] for c in members), key=_order)
+            if len(events) > _FEW:
+                roles = Roles(_stage, chosen, events, _facts)
+                for event in events:
+                    values = event.values
+                    values['distinct'] = distinct
+                    values['role'] = 'initial' if event is chosen else roles.role(event)
+                    values['repeats'] = roles.repeats(event)
+                    event.trail.append(_rule)
+                    roles.given(event)
+                continue
+    """, 1)
     _few_roles(out, stage.ranked_field, _same(facts))
     ranked = frozenset(v for order in stage.rankings.values() for v in order)
     return out.compiled("initial_step", f"<infuse initial {stage.name}>", {
@@ -88,34 +99,35 @@ def _few_roles(out: SourceWriter, field: str, same: str):
     """The roles of a group of a few events as initial.Roles gives them, what came before kept
     in lists and scanned (`earlier`: the (start, end, substance) of the concurrent events given;
     `ahead`: the initial event's, for the events before it), each value read where Roles reads it."""
-    out.line(f"ahead = [(a, b, {same.format(event='chosen')}) for a, b in chosen.intervals] "
-             f"if chosen.values.get({field!r}) in _concurrent else ()", 2)
-    out.line("earlier = []", 2)
-    out.line("first = set()", 2)
-    out.line("last_role = {}", 2)
-    out.line("for event in events:", 2)
-    out.line("values = event.values", 3)
-    out.line(f"substance = {same.format(event='event')}", 3)
-    out.line("values['distinct'] = distinct", 3)
-    out.line("if event is chosen:", 3)
-    out.line("role = 'initial'", 4)
-    out.line("else:", 3)
-    out.line("role = 'repeat' if substance in first else 'sequential'", 4)
-    out.line(f"if values.get({field!r}) in _concurrent:", 4)
-    out.line("before = event.order < chosen.order", 5)
-    out.line("for s, e in event.intervals:", 5)
-    out.line("if any(a < e and s < b and other != substance for a, b, other in earlier) or "
-             "(before and any(a < e and s < b and other != substance for a, b, other in ahead)):", 6)
-    out.line("role = 'concurrent'", 7)
-    out.line("break", 7)
-    out.line("values['role'] = role", 3)
-    out.line(f"values['repeats'] = last_role.get((substance, values.get({field!r})))", 3)
-    out.line("event.trail.append(_rule)", 3)
-    out.line(f"value = values.get({field!r})", 3)
-    out.line("if value in _concurrent:", 3)
-    out.line("earlier.extend((a, b, substance) for a, b in event.intervals)", 4)
-    out.line("first.add(substance)", 3)
-    out.line("last_role[(substance, value)] = role", 3)
+    out.block(f"""
+        ahead = [(a, b, {same.format(event='chosen')}) for a, b in chosen.intervals] if chosen.values.get({field!r}) in _concurrent else ()
+        earlier = []
+        first = set()
+        last_role = {{}}
+        for event in events:
+            values = event.values
+            substance = {same.format(event='event')}
+            values['distinct'] = distinct
+            if event is chosen:
+                role = 'initial'
+            else:
+                role = 'repeat' if substance in first else 'sequential'
+                if values.get({field!r}) in _concurrent:
+                    before = event.order < chosen.order
+                    for s, e in event.intervals:
+                        if any(a < e and s < b and other != substance for a, b, other in earlier) or (
+                                before and any(a < e and s < b and other != substance for a, b, other in ahead)):
+                            role = 'concurrent'
+                            break
+            values['role'] = role
+            values['repeats'] = last_role.get((substance, values.get({field!r})))
+            event.trail.append(_rule)
+            value = values.get({field!r})
+            if value in _concurrent:
+                earlier.extend((a, b, substance) for a, b in event.intervals)
+            first.add(substance)
+            last_role[(substance, value)] = role
+    """, 2)
 
 
 def _same(facts: Facts) -> str:
