@@ -23,6 +23,8 @@ from engine.core.stages.edits import EditPlan, edit
 from engine.core.stages.generated_initial import generated_initial
 from engine.core.stages.initial import Facts, initial, ranked_values
 from engine.core.stages.merge import merge
+from engine.core.stages.prepared_edits import prepared_edit
+from engine.core.stages.prepared_merge import PreparedMerge
 from engine.core.stages.state import Event, Run, WorkLine
 from engine.core.trace import TableRecord, UnitsRecord
 from engine.core.undeclared import raise_undeclared
@@ -58,8 +60,9 @@ class Pipeline:
     def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets, generated: bool = False):
         """`generated`: build events and run initial stages by the code generated for the
         declaration and the stage (engine.core.generated_events, engine.core.stages.generated_initial),
-        as the compiled engine does; else by the generic code, the definition the reference
-        engine keeps."""
+        and merge and edit stages as prepared for the ruleset (engine.core.stages.prepared_merge,
+        prepared_edits), as the compiled engine does; else by the generic code, the definition
+        the reference engine keeps."""
         self.ruleset = ruleset
         self.unit_offsets = unit_offsets
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
@@ -84,13 +87,15 @@ class Pipeline:
                 else:
                     steps.append(functools.partial(self._table_per_event, stage, decide))
             elif isinstance(stage, CheckedMerge):
-                steps.append(functools.partial(merge, stage, self.main.duration))
+                steps.append(PreparedMerge.of(stage, self.main.duration) if generated
+                             else functools.partial(merge, stage, self.main.duration))
             elif isinstance(stage, CheckedInitial):
                 facts = Facts(self.main.alike, self.main.duration)
                 steps.append(generated_initial(stage, facts) if generated
                              else functools.partial(initial, stage, ranked_values(stage), facts))
             elif isinstance(stage, CheckedEdit):
-                steps.append(functools.partial(edit, EditPlan.of(stage)))
+                plan = EditPlan.of(stage)
+                steps.append(prepared_edit(plan) if generated else functools.partial(edit, plan))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:

@@ -35,18 +35,18 @@ def edit(plan: EditPlan, run: Run):
     Trace records name the clause (its index in the edit) that acted."""
     for index, clause in plan.ordered:
         if isinstance(clause, CheckedLimit):
-            _limit(clause, index, plan.finding, plan.rule, run)
+            limit(clause, index, plan.finding, plan.rule, run)
         elif isinstance(clause, CheckedPairsFrom):
-            _pairs_from(clause, index, plan.finding, plan.rule, run)
+            pairs_from(clause, index, plan.finding, plan.rule, run)
         elif isinstance(clause, CheckedLimitsFrom):
             _limits_from(clause, index, plan.finding, plan.rule, run)
         else:
-            _pair(clause, index, plan.finding, plan.rule, run)
+            pair(clause, index, plan.finding, plan.rule, run)
     if plan.requires:
-        _require(plan.requires, plan.finding, plan.rule, run)
+        require(plan.requires, plan.finding, plan.rule, run)
 
 
-def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: Run):
+def limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: Run):
     used = 0
     for line in run.lines:
         if line.code != clause.code:
@@ -62,7 +62,7 @@ def _limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: Run):
     run.lines = [line for line in run.lines if line.units > 0]
 
 
-def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
+def pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
     """Column 2 lines beside a column 1 line sharing `per`: the first distinction that holds
     adds its modifier; with none, the line bundles (is removed)."""
     partners = _Partners(clause, run.lines)
@@ -83,11 +83,11 @@ def _pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
             line.rules.append(rule)
             kept.append(line)
         else:
-            _bundle(line, clause, index, finding, rule, run)
+            bundle(line, clause, index, finding, rule, run)
     run.lines = kept
 
 
-def _bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Run, **cited):
+def bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Run, **cited):
     """A column 2 line no distinction keeps: the edit's finding, and the finding of each
     distinction whose attribute the line does not document (`when missing finding`), since
     then it is not known to share it. A partner without the attribute never bundles a line
@@ -130,7 +130,7 @@ class _Partners:
         return value not in self.held[key]
 
 
-def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, run: Run):
+def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, run: Run):
     """The national pairs (NCCI PTP) on the lines: a column 2 line beside a column 1 line of
     the same `per` (date of service, or the encounter), where the pair's row is in force on the
     column 2 line's date of service (effective on or before it, deleted after it):
@@ -142,7 +142,7 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
       passes, as a claims processor lets an NCCI-associated modifier through (an earlier stage
       decided it; the line is left as it is and the edit is not named among its rules);
       otherwise the first distinction that holds against every such column 1 line adds its
-      modifier; with none, the line bundles (`_bundle`).
+      modifier; with none, the line bundles (`bundle`).
 
     With `where`, only the lines whose attributes hold its values take part, as column 1 or 2.
 
@@ -202,7 +202,7 @@ def _pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, r
                 run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations,
                                             row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator))
         else:
-            _bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
+            bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
                     indicator=row.indicator)
     run.lines = kept
 
@@ -250,7 +250,7 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
         run.lines = [line for line in run.lines if line.units > 0]
 
 
-def _require(clauses, finding: str, rule: str, run: Run):
+def require(clauses, finding: str, rule: str, run: Run):
     """Remove add-on lines none of whose primary codes is on the claim, one at a time, the
     first such line first, until none is left alone. Removing a line strands an earlier one
     only when it takes the last line of its code away, so the scan goes on after the line

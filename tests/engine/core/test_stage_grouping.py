@@ -8,7 +8,7 @@ those of the passes they replace, to the byte:
   (`as_dict()`) (INFUSE_REGENERATE=1 rewrites it, to be read before it is committed);
 - random encounters code alike, results and every trace record (the partner of a concurrent
   event and the event a repeat repeats too), with the stages' look-ups (`_Cuts`,
-  `group_keys`, `Roles`, `_Partners`, `_require`) replaced by the straightforward passes
+  `group_keys`, `Roles`, `_Partners`, `require`) replaced by the straightforward passes
   below, kept here as the definition. They run on the bundled
   rulesets and on a copy whose hydration merge also takes hydration time away, so that
   each group merged changes the time the next one loses.
@@ -148,7 +148,7 @@ def scanning():
     with (mock.patch.object(merge, "_Cuts", ScanningCuts),
           mock.patch.object(grouping, "group_keys", scanning_group_keys),
           mock.patch.object(initial, "Roles", ScanningRoles),
-          mock.patch.multiple(edits, _Partners=ScanningPartners, _require=scanning_require)):
+          mock.patch.multiple(edits, _Partners=ScanningPartners, require=scanning_require)):
         yield
 
 

@@ -1,0 +1,133 @@
+"""The edit stage prepared once per ruleset for the compiled engine: each clause knows the
+codes it can act on, so a clause none of whose codes is on the claim costs one set test, and
+the national files' clauses run without the trace's bookkeeping. The generic stage
+(engine.core.stages.edits) stays the oracle: it runs whenever a trace is asked, and a clause
+that may act runs its generic function unless a leaner one is written here with the same
+meaning (tests/engine/core/test_prepared_stages.py holds both to the same results)."""
+from __future__ import annotations
+
+from dsl.checked import CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom
+from engine.core.stages.edits import EditPlan, edit, limit, pair, pairs_from, require
+from engine.core.stages.state import Run
+
+
+def prepared_edit(plan: EditPlan):
+    """An edit as one step, its clauses prepared: each takes the run and the codes on its
+    lines, gathered once as the edit starts. Edits take lines away and change modifiers but
+    never a line's code, so the set stays a superset of the codes on the claim, enough to
+    tell that a clause cannot act. Lines enter an edit with at least one unit (tables make
+    them so, limits take away the lines they leave with none), so a clause that acts on no
+    line changes nothing."""
+    steps = tuple(_prepared(clause, index, plan.finding, plan.rule) for index, clause in plan.ordered)
+    requires = _prepared_requires(plan) if plan.requires else None
+
+    def prepared(run: Run):
+        if run.trace is not None:
+            edit(plan, run)
+            return
+        if not run.lines:
+            return
+        codes = {line.code for line in run.lines}
+        for step in steps:
+            step(run, codes)
+        if requires is not None:
+            requires(run)
+    return prepared
+
+
+def _prepared(clause, index: int, finding: str, rule: str):
+    if isinstance(clause, CheckedLimit):
+        code = clause.code
+
+        def limit_if_coded(run: Run, codes: set):
+            if code in codes:
+                limit(clause, index, finding, rule, run)
+        return limit_if_coded
+    if isinstance(clause, CheckedPair):
+        column1, column2 = clause.column1, clause.column2
+
+        def pair_if_both_coded(run: Run, codes: set):
+            if not column2.isdisjoint(codes) and not column1.isdisjoint(codes):
+                pair(clause, index, finding, rule, run)
+        return pair_if_both_coded
+    if isinstance(clause, CheckedPairsFrom):
+        return _prepared_pairs_from(clause, index, finding, rule)
+    if isinstance(clause, CheckedLimitsFrom):
+        return _prepared_limits_from(clause, finding, rule)
+    raise TypeError(f"no prepared step for {type(clause).__name__}")
+
+
+def _holds(line, where: tuple) -> bool:
+    """Whether a line's attributes hold the `where` values of a data clause."""
+    values = line.values
+    for attribute, allowed in where:
+        if values.get(attribute) not in allowed:
+            return False
+    return True
+
+
+def _prepared_limits_from(clause: CheckedLimitsFrom, finding: str, rule: str):
+    """engine.core.stages.edits._limits_from without a trace: a row read from its tuple as it
+    stands (code, units, mai, line), and only the units under a date of service edit counted
+    (a code has one row, so a line edit's count is never read)."""
+    by_code = clause.table.by_code
+    codes_limited = by_code.keys()
+    where = clause.where
+    per_date = clause.per == "date"
+
+    def limits_from(run: Run, codes: set):
+        if codes_limited.isdisjoint(codes):
+            return
+        used: dict = {}
+        cut = False
+        for line in run.lines:
+            row = by_code.get(line.code)
+            if row is None or (where and not _holds(line, where)):
+                continue
+            key = None if row[2] == "1" else (line.code, line.date if per_date else None)
+            allowed = max(0, row[1] - (0 if key is None else used.get(key, 0)))
+            if line.units > allowed:
+                run.raise_finding(finding, rule, line.administrations)
+                line.units = allowed
+                line.rules.append(rule)
+                cut = True
+            if key is not None:
+                used[key] = used.get(key, 0) + line.units
+        if cut:
+            run.lines = [line for line in run.lines if line.units > 0]
+    return limits_from
+
+
+def _prepared_pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str):
+    """The generic `pairs_from`, run only when a line the clause acts on has a column 2 code
+    whose column 1 codes meet the codes on the claim: else no pair is on it."""
+    by_column2 = clause.table.by_column2
+    column2_codes = by_column2.keys()
+    where = clause.where
+
+    def pairs_from_if_paired(run: Run, codes: set):
+        if column2_codes.isdisjoint(codes):
+            return
+        for line in run.lines:
+            column1 = by_column2.get(line.code)
+            if column1 is not None and not column1.keys().isdisjoint(codes) and (not where or _holds(line, where)):
+                pairs_from(clause, index, finding, rule, run)
+                return
+    return pairs_from_if_paired
+
+
+def _prepared_requires(plan: EditPlan):
+    """The requires of an edit: the generic `require` runs only when an add-on line on the
+    claim has, in one of its clauses, none of the primary codes on it; with none, the
+    generic scan would take nothing away."""
+    primaries_of: dict = {}  # add-on code -> the primaries of each clause that names it
+    for _, clause in plan.requires:
+        for addon in clause.addons:
+            primaries_of.setdefault(addon, []).append(clause.primaries)
+
+    def requires(run: Run):
+        codes = {line.code for line in run.lines}
+        if any(primaries.isdisjoint(codes)
+               for addon in codes.intersection(primaries_of) for primaries in primaries_of[addon]):
+            require(plan.requires, plan.finding, plan.rule, run)
+    return requires
