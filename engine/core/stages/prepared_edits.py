@@ -31,7 +31,7 @@ def prepared_edit(plan: EditPlan):
         for step in steps:
             step(run, codes)
         if requires is not None:
-            requires(run)
+            requires(run, {line.code for line in run.lines} if steps else codes)
     return prepared
 
 
@@ -117,17 +117,19 @@ def _prepared_pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rul
 
 
 def _prepared_requires(plan: EditPlan):
-    """The requires of an edit: the generic `require` runs only when an add-on line on the
-    claim has, in one of its clauses, none of the primary codes on it; with none, the
-    generic scan would take nothing away."""
+    """The requires of an edit, given the codes on the claim as they stand after its limits
+    and pairs: the generic `require` runs only when an add-on line on the claim has, in one
+    of its clauses, none of the primary codes on it; with none, the generic scan would take
+    nothing away."""
     primaries_of: dict = {}  # add-on code -> the primaries of each clause that names it
     for _, clause in plan.requires:
         for addon in clause.addons:
             primaries_of.setdefault(addon, []).append(clause.primaries)
 
-    def requires(run: Run):
-        codes = {line.code for line in run.lines}
-        if any(primaries.isdisjoint(codes)
-               for addon in codes.intersection(primaries_of) for primaries in primaries_of[addon]):
-            require(plan.requires, plan.finding, plan.rule, run)
+    def requires(run: Run, codes: set):
+        for addon in codes.intersection(primaries_of):
+            for primaries in primaries_of[addon]:
+                if primaries.isdisjoint(codes):
+                    require(plan.requires, plan.finding, plan.rule, run)
+                    return
     return requires
