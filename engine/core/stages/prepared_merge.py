@@ -1,6 +1,6 @@
 """The merge stage prepared once per ruleset for the compiled engine: nothing is gathered
-when no event matches, and the time a merge takes away is gathered only for the keys a
-group asks about. The generic stage (engine.core.stages.merge) stays the oracle: it runs
+when no event matches, and the time a merge takes away is gathered once, not brought up to
+date as each group merges. The generic stage (engine.core.stages.merge) stays the oracle: it runs
 whenever a trace is asked, and for a merge whose groups could change the time it takes
 away (tests/engine/core/test_prepared_stages.py holds both to the same results)."""
 from __future__ import annotations
@@ -49,7 +49,7 @@ class PreparedMerge:
             for event, key in zip(matching, grouping.group_keys(self.stage.keys, matching)):
                 by_key.setdefault(key, []).append(event)
             groups = by_key.values()
-        cuts = _StillCuts(self.stage, events)
+        cuts = self._cuts(events) if self.stage.minus_field else None
         merged_for: dict = {}  # id of a member merged -> the merged event for the first, None for the others
         for members in groups:
             for member in members[1:]:
@@ -58,41 +58,30 @@ class PreparedMerge:
         events = [merged_for.get(id(event), event) for event in events]
         run.events = events if len(merged_for) == len(groups) else [event for event in events if event is not None]
 
-    def _merged(self, members: list, cuts: "_StillCuts") -> Event:
+    def _cuts(self, events: list) -> dict:
+        """The time taken away, by the values of the `minus` keys: the union of the intervals
+        of the events meeting the `minus` condition."""
+        field, values, keys = self.stage.minus_field, self.stage.minus_values, self.stage.minus_keys
+        spans: dict = {}
+        for event in events:
+            if event.values.get(field) in values:
+                spans.setdefault(tuple([event.values.get(k) for k in keys]), []).extend(event.intervals)
+        return {key: intervals.union(found) for key, found in spans.items()}
+
+    def _merged(self, members: list, cuts: dict | None) -> Event:
         """The one event a group merges into, as the generic stage makes it."""
         first = members[0]
         duration = self.duration
         spans = [span for member in members for span in member.intervals]
         spans = intervals.union(spans) if len(spans) > 1 else [span for span in spans if span[1] > span[0]]
-        removed = cuts.removed(first)
+        removed = cuts.get(tuple([first.values.get(k) for k in self.stage.minus_keys])) if cuts else None
         counted = intervals.subtract(spans, removed) if removed else spans
-        has_time = any(member.values.get(duration) is not None for member in members)
-        stops = [member.stop_s for member in members if member.stop_s is not None]
+        if len(members) == 1:
+            has_time, stop = first.values.get(duration) is not None, first.stop_s
+        else:
+            has_time = any(member.values.get(duration) is not None for member in members)
+            stop = max((member.stop_s for member in members if member.stop_s is not None), default=None)
         return Event(tuple([i for member in members for i in member.ids]),
                      {**first.values, duration: intervals.total(counted) if has_time else None},
-                     first.start_s, max(stops) if stops else None, first.wall_start, counted, first.order,
-                     [*first.trail, self.rule], first.kind)
-
-
-class _StillCuts:
-    """The time taken away, by the values of the `minus` keys: the union of the intervals
-    of the events meeting the `minus` condition, gathered on the first question."""
-
-    def __init__(self, stage: CheckedMerge, events: list):
-        self.stage = stage
-        self.events = events
-        self.unions: dict | None = None  # key -> union of its intervals
-
-    def removed(self, event: Event) -> list:
-        stage = self.stage
-        if not stage.minus_field:
-            return []
-        keys = stage.minus_keys
-        if self.unions is None:
-            field, values = stage.minus_field, stage.minus_values
-            spans: dict = {}
-            for other in self.events:
-                if other.values.get(field) in values:
-                    spans.setdefault(tuple([other.values.get(k) for k in keys]), []).extend(other.intervals)
-            self.unions = {key: intervals.union(found) for key, found in spans.items()}
-        return self.unions.get(tuple([event.values.get(k) for k in keys]), [])
+                     first.start_s, stop, first.wall_start, counted, first.order, [*first.trail, self.rule],
+                     first.kind)

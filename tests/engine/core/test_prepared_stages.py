@@ -1,6 +1,7 @@
 """The merge and edit stages as the compiled engine runs them, prepared once per ruleset
-(engine.core.stages.prepared_edits, prepared_merge), must code every encounter as the generic
-stages do, their oracle: the same tables decided the same way, the compiled engine's path
+(engine.core.stages.prepared_edits, prepared_merge), must leave every encounter in the state
+the generic stages do, their oracle, after every step (each field of its events and lines,
+its findings): the same tables decided the same way, the compiled engine's path
 (`generated`) against the generic one. Checked on
 
 - the corpus shapes (bench/corpus.py) through the 2026 ruleset and each payer variant, and
@@ -18,6 +19,7 @@ import random
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,7 +46,7 @@ SHAPES = {"domain": 150, "typical_day": 300, "oncology": 40, "adversarial": 8}
 
 class Both:
     """The prepared and the generic pipeline of each ruleset of a folder, and whether they
-    code an encounter alike."""
+    leave an encounter in the same state after every step."""
 
     def __init__(self, folder: Path):
         self.registry = engine.load(folder).registry
@@ -55,7 +57,8 @@ class Both:
                           for ruleset in self.rulesets}
 
     def disagreements(self, data: dict) -> list:
-        """The rulesets (by number) that code `data` one way prepared and another generic."""
+        """(ruleset number, encounter id, step) where `data` stands one way prepared and
+        another generic."""
         found = []
         for n, ruleset in enumerate(self.rulesets):
             try:
@@ -63,9 +66,24 @@ class Both:
             except EncounterError:
                 continue
             prepared, generic = self.pipelines[id(ruleset)]
-            if prepared.run_dict(encounter) != generic.run_dict(encounter):
-                found.append((n, data.get("id")))
+            runs = prepared.start(encounter), generic.start(encounter)
+            for (name, step), (_, oracle) in zip(prepared.steps, generic.steps):
+                step(runs[0])
+                oracle(runs[1])
+                if state(runs[0]) != state(runs[1]):
+                    found.append((n, data.get("id"), name))
+                    break
+            else:
+                if prepared.as_dict(runs[0]) != generic.as_dict(runs[1]):
+                    found.append((n, data.get("id"), "result"))
         return found
+
+
+def state(run: Run) -> tuple:
+    """Every field of every event and line of a run, and its findings."""
+    return ([attrs.astuple(event, recurse=False) for event in run.events],
+            [attrs.astuple(line, recurse=False) for line in run.lines],
+            {key: list(ids) for key, ids in run.findings.items()}, {key: list(ids) for key, ids in run.details.items()})
 
 
 def corpus_encounters() -> list[dict]:
