@@ -87,7 +87,8 @@ def state(run: Run) -> tuple:
 
 
 def corpus_encounters() -> list[dict]:
-    return [data for shape, count in SHAPES.items() for data in getattr(corpus, shape)(count, seed=3)]
+    return [*(data for shape, count in SHAPES.items() for data in getattr(corpus, shape)(count, seed=3)),
+            *corpus.many_administrations(3, seed=3, administrations=200)]
 
 
 def test_the_compiled_engine_runs_the_prepared_stages_and_the_reference_engine_the_generic():
