@@ -83,11 +83,11 @@ def pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
             line.rules.append(rule)
             kept.append(line)
         else:
-            bundle(line, clause, index, finding, rule, run)
+            _bundle(line, clause, index, finding, rule, run)
     run.lines = kept
 
 
-def bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Run, **cited):
+def _bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Run, **cited):
     """A column 2 line no distinction keeps: the edit's finding, and the finding of each
     distinction whose attribute the line does not document (`when missing finding`), since
     then it is not known to share it. A partner without the attribute never bundles a line
@@ -142,7 +142,7 @@ def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, ru
       passes, as a claims processor lets an NCCI-associated modifier through (an earlier stage
       decided it; the line is left as it is and the edit is not named among its rules);
       otherwise the first distinction that holds against every such column 1 line adds its
-      modifier; with none, the line bundles (`bundle`).
+      modifier; with none, the line bundles (`_bundle`).
 
     With `where`, only the lines whose attributes hold its values take part, as column 1 or 2.
 
@@ -202,7 +202,7 @@ def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, ru
                 run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations,
                                             row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator))
         else:
-            bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
+            _bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
                     indicator=row.indicator)
     run.lines = kept
 

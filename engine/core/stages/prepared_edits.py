@@ -1,6 +1,6 @@
 """The edit stage prepared once per ruleset for the compiled engine: each clause knows the
 codes it can act on, so a clause none of whose codes is on the claim costs one set test, and
-the national files' clauses run without the trace's bookkeeping. The generic stage
+the national unit limits (MUEs) run a lean loop without the trace's bookkeeping. The generic stage
 (engine.core.stages.edits) stays the oracle: it runs whenever a trace is asked, and a clause
 that may act runs its generic function unless a leaner one is written here with the same
 meaning (tests/engine/core/test_prepared_stages.py holds both to the same results)."""
@@ -36,6 +36,8 @@ def prepared_edit(plan: EditPlan):
 
 
 def _prepared(clause, index: int, finding: str, rule: str):
+    """One limit or pair clause as a step `(run, codes)`: the generic clause behind a test of
+    the codes it needs on the claim, or (MUEs) a lean one."""
     if isinstance(clause, CheckedLimit):
         code = clause.code
 

@@ -52,8 +52,8 @@ class Both:
         self.registry = engine.load(folder).registry
         self.rulesets = [ruleset for family in self.registry.families
                          for ruleset in (family.base, *family.variants.values())]
-        self.pipelines = {id(ruleset): tuple(Pipeline(ruleset, CompiledTable, compiled_unit_offsets, generated=generated)
-                                             for generated in (True, False))
+        self.pipelines = {id(ruleset): tuple(Pipeline(ruleset, CompiledTable, compiled_unit_offsets,
+                                                      generated=generated) for generated in (True, False))
                           for ruleset in self.rulesets}
 
     def disagreements(self, data: dict) -> list:
@@ -126,7 +126,8 @@ def dense_edit_data(folder: Path, seed: int, per: str = "date") -> Path:
                     effective = rng.choice(("20090101", "20260301", "20260701", "20270101"))
                     deletion = rng.choice(("*", "*", "*", "20260601", "20261001"))
                     deletion = deletion if deletion > effective else "*"
-                    rows.append(f"{column1},{column2},,{effective},{deletion},{rng.choice('0119')},Mutually exclusive\n")
+                    indicator = rng.choice("0119")
+                    rows.append(f"{column1},{column2},,{effective},{deletion},{indicator},Mutually exclusive\n")
         (target / "data" / name).write_text("".join(rows))
     for name in ncci.MUE_FILES:
         rows = [ncci.MUE_HEADER, *(f"{code},{rng.randint(1, 3)},{rng.choice(ncci.MAI)},Clinical: Data\n"
@@ -211,7 +212,8 @@ DATES = ("2026-03-14", "2026-03-15")
 codes = st.frozensets(st.sampled_from(CODES), min_size=1, max_size=2)
 distinctions = st.lists(st.tuples(st.sampled_from(("session", "site")), st.sampled_from(("M1", "M2"))),
                         max_size=2).map(tuple)
-missing = st.lists(st.tuples(st.sampled_from(("session", "site")), st.sampled_from(("g1", "g2"))), max_size=2).map(tuple)
+missing = st.lists(st.tuples(st.sampled_from(("session", "site")), st.sampled_from(("g1", "g2"))),
+                   max_size=2).map(tuple)
 where = st.sampled_from(((), (("claim", frozenset({"facility"})),),
                          (("claim", frozenset({"facility", "professional"})), ("site", frozenset({"L"})))))
 pair_rows = st.dictionaries(st.sampled_from(CODES), st.dictionaries(
