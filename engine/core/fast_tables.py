@@ -36,6 +36,8 @@ def event_step(table, decide, effects: dict, plan, generic):
         if run.trace is not None:
             return generic(run)
         events = run.others[scope] if others else run.events
+        if not events:  # most encounters have no E/M service: no lines to count for one
+            return
         for fact in line_counts:
             count_lines(fact, events, run.lines)
         for event in events:
