@@ -10,15 +10,16 @@ function: the attributes it sets, the findings it raises, its code and add-on li
 (with modifier, units and dates) and its report line, in the order the generic step
 applies them. Only the shape of the effect becomes code; every value from the ruleset
 (columns, values, codes, rule names, finding ids, units rules) is passed in by name, so
-no ruleset text can become code. The source is registered in `linecache` under
-`<infuse rows TABLE HASH>`, so tracebacks and profiles show which row was applied.
+no ruleset text can become code (engine.core.codegen). The source is registered in
+`linecache` under `<infuse rows TABLE HASH>`, so tracebacks and profiles show which row
+was applied.
 """
 from __future__ import annotations
 
-import hashlib
-import linecache
+import attrs
 
 from engine.core import intervals
+from engine.core.codegen import SourceWriter
 from engine.core.events import count_lines
 from engine.core.stages.state import WorkLine
 
@@ -65,52 +66,47 @@ def line_step(table, decide, effects: dict, plan, generic):
     return step
 
 
+@attrs.frozen
 class Plan:
-    """What the lines of a row need from the pipeline, the same for every table of it:
-    the main kind, each kind's counted duration and counted-lines facts, the units rules
-    and how the engine counts their offsets."""
+    """What the lines of a row need from the pipeline, the same for every table of it."""
 
-    def __init__(self, main: str, durations: dict, line_counts: dict, units: dict, unit_offsets):
-        self.main = main
-        self.durations = durations
-        self.line_counts = line_counts
-        self.units = units
-        self.unit_offsets = unit_offsets
+    main: str  # the main kind's name
+    durations: dict  # kind -> its counted duration's field, or None
+    line_counts: dict  # kind -> its count_lines facts, counted before a table reads them
+    units: dict  # units rule name -> CheckedUnits
+    unit_offsets: object  # how the engine counts the offsets of a units rule
 
 
 def _appliers(table, effects: dict, writer_class, plan) -> dict:
     """id(row) -> the function applying the row (None for a row that does nothing)."""
     applier = {}
     for row in table.rows:
-        writer = writer_class(effects[id(row)], plan)
-        applier[id(row)] = writer.function(table.name, row.id)
+        applier[id(row)] = writer_class(effects[id(row)], plan).function(table.name)
     return applier
 
 
 class _RowWriter:
-    """Writes `apply(...)` for one row's effect; `names` are the function's globals."""
+    """Writes `apply(...)` for one row's effect: its lines in `body`, the values it names
+    among the writer's constants."""
 
     def __init__(self, effect, plan):
         self.effect = effect
         self.plan = plan
-        self.names: dict = {"_rule": effect.rule, "_WorkLine": WorkLine}
+        self.writer = SourceWriter()
         self.body: list[str] = []
 
     def _constant(self, value) -> str:
-        name = f"_k{len(self.names)}"
-        self.names[name] = value
-        return name
+        return self.writer.constant(value)
 
-    def function(self, table_name: str, row_id: str):
+    def function(self, table_name: str):
         self.write()
         if not self.body:
             return None
-        source = "\n".join([self.HEADER, *("    " + line for line in self.body)]) + "\n"
-        filename = f"<infuse rows {table_name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = dict(self.names)
-        exec(compile(source, filename, "exec"), namespace)
-        return namespace["apply"]
+        self.writer.line(self.HEADER)
+        for line in self.body:
+            self.writer.line(line, 1)
+        return self.writer.compiled("apply", f"<infuse rows {table_name}>", {"_rule": self.effect.rule,
+                                                                             "_WorkLine": WorkLine})
 
 
 class _EventRowWriter(_RowWriter):
@@ -132,16 +128,16 @@ class _EventRowWriter(_RowWriter):
         if effect.addon:
             self._lines(effect.addon, effect.addon_units, "addon", None)
         if effect.report:
-            body.append(f"run.lines.append(_WorkLine(event.values['code'], 1, run.encounter.date.isoformat(), event.values, event.ids, [_rule],"
-                        f" event.kind, {_modifiers(modifier)}))")
+            body.append("run.lines.append(_WorkLine(event.values['code'], 1, run.encounter.date.isoformat(),"
+                        f" event.values, event.ids, [_rule], event.kind, {_modifiers(modifier)}))")
 
     def _lines(self, code: str, units_rule: str | None, part: str, modifier: str | None):
         code = self._constant(code)
-        values = f"{{**event.values, 'code': {code}, 'part': {part!r}}}"
         if units_rule is None:
-            self.body.append(f"run.lines.append(_WorkLine({code}, 1, run.encounter.date.isoformat() if event.wall_start is None else"
-                             f" event.wall_start.date().isoformat(), {values}, event.ids, [*event.trail, _rule],"
-                             f" event.kind, {_modifiers(modifier)}))")
+            self.body.append(f"run.lines.append(_WorkLine({code}, 1, run.encounter.date.isoformat()"
+                             " if event.wall_start is None else event.wall_start.date().isoformat(),"
+                             f" {{**event.values, 'code': {code}, 'part': {part!r}}}, event.ids,"
+                             f" [*event.trail, _rule], event.kind, {_modifiers(modifier)}))")
             return
         timed = self._constant(_TimedLines(self.plan, self.plan.units[units_rule], f"units/{units_rule}"))
         self.body.append(f"{timed}.add(run, event, {code}, {part!r}, _rule, {modifier})")
