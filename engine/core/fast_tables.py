@@ -79,10 +79,7 @@ class Plan:
 
 def _appliers(table, effects: dict, writer_class, plan) -> dict:
     """id(row) -> the function applying the row (None for a row that does nothing)."""
-    applier = {}
-    for row in table.rows:
-        applier[id(row)] = writer_class(effects[id(row)], plan).function(table.name)
-    return applier
+    return {id(row): writer_class(effects[id(row)], plan).function(table.name) for row in table.rows}
 
 
 class _RowWriter:

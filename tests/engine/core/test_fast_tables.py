@@ -19,6 +19,7 @@ from engine.core.compiled import CompiledTable, compiled_unit_offsets
 from engine.core.encounter import EncounterError, parse_encounter
 from engine.core.pipeline import Pipeline
 from engine.core.registry import Registry
+from engine.core.trace import TableRecord
 from tests.conftest import ROOT
 from tests.strategies import encounters
 
@@ -83,18 +84,21 @@ def test_fast_steps_agree_on_generated_encounters(encounter, ruleset):
     assert_agree(*ruleset, encounter)
 
 
+def _minute_of_may_4(minute: int) -> str:
+    day, minute = divmod(minute, 24 * 60)
+    return f"2026-05-{4 + day:02d}T{minute // 60:02d}:{minute % 60:02d}"
+
+
 @st.composite
 def critical_care_encounters(draw) -> dict:
-    """Periods of care and procedures around the 30 and 74 minute marks and midnight."""
+    """Periods of care and procedures around the 30, 75 and 105 minute marks and midnight."""
     periods = []
     for index in range(draw(st.integers(0, 5))):
         start = draw(st.integers(0, 24 * 60))
         period = {"id": f"p{index}", "activity": draw(st.sampled_from(("care", "procedure"))),
-                  "start": f"2026-05-04T{start // 60 % 24:02d}:{start % 60:02d}" if start < 24 * 60 else "2026-05-05T00:00"}
-        if draw(st.integers(0, 5)):
-            stop = start + draw(st.sampled_from((0, 29, 30, 31, 74, 75, 104, 105, 135, 300)))
-            day, minute = divmod(stop, 24 * 60)
-            period["stop"] = f"2026-05-0{4 + day}T{minute // 60:02d}:{minute % 60:02d}"
+                  "start": _minute_of_may_4(start)}
+        if draw(st.integers(0, 5)):  # one in six without a stop time
+            period["stop"] = _minute_of_may_4(start + draw(st.sampled_from((0, 29, 30, 31, 74, 75, 104, 105, 135, 300))))
         periods.append(period)
     return {"id": "cc", "date": "2026-05-04", "periods": periods}
 
@@ -111,6 +115,9 @@ def test_the_compiled_engine_takes_the_fast_steps_and_the_reference_the_generic(
     assert table_steps and all(step.__module__ == "engine.core.fast_tables" for step in table_steps)
     reference = reference_coder.pipeline(reference_coder.registry.latest.base)
     assert all(isinstance(step, functools.partial) for name, step in reference.steps if name.startswith("table:"))
+    trace = []  # only the generic steps record their tables' decisions
+    compiled_coder.pipeline(ruleset).run(parse_encounter(corpus.typical_day(1)[0], ruleset.input), trace)
+    assert any(isinstance(record, TableRecord) for record in trace)
 
 
 def test_no_ruleset_text_becomes_code():
