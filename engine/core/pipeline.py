@@ -14,7 +14,7 @@ import functools
 import attrs
 
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable
-from engine.core import intervals
+from engine.core import fast_tables, intervals
 from engine.core.encounter import Encounter
 from engine.core.events import build_events, count_lines
 from engine.core.generated_events import generated_builder
@@ -58,11 +58,12 @@ class Pipeline:
     """Runs a checked ruleset with a given way of deciding tables and counting units."""
 
     def __init__(self, ruleset: CheckedRuleset, make_decider, unit_offsets, generated: bool = False):
-        """`generated`: build events and run initial stages by the code generated for the
-        declaration and the stage (engine.core.generated_events, engine.core.stages.generated_initial),
-        and merge and edit stages as prepared for the ruleset (engine.core.stages.prepared_merge,
-        prepared_edits), as the compiled engine does; else by the generic code, the definition
-        the reference engine keeps."""
+        """`generated`: build events, run initial stages and apply the rows tables decide by
+        the code generated for the declaration, the stage and the table (engine.core.generated_events,
+        engine.core.stages.generated_initial, engine.core.fast_tables), and merge and edit
+        stages as prepared for the ruleset (engine.core.stages.prepared_merge, prepared_edits),
+        as the compiled engine does; else by the generic code, the definition the reference
+        engine keeps. A run asked for a trace takes the generic steps either way."""
         self.ruleset = ruleset
         self.unit_offsets = unit_offsets
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
@@ -76,16 +77,20 @@ class Pipeline:
         self._line_counts = {kind.name: tuple(d for d in kind.derived if d.builtin == "count_lines")
                              for kind in self.declared.kinds}
         self._effects = {}
+        self._finding_texts: dict = {}  # finding id -> (severity, message, reference)
+        rows_plan = fast_tables.Plan(self.main.name, self._durations, self._line_counts, ruleset.units, unit_offsets)
         steps = []
         for stage in ruleset.stages:
             if isinstance(stage, CheckedTable):
                 for row in stage.rows:
                     self._effects[id(row)] = _Effect.of(stage, row)
                 decide = make_decider(stage).decide
-                if stage.scope == ruleset.schema.line_scope:
-                    steps.append(functools.partial(self._table_per_line, stage, decide))
-                else:
-                    steps.append(functools.partial(self._table_per_event, stage, decide))
+                per_line = stage.scope == ruleset.schema.line_scope
+                step = functools.partial(self._table_per_line if per_line else self._table_per_event, stage, decide)
+                if generated:
+                    step = (fast_tables.line_step if per_line else fast_tables.event_step)(
+                        stage, decide, self._effects, rows_plan, step)
+                steps.append(step)
             elif isinstance(stage, CheckedMerge):
                 steps.append(PreparedMerge.of(stage, self.main.duration) if generated
                              else functools.partial(merge, stage, self.main.duration))
@@ -94,8 +99,8 @@ class Pipeline:
                 steps.append(generated_initial(stage, facts) if generated
                              else functools.partial(initial, stage, ranked_values(stage), facts))
             elif isinstance(stage, CheckedEdit):
-                plan = EditPlan.of(stage)
-                steps.append(prepared_edit(plan) if generated else functools.partial(edit, plan))
+                edit_plan = EditPlan.of(stage)
+                steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
 
     def run(self, encounter: Encounter, trace: list | None = None) -> Result:
@@ -120,16 +125,11 @@ class Pipeline:
         return run
 
     def as_dict(self, run: Run) -> dict:
-        """The result of a run through every step, as the contract's JSON object."""
+        """The result of a run through every step, as the contract's JSON object: what
+        `Result.as_dict` gives for `_final_lines` and `_findings`, built as dicts from the
+        start (the tests hold the two equal)."""
         return {"encounter": run.encounter.id, "ruleset": dict(self.header),
-                "lines": [{"code": code, "units": units, "modifiers": list(modifiers), "date": date,
-                           "administrations": list(administrations), "rules": list(rules)}
-                          for code, units, modifiers, date, administrations, rules
-                          in _final_lines(run.lines, self._claim_rank)],
-                "findings": [{"id": finding_id, "severity": severity, "administrations": list(administrations),
-                              "message": message, "rule": rule, "reference": reference}
-                             for finding_id, severity, message, administrations, rule, reference
-                             in self._findings(run)]}
+                "lines": _final_line_dicts(run.lines, self._claim_rank), "findings": self._finding_dicts(run)}
 
     def _ran(self, encounter: Encounter, trace: list | None) -> Run:
         run = self.start(encounter, trace)
@@ -215,6 +215,21 @@ class Pipeline:
                 for finding in effect.findings:
                     run.raise_finding(finding, effect.rule, line.administrations)
 
+    def _finding_dicts(self, run: Run) -> list:
+        """`_findings` as the contract's dicts, each finding's fixed texts looked up once per ruleset."""
+        found = []
+        for (finding_id, rule), administrations in run.findings.items():
+            texts = self._finding_texts.get(finding_id)
+            if texts is None:
+                info = self.ruleset.findings[finding_id]
+                texts = self._finding_texts[finding_id] = (info.severity, info.message, self.ruleset.reference(info.refs))
+            severity, message, reference = texts
+            details = run.details.get((finding_id, rule))
+            found.append({"id": finding_id, "severity": severity, "administrations": list(administrations),
+                          "message": f"{message} ({'; '.join(details)})" if details else message,
+                          "rule": rule, "reference": reference})
+        return found
+
     def _findings(self, run: Run) -> list:
         """The findings raised, each as the fields of a Finding in order."""
         found = []
@@ -257,3 +272,24 @@ def _final_lines(work_lines: list, claim_rank: dict) -> list:
              for (code, modifiers, date, administrations), (units, rules) in combined.items()]
     last = len(claim_rank)
     return sorted(lines, key=lambda line: (line[3], claim_rank.get(line[0], last)))  # stable: ties keep their order
+
+
+def _final_line_dicts(work_lines: list, claim_rank: dict) -> list:
+    """`_final_lines` as the contract's dicts, combined and ordered as it does them."""
+    combined: dict = {}
+    for line in work_lines:
+        key = (line.code, tuple(line.modifiers), line.date, line.administrations)
+        made = combined.get(key)
+        if made is None:
+            combined[key] = {"code": line.code, "units": line.units, "modifiers": list(line.modifiers),
+                             "date": line.date, "administrations": list(line.administrations),
+                             "rules": list(dict.fromkeys(line.rules))}
+        else:
+            made["units"] += line.units
+            rules = made["rules"]
+            rules += [r for r in line.rules if r not in rules]
+    lines = list(combined.values())
+    if len(lines) > 1:
+        last = len(claim_rank)
+        lines.sort(key=lambda line: (line["date"], claim_rank.get(line["code"], last)))  # stable: ties keep their order
+    return lines
