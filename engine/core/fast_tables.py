@@ -79,7 +79,25 @@ class Plan:
 
 def _appliers(table, effects: dict, writer_class, plan) -> dict:
     """id(row) -> the function applying the row (None for a row that does nothing)."""
-    return {id(row): writer_class(effects[id(row)], plan).function(table.name) for row in table.rows}
+    return _Appliers(table.name, {id(row): effects[id(row)] for row in table.rows}, writer_class, plan)
+
+
+class _Appliers(dict):
+    """The rows' functions, each written the first time its row is decided: a process that
+    codes one encounter compiles the few rows it uses, not every row of every table (the
+    start-up of `infuse code ONE.json`, bench/startup.py). A function is stored whole by one
+    dict store, so threads deciding a row together each find a complete one."""
+
+    def __init__(self, table_name: str, effects: dict, writer_class, plan):
+        super().__init__()
+        self.table_name = table_name
+        self.effects = effects
+        self.writer_class = writer_class
+        self.plan = plan
+
+    def __missing__(self, key: int):
+        apply = self[key] = self.writer_class(self.effects[key], self.plan).function(self.table_name)
+        return apply
 
 
 class _RowWriter:

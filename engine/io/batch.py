@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from typing import BinaryIO, TextIO
 
 import attrs
@@ -37,7 +36,6 @@ from engine.core.coder import Coder
 from engine.core.encounter import EncounterError
 from engine.core.jsonin import DecodeError, decode_record
 from engine.io import output
-from engine.io.pool import ordered_map
 from engine.io.records import CHUNK_BYTES, CHUNK_LINES, MAX_RECORD_BYTES, Chunk, InputError, Source, TooLong, Unreadable
 from engine.core.registry import Registry
 from engine.io.render import encode_records
@@ -98,6 +96,8 @@ class ChunkCoder:
 
 
 def _describe(error: BaseException) -> str:
+    from concurrent.futures.process import BrokenProcessPool  # a chunk is lost only where workers ran
+
     if isinstance(error, BrokenProcessPool):
         return "its process died"
     return f"{type(error).__name__}: {error}"
@@ -329,6 +329,8 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
     head = list(itertools.islice(chunks, 2))
     chunks = itertools.chain(head, chunks)
     if jobs > 1 and len(head) > 1:
+        from engine.io.pool import ordered_map  # only here: multiprocessing costs a one-record start-up some ms
+
         results = ordered_map(_code_chunk, chunks, jobs=jobs, lost=coder.lost,
                               initializer=_start_coder, initargs=(spec, coder.fmt))
     else:
