@@ -49,13 +49,27 @@ class SourceWriter:
 
     def compiled(self, function: str, label: str, constants: dict | None = None):
         """The function named `function` of the source, its globals the constants; the source
-        is registered under `<label HASH>` for tracebacks."""
+        is registered under `<label HASH>` for tracebacks. A source written before (a payer
+        variant's unchanged stage, the same declaration) is not compiled again."""
         source = self.source()
-        filename = f"{label.removesuffix('>')} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = _COMPILED.get((label, source))
+        if code is None:
+            filename = f"{label.removesuffix('>')} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            code = compile(source, filename, "exec")
+            if len(_COMPILED) >= _MAX_COMPILED:
+                _COMPILED.pop(next(iter(_COMPILED)), None)  # the oldest; another thread may have taken it
+            _COMPILED[(label, source)] = code
         namespace = {**self.constants, **(constants or {})}
-        exec(compile(source, filename, "exec"), namespace)
+        exec(code, namespace)
         return namespace[function]
+
+
+# (label, source) -> its code object, in the order compiled. Each operation on the dict is
+# whole in CPython (engine.core.compiled._GENERATED says why), and a code object is immutable,
+# so threads share it; two compiling one source at once store equal code.
+_COMPILED: dict = {}
+_MAX_COMPILED = 1024
 
 
 def attribute(owner: str, name: str) -> str:
