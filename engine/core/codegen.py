@@ -65,6 +65,11 @@ class SourceWriter:
         return namespace[function]
 
 
+def forget_compiled():
+    """Compile every source again, as a fresh process does (engine.core.compiled.clear_generated)."""
+    _COMPILED.clear()
+
+
 # (label, source) -> its code object, in the order compiled. Each operation on the dict is
 # whole in CPython (engine.core.compiled._GENERATED says why), and a code object is immutable,
 # so threads share it; two compiling one source at once store equal code.

@@ -34,6 +34,7 @@ import attrs
 
 from dsl.acceptance import positions
 from dsl.checked import CheckedTable, CheckedUnits
+from engine.core import codegen
 from engine.core.column_index import DiscreteIndex, RangeIndex, column_indexes
 from engine.core.reference import apply_policy
 
@@ -268,9 +269,11 @@ _ROWS_BY_LINE: dict = {}
 
 
 def clear_generated():
-    """Forget the generated code of every table, as a fresh process starts (for measuring)."""
+    """Forget the generated code of every table, and every other source compiled
+    (engine.core.codegen), as a fresh process starts (for measuring)."""
     with _GENERATED_LOCK:
         _GENERATED.clear()
+    codegen.forget_compiled()
 
 
 def rows_at(filename: str, line: int) -> tuple[str, ...] | None:
