@@ -97,7 +97,16 @@ class Coder:
         """`select(decode_record(raw))` for a record read straight into the declared input's
         types (engine.core.typed); None when the careful way must read it (a bad record, or
         one that way alone is sure of), for it alone words what is wrong."""
-        encounter = self._typed.read(raw)
+        return self._chosen(self._typed.read(raw))
+
+    def select_object(self, data: object) -> tuple[CheckedRuleset, Encounter] | None:
+        """`select(data)` for a decoded record converted straight into the declared input's
+        types (engine.core.typed); None when the careful way must read it."""
+        return self._chosen(self._typed.read_object(data))
+
+    def _chosen(self, encounter: Encounter | None) -> tuple[CheckedRuleset, Encounter] | None:
+        """The ruleset for an encounter read the typed way, as `select` would choose it; None
+        where `select` would raise (the careful way then words why)."""
         if encounter is None:
             return None
         family = self.registry.family_for(encounter.date.isoformat())
@@ -127,12 +136,12 @@ class Coder:
 
     def code(self, data: object) -> Result:
         """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
-        ruleset, encounter = self.select(data)
+        ruleset, encounter = self.select_object(data) or self.select(data)
         return self.pipeline(ruleset).run(encounter)
 
     def code_dict(self, data: object) -> dict:
         """`code(data).as_dict()`, the contract's JSON as a dict, without the Result objects."""
-        ruleset, encounter = self.select(data)
+        ruleset, encounter = self.select_object(data) or self.select(data)
         return self.pipeline(ruleset).run_dict(encounter)
 
 

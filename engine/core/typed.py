@@ -44,6 +44,7 @@ class TypedReading:
     cannot be typed, so that every record goes the careful way)."""
 
     declared: CheckedInput
+    type: object  # the encounter's Struct type
     decode: object
     assemble: object  # the Struct decoded -> its Encounter, or None (engine.core.typed_reader)
 
@@ -59,14 +60,28 @@ class TypedReading:
             record = _struct("encounter", [*map(_typed, declared.fields), *kinds])
             decode = msgspec.json.Decoder(record).decode
         except (TypeError, ValueError):  # a name msgspec cannot take as a field
-            decode = None
-        return cls(declared, decode, generated_reader(declared) if decode else None)
+            record = decode = None
+        return cls(declared, record, decode, generated_reader(declared) if decode else None)
 
     def read(self, raw: bytes) -> Encounter | None:
         """The Encounter of `raw` (JSON text), or None: the careful way must read it."""
         if self.decode is None:
             return None
-        record = decode_typed(raw, self.decode)
+        return self._assembled(decode_typed(raw, self.decode))
+
+    def read_object(self, data: object) -> Encounter | None:
+        """The Encounter of `data` (a decoded JSON value: dicts, lists, str, numbers, bools),
+        or None: the careful way must read it. Only a plain dict is converted: an embedder's
+        own mapping or value types go the careful way, which reads them as they are."""
+        if self.decode is None or type(data) is not dict:
+            return None
+        try:
+            record = msgspec.convert(data, self.type)
+        except (msgspec.ValidationError, TypeError, ValueError):
+            return None
+        return self._assembled(record)
+
+    def _assembled(self, record) -> Encounter | None:
         if record is None:
             return None
         try:

@@ -33,6 +33,9 @@ class _Careful(Coder):
     def select_json(self, raw: bytes):
         return None
 
+    def select_object(self, data):
+        return None
+
 
 @pytest.fixture(scope="module", params=[None, "medicare"])
 def coders(request):
@@ -99,11 +102,28 @@ def test_a_record_broken_as_json_reads_and_codes_alike(coders, data, mutation, b
 
 
 def _alike(coders, raw: bytes) -> None:
+    """Read the typed way from JSON text and, once decoded, from the object (Coder.code_dict,
+    as an embedder codes): the same encounter, result or error as the careful way."""
     fast, careful = coders
     selected = fast.select_json(raw)
     if selected is not None:
         assert _careful_select(careful, raw) == ("selected", selected)
     assert code_record(fast, 7, raw) == code_record(careful, 7, raw)
+    try:
+        data = decode_record(raw)
+    except DecodeError:
+        return
+    selected = fast.select_object(data)
+    if selected is not None:
+        assert careful.select(data) == selected
+    assert _coded_dict(fast, data) == _coded_dict(careful, data)
+
+
+def _coded_dict(coder: Coder, data) -> tuple:
+    try:
+        return "coded", coder.code_dict(data)
+    except EncounterError as error:
+        return "rejected", (error.path, error.message)
 
 
 @PROPERTY
@@ -112,6 +132,7 @@ def test_a_valid_encounter_takes_the_typed_way(coders, encounter):
     fast, careful = coders
     raw = json.dumps(encounter).encode()
     assert fast.select_json(raw) == careful.select(decode_record(raw))
+    assert fast.select_object(encounter) == careful.select(encounter)
 
 
 def test_a_declaration_msgspec_cannot_type_goes_the_careful_way(coders, monkeypatch):
