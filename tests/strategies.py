@@ -59,6 +59,15 @@ def _drug_name(draw) -> str:
     return {"plain": name, "upper": name.upper(), "spaced": f"  {name.title()} "}[spelling]
 
 
+def _zone(offset: str) -> datetime.timezone:
+    """The zone of an offset as written ("Z", "-05:00")."""
+    if offset == "Z":
+        return datetime.timezone.utc
+    hours, minutes = offset[1:].split(":")
+    sign = -1 if offset[0] == "-" else 1
+    return datetime.timezone(sign * datetime.timedelta(hours=int(hours), minutes=int(minutes)))
+
+
 def _stamp(moment: datetime.datetime, offset: str | None, seconds: bool) -> str:
     text = moment.strftime("%Y-%m-%dT%H:%M:%S" if seconds else "%Y-%m-%dT%H:%M")
     return text + (offset or "")
@@ -130,7 +139,12 @@ def _administration(draw, ident: str, drug: str, opening: datetime.datetime, sta
         start_offset, stop_offset = (offset if draw(st.booleans()) else None for _ in range(2))
     item["start"] = _stamp(opening + datetime.timedelta(minutes=start), start_offset, seconds)
     if stop is not None:
-        item["stop"] = _stamp(opening + datetime.timedelta(minutes=stop), stop_offset, seconds)
+        stop_at = opening + datetime.timedelta(minutes=stop)
+        if mixed_offsets and start_offset is not None and draw(st.booleans()):
+            # The same instant written in another offset: its wall clock may even read as the start's.
+            stop_offset = draw(st.sampled_from([o for o in OFFSETS if o not in (None, start_offset)]))
+            stop_at = stop_at.replace(tzinfo=_zone(start_offset)).astimezone(_zone(stop_offset)).replace(tzinfo=None)
+        item["stop"] = _stamp(stop_at, stop_offset, seconds)
     for key, choices in (("site", SITES), ("session", SESSIONS)):
         value = draw(st.sampled_from(choices))
         if value is not None:

@@ -69,33 +69,35 @@ def _kind_events(encounter: Encounter, kind: EventKind, read: tuple, derived: tu
         ids = (documented.id,) if documented.id is not None else ()
         events.append(Event(ids, values, start, stop, documented.start, spans, order, [], kind.name))
     for fact, derive in derived:
-        derive(fact, events, ordered, encounter)
+        derive(fact, kind, events, ordered, encounter)
     return events
 
 
-def _time_between(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _time_between(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     first, second = fact.fields
     for event, documented in zip(events, ordered):
-        a, b = _seconds(documented, first), _seconds(documented, second)
+        a, b = _seconds(documented, first, kind), _seconds(documented, second, kind)
         event.values[fact.name] = None if a is None or b is None else b - a
 
 
-def _seconds(documented: Documented, name: str) -> int | None:
-    """A time field in absolute seconds: the timed pair has them; another is read as wall clock
+def _seconds(documented: Documented, name: str, kind: EventKind) -> int | None:
+    """A time field in absolute seconds: the timed pair's start and stop have them, placed
+    with their own offsets (told by name: a stop of 10:00+00:00 after a start of 10:00+01:00
+    is an hour later, though its wall clock reads the same); another is read as wall clock
     (from the start's, or, in an untimed kind, from the epoch)."""
+    if name == kind.start:
+        return documented.start_s
+    if name == kind.stop:
+        return documented.stop_s
     value = documented.values.get(name)
     if value is None:
         return None
     if documented.start is None:
         return int((value - _EPOCH).total_seconds())
-    if value == documented.start:
-        return documented.start_s
-    if value == documented.stop:
-        return documented.stop_s
     return documented.start_s + int((value - documented.start).total_seconds())
 
 
-def _days_between(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _days_between(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     first, second = fact.fields
     for event, documented in zip(events, ordered):
         a, b = _day(documented, encounter, first), _day(documented, encounter, second)
@@ -120,7 +122,7 @@ def _end(event: Event) -> int:
     return event.stop_s if event.stop_s is not None else event.start_s
 
 
-def _time_since(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _time_since(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     """Time from the latest end among the earlier matching events sharing `per` to the start."""
     last_end: dict = {}
     for event in events:
@@ -131,7 +133,7 @@ def _time_since(fact: DerivedFact, events: list, ordered: list, encounter: Encou
             last_end[key] = _end(event) if previous is None else max(_end(event), previous)
 
 
-def _count_previous(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _count_previous(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     counts: dict = {}
     for event in events:
         key = _key(fact, event)
@@ -140,7 +142,7 @@ def _count_previous(fact: DerivedFact, events: list, ordered: list, encounter: E
             counts[key] = counts.get(key, 0) + 1
 
 
-def _overlaps_previous(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _overlaps_previous(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     spans: dict = {}
     for event in events:
         key = _key(fact, event)
@@ -150,7 +152,7 @@ def _overlaps_previous(fact: DerivedFact, events: list, ordered: list, encounter
             spans.setdefault(key, []).extend(event.intervals)
 
 
-def _previous_differs(fact: DerivedFact, events: list, ordered: list, encounter: Encounter):
+def _previous_differs(fact: DerivedFact, kind: EventKind, events: list, ordered: list, encounter: Encounter):
     """Whether the earlier matching event sharing `per` that ended last (the later one on a
     tie) has another value of the compared field; missing when there is none."""
     compared = fact.fields[0]

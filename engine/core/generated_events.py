@@ -78,8 +78,9 @@ class _BuilderWriter:
         elif fact.builtin == "time_since":
             self._time_since(fact)
         elif fact.builtin in generic.BUILT_INS:
-            derive, named = out.constant(generic.BUILT_INS[fact.builtin]), out.constant(fact)
-            out.line(f"{derive}({named}, events, ordered, encounter)", 1)
+            derive, named, of_kind = (out.constant(generic.BUILT_INS[fact.builtin]), out.constant(fact),
+                                      out.constant(kind))
+            out.line(f"{derive}({named}, {of_kind}, events, ordered, encounter)", 1)
 
     def _day(self, kind: EventKind, name: str) -> str:
         """The expression of the date of a date or time field, the event's or else the encounter's."""

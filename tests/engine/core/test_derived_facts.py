@@ -92,6 +92,21 @@ def test_time_between_takes_the_offsets_into_account():
     assert fact(data, "duration") == {"a1": 30 * MINUTE}
 
 
+def test_time_between_tells_the_stop_by_its_name_not_by_its_wall_clock():
+    # An hour apart, though the stop's wall clock reads as the start's: before, the stop was
+    # taken for the start and the infusion lasted no time at all.
+    data = encounter(given_at("a1", "d", "2026-03-14T10:00+01:00", "2026-03-14T10:00+00:00"))
+    assert fact(data, "duration") == {"a1": 60 * MINUTE}
+
+
+@pytest.mark.parametrize("coder_name", ["compiled_coder", "reference_coder"])
+def test_an_hour_written_in_two_offsets_codes_as_an_infusion_on_both_engines(coder_name, request):
+    data = encounter(given_at("a1", "ceftriaxone", "2026-03-14T10:00+01:00", "2026-03-14T10:00+00:00",
+                              method="infusion", site="L-forearm"))
+    lines = request.getfixturevalue(coder_name).code(data).as_dict()["lines"]
+    assert [line["code"] for line in lines] == ["96365"]
+
+
 def test_time_between_in_an_untimed_kind_reads_the_wall_clock():
     data = encounter(given_at("a1", "d", "10:00"), notes=[
         {"about": "a1", "written": "2026-03-14T10:00", "read": "2026-03-14T10:05"},
