@@ -58,7 +58,10 @@ class SourceWriter:
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             code = compile(source, filename, "exec")
             if len(_COMPILED) >= _MAX_COMPILED:
-                _COMPILED.pop(next(iter(_COMPILED)), None)  # the oldest; another thread may have taken it
+                try:
+                    _COMPILED.pop(next(iter(_COMPILED)), None)  # the oldest
+                except (StopIteration, RuntimeError):  # another thread emptied or changed it meanwhile
+                    pass
             _COMPILED[(label, source)] = code
         namespace = {**self.constants, **(constants or {})}
         exec(code, namespace)

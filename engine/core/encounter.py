@@ -22,12 +22,13 @@ from dsl.checked import CheckedInput, EventKind, InputField
 from engine.core.undeclared import Watch
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
+EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
 _SECOND = datetime.timedelta(seconds=1)
 _SECONDS_PER_DAY = 86400
 # The longest timed event taken: a month-long pump infusion fits; a stop years after its
 # start is a typing error, and would cost a line per unit of time.
 MAX_SPAN_DAYS = 31
+MAX_SPAN_SECONDS = MAX_SPAN_DAYS * _SECONDS_PER_DAY
 _ABSENT = object()
 
 
@@ -134,7 +135,8 @@ def parse_encounter(data: object, declared: CheckedInput) -> Encounter:
 def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict,
               undeclared: tuple = ()) -> Encounter:
     """The `Encounter` of fields read: `own` the encounter's fields that name no event,
-    `drafts` each kind's (path, fields) in input order, their ids checked unique (check_unique_ids);
+    `drafts` each kind's (path, fields) in input order, their ids already checked unique (by
+    check_unique_ids, or by the reader generated for typed records, engine.core.typed_reader);
     the fields that name an event are read from `record` here, once the events are placed;
     `undeclared` the fields the record carries that the declaration does not name (Watch.found).
 
@@ -150,7 +152,7 @@ def assembled(declared: CheckedInput, record: Mapping, own: dict, drafts: dict,
         for event in events[kind.name]:
             _check_reference(f"{kind.key}[{event.index}].{field.name}", field, event.values[field.name],
                              events[field.refers_to])
-    _fill_firsts(plan.firsts, events)
+    fill_firsts(plan.firsts, events)
     return Encounter(own[plan.id_field], own[plan.date_field], own, events,
                      payer=own.get(plan.payer_field) if plan.payer_field else None,
                      primary=own.get(plan.primary_field) if plan.primary_field else None,
@@ -348,7 +350,7 @@ def _placed(kind: EventKind, id_field: str | None, times: tuple, index: int, dra
         if stop_s is not None and stop_s < start_s:
             after = f"a time at or after {kind.start} {start.isoformat()}"
             raise _expected(f"{where}.{kind.stop}", after, stop.isoformat())
-        if stop_s is not None and stop_s - start_s > MAX_SPAN_DAYS * _SECONDS_PER_DAY:
+        if stop_s is not None and stop_s - start_s > MAX_SPAN_SECONDS:
             within = f"a time within {MAX_SPAN_DAYS} days of {kind.start} {start.isoformat()}"
             raise _expected(f"{where}.{kind.stop}", within, stop.isoformat())
     for name in times:
@@ -371,7 +373,7 @@ def _canonical_key(event: Documented):
     return (1, *((v is not None, v) for v in event.values.values()))
 
 
-def _fill_firsts(firsts: tuple, events: dict) -> None:
+def fill_firsts(firsts: tuple, events: dict) -> None:
     """Fields declared `else first in KIND` take, when missing, the first value documented
     in events of that kind, in their canonical order (the contract: without a session label,
     a single session)."""
@@ -392,7 +394,7 @@ def _seconds(moment: datetime.datetime, zone: datetime.tzinfo) -> int:
     """Whole seconds since the epoch; a naive `moment` is read in `zone`."""
     if moment.tzinfo:
         return (moment - _EPOCH) // _SECOND
-    wall = (moment - _EPOCH_NAIVE) // _SECOND
+    wall = (moment - EPOCH_NAIVE) // _SECOND
     return wall - zone.utcoffset(moment) // _SECOND
 
 

@@ -71,8 +71,7 @@ class Pipeline:
         self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
         self.declared = ruleset.input
         self.main = self.declared.main
-        self._build_events = (generated_builder(self.declared) if generated
-                              else functools.partial(build_events, declared=self.declared))
+        self._build_events = generated_builder(self.declared) if generated else None
         self._durations = {kind.name: kind.duration for kind in self.declared.kinds}
         self._line_counts = {kind.name: tuple(d for d in kind.derived if d.builtin == "count_lines")
                              for kind in self.declared.kinds}
@@ -116,9 +115,13 @@ class Pipeline:
         return self.as_dict(self._ran(encounter, None))
 
     def start(self, encounter: Encounter, trace: list | None = None) -> Run:
-        """The state of an encounter before the first step: its events built, and the fields
+        """The state of an encounter before the first step: its events built (by the generic
+        build_events when a trace is asked, as every step then runs generic), and the fields
         it carries that the ruleset does not declare raised."""
-        events = self._build_events(encounter)
+        if self._build_events is None or trace is not None:
+            events = build_events(encounter, self.declared)
+        else:
+            events = self._build_events(encounter)
         run = Run(encounter, events.pop(self.main.name), events, trace=trace)
         if encounter.undeclared:
             raise_undeclared(run, self.declared)

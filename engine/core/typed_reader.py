@@ -79,8 +79,8 @@ class _ReaderWriter:
         paths = {kind.name: kind.key for kind in declared.kinds}
         return out.compiled("read", "<infuse typed reader>", {
             "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
-            "_Documented": model.Documented, "_fill_firsts": model._fill_firsts, "_EPOCH": model._EPOCH_NAIVE,
-            "_SECOND": _SECOND, "_MAX_SPAN": model.MAX_SPAN_DAYS * model._SECONDS_PER_DAY,
+            "_Documented": model.Documented, "_fill_firsts": model.fill_firsts, "_EPOCH": model.EPOCH_NAIVE,
+            "_SECOND": _SECOND, "_MAX_SPAN": model.MAX_SPAN_SECONDS,
             "_paths": lambda drafts: {name: [(f"{paths[name]}[{i}]", d) for i, d in enumerate(items)]
                                       for name, items in drafts.items()}})
 

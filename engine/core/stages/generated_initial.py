@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dsl.checked import CheckedInitial
 from engine.core.codegen import SourceWriter
-from engine.core.stages.initial import BY_RANK, Facts, Roles, initial
+from engine.core.stages.initial import BY_RANK, Facts, Roles, initial, ranked_values
 
 
 def generated_initial(stage: CheckedInitial, facts: Facts):
@@ -86,7 +86,7 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
                 continue
     """, 1)
     _few_roles(out, stage.ranked_field, _same(facts))
-    ranked = frozenset(v for order in stage.rankings.values() for v in order)
+    ranked = ranked_values(stage)
     return out.compiled("initial_step", f"<infuse initial {stage.name}>", {
         "_generic": initial, "_stage": stage, "_ranked": ranked, "_facts": facts, "_ranks": ranks,
         "_default": default or {}, "_promoted": promoted, "_UNNAMED": _UNNAMED, "_keys": stage.keys,

@@ -5,14 +5,16 @@ its events' values (in order) and trails, for the 2026 ruleset and its payer var
 example rulesets, the corpus of bench/corpus.py and random encounters."""
 from __future__ import annotations
 
+import attrs
 import pytest
 from hypothesis import given
 
 import engine
 from bench import corpus
+from dsl.checked import CheckedInitial
 from engine.analyst.cases import load_cases
 from engine.core.compiled import CompiledTable, compiled_unit_offsets
-from engine.core.encounter import EncounterError
+from engine.core.encounter import EncounterError, parse_encounter
 from engine.core.pipeline import Pipeline
 from tests.conftest import ROOT, RULESET_2026
 from tests.engine.core.test_jsonin_fast import PROPERTY
@@ -72,3 +74,29 @@ def test_the_example_rulesets_run_their_cases_alike(folder):
     cases, _ = load_cases(folder / "tests", both.coder.registry.latest.base.input)
     for case in cases:
         both.agree(case.encounter)
+
+
+def _initial_changed(ruleset, ties: tuple, default_ranking: bool):
+    """The ruleset with its iv_access stage breaking ties by `ties`; with `default_ranking`, the
+    professional ranking (with its `primary`) is the default that other claim values take."""
+    stages = []
+    for stage in ruleset.stages:
+        if isinstance(stage, CheckedInitial) and stage.name == "iv_access":
+            rankings, primary_of = dict(stage.rankings), dict(stage.primary_of)
+            if default_ranking:
+                rankings = {None: rankings["professional"], "facility": rankings["facility"]}
+                primary_of = {None: primary_of["professional"]} if "professional" in primary_of else {}
+            stage = attrs.evolve(stage, rankings=rankings, primary_of=primary_of, ties=ties)
+        stages.append(stage)
+    return attrs.evolve(ruleset, stages=tuple(stages))
+
+
+@pytest.mark.parametrize("default_ranking", [False, True])
+@pytest.mark.parametrize("ties", [("latest start", "shortest duration"), ("primary", "shortest duration", "latest start")])
+def test_an_initial_stage_of_other_ties_and_a_default_ranking_runs_alike(ties, default_ranking):
+    """The tie-breakers and the default ranking's promotion 2026 does not use, by changing its stage."""
+    ruleset = _initial_changed(engine.load(RULESET_2026).registry.latest.base, ties, default_ranking)
+    generated, generic = (Pipeline(ruleset, CompiledTable, compiled_unit_offsets, generated=flag) for flag in (True, False))
+    for data in [*corpus.domain(200, 5), *corpus.typical_day(200, 6), *corpus.many_administrations(1, 7, administrations=60)]:
+        encounter = parse_encounter(data, ruleset.input)
+        assert generated.run_dict(encounter) == generic.run_dict(encounter), data["id"]
