@@ -151,7 +151,7 @@ def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, ru
     by_column2 = clause.table.by_column2
     if not any(line.code in by_column2 for line in run.lines):
         return
-    acts = _acting_on(clause)
+    acts = acting_on(clause)
     per_date = clause.per == "date"
     by_key: dict = {}
     for line in run.lines:
@@ -207,7 +207,7 @@ def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, ru
     run.lines = kept
 
 
-def _acting_on(clause: CheckedPairsFrom | CheckedLimitsFrom):
+def acting_on(clause: CheckedPairsFrom | CheckedLimitsFrom):
     """Whether a data clause acts on a line: its `where` attributes hold one of their values
     (`where claim = facility`: the hospital outpatient file on facility claims only)."""
     if not clause.where:
@@ -224,7 +224,7 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
     Units beyond the limit are cut and raise the edit's finding; a line left with none goes.
     With `where`, only the lines whose attributes hold its values are limited (and counted)."""
     by_code = clause.table.by_code
-    acts_on = _acting_on(clause)
+    acts_on = acting_on(clause)
     limited = [line for line in run.lines if line.code in by_code and acts_on(line)]
     if not limited:
         return

@@ -7,7 +7,7 @@ meaning (tests/engine/core/test_prepared_stages.py holds both to the same result
 from __future__ import annotations
 
 from dsl.checked import CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom
-from engine.core.stages.edits import EditPlan, edit, limit, pair, pairs_from, require
+from engine.core.stages.edits import EditPlan, acting_on, edit, limit, pair, pairs_from, require
 from engine.core.stages.state import Run
 
 
@@ -59,22 +59,13 @@ def _prepared(clause, index: int, finding: str, rule: str):
     raise TypeError(f"no prepared step for {type(clause).__name__}")
 
 
-def _holds(line, where: tuple) -> bool:
-    """Whether a line's attributes hold the `where` values of a data clause."""
-    values = line.values
-    for attribute, allowed in where:
-        if values.get(attribute) not in allowed:
-            return False
-    return True
-
-
 def _prepared_limits_from(clause: CheckedLimitsFrom, finding: str, rule: str):
     """engine.core.stages.edits._limits_from without a trace: a row read from its tuple as it
     stands (code, units, mai, line), and only the units under a date of service edit counted
     (a code has one row, so a line edit's count is never read)."""
     by_code = clause.table.by_code
     codes_limited = by_code.keys()
-    where = clause.where
+    acts_on = acting_on(clause)
     per_date = clause.per == "date"
 
     def limits_from(run: Run, codes: set):
@@ -84,7 +75,7 @@ def _prepared_limits_from(clause: CheckedLimitsFrom, finding: str, rule: str):
         cut = False
         for line in run.lines:
             row = by_code.get(line.code)
-            if row is None or (where and not _holds(line, where)):
+            if row is None or not acts_on(line):
                 continue
             key = None if row[2] == "1" else (line.code, line.date if per_date else None)
             allowed = max(0, row[1] - (0 if key is None else used.get(key, 0)))
@@ -105,14 +96,14 @@ def _prepared_pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rul
     whose column 1 codes meet the codes on the claim: else no pair is on it."""
     by_column2 = clause.table.by_column2
     column2_codes = by_column2.keys()
-    where = clause.where
+    acts_on = acting_on(clause)
 
     def pairs_from_if_paired(run: Run, codes: set):
         if column2_codes.isdisjoint(codes):
             return
         for line in run.lines:
             column1 = by_column2.get(line.code)
-            if column1 is not None and not column1.keys().isdisjoint(codes) and (not where or _holds(line, where)):
+            if column1 is not None and not column1.keys().isdisjoint(codes) and acts_on(line):
                 pairs_from(clause, index, finding, rule, run)
                 return
     return pairs_from_if_paired
