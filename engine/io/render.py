@@ -13,6 +13,7 @@ as before, the surrogate as its escape (see `encodable`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import orjson
 
@@ -37,7 +38,7 @@ def format_records(records: list[dict], fmt: str) -> str:
     return encode_records(records, fmt).decode()
 
 
-def encode_records(records: list[dict], fmt: str) -> bytes:
+def encode_records(records: Iterable[dict], fmt: str) -> bytes:
     """Each record in `fmt` followed by a newline, as UTF-8: what a batch worker hands back, so
     that neither it nor the parent decodes and encodes the text again on the way out."""
     option = _ORJSON.get(fmt)
