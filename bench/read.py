@@ -4,7 +4,9 @@ into an Encounter) the careful way against the typed way (issue 11, item 2).
 - careful: engine.core.jsonin.decode_record (msgspec to dicts, checked) then Coder.select
   (engine.core.encounter.parse_encounter reads each declared field in Python);
 - typed: Coder.select_json (engine.core.typed: msgspec decodes straight into types made from
-  the declared input), as a batch reads every JSON record first.
+  the declared input), as a batch reads every JSON record first;
+- typed from a dict: Coder.select_object on the decoded record (msgspec.convert into the same
+  types), as Coder.code reads what an embedder decoded.
 Also each whole (read, code, orjson out). On typical-day encounters (bench/corpus.py) as JSON
 Lines text; the sides alternate round by round and the best round is reported, so load from
 other work on the machine falls on both alike. Every record is checked to read alike first.
@@ -41,10 +43,17 @@ def main() -> None:
     coder = engine.load()
     careful = [coder.select(decode_record(line, coder.id_field)) for line in lines]
     assert [coder.select_json(line) for line in lines] == careful, "the typed way reads a record otherwise"
+    assert [coder.select_object(decode_record(line, coder.id_field)) for line in lines] == careful
+
+    def careful_whole(line: bytes) -> bytes:
+        ruleset, encounter = coder.select(decode_record(line, coder.id_field))
+        return orjson.dumps(coder.pipeline(ruleset).run_dict(encounter))
+
     sides = {
         "read, careful (decode_record + select)": lambda line: coder.select(decode_record(line, coder.id_field)),
         "read, typed (select_json)": coder.select_json,
-        "whole, careful + orjson": lambda line: orjson.dumps(coder.code_dict(decode_record(line, coder.id_field))),
+        "read, typed from a dict (+ select_object)": lambda line: coder.select_object(decode_record(line, coder.id_field)),
+        "whole, careful + orjson": careful_whole,
         "whole, typed + orjson": lambda line: orjson.dumps(coder.code_json(line)),
     }
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
