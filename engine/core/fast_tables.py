@@ -16,9 +16,10 @@ was applied.
 """
 from __future__ import annotations
 
+import collections
+
 import attrs
 
-from engine.core import intervals
 from engine.core.codegen import SourceWriter
 from engine.core.events import count_lines
 from engine.core.stages.state import WorkLine
@@ -196,14 +197,8 @@ class _TimedLines:
         counted = (event.values.get(duration) if duration else None) or 0
         if counted <= self.none_until:
             return
-        offsets = self.offsets(self.counting, counted)
-        if event.wall_start is None:
-            units_by_date = {run.encounter.date.isoformat(): len(offsets)} if offsets else {}
-        else:
-            units_by_date = {}
-            for offset in offsets:
-                date = event.wall_date(intervals.instant_at(event.intervals, offset))
-                units_by_date[date] = units_by_date.get(date, 0) + 1
+        units_by_date = collections.Counter(event.unit_dates(self.offsets(self.counting, counted),
+                                                             run.encounter.date.isoformat()))
         values = {**event.values, "code": code, "part": part}
         rules = [*event.trail, rule, self.tag]
         for date, units in units_by_date.items():

@@ -14,7 +14,7 @@ import functools
 import attrs
 
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable
-from engine.core import fast_tables, intervals
+from engine.core import fast_tables
 from engine.core.encounter import Encounter
 from engine.core.events import build_events, count_lines
 from engine.core.generated_events import generated_builder
@@ -189,8 +189,7 @@ class Pipeline:
             counted = (event.values.get(duration) if duration else None) or 0
             counting = self.ruleset.units[units_rule]
             offsets = self.unit_offsets(counting, counted)
-            dates = [run.encounter.date.isoformat() if event.wall_start is None
-                     else event.wall_date(intervals.instant_at(event.intervals, o)) for o in offsets]
+            dates = event.unit_dates(offsets, run.encounter.date.isoformat())
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,

@@ -7,6 +7,7 @@ import datetime
 
 import attrs
 
+from engine.core import intervals
 from engine.core.encounter import Encounter
 
 
@@ -26,6 +27,14 @@ class Event:
 
     def wall_date(self, instant: int) -> str:
         return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
+
+    def unit_dates(self, offsets, encounter_date: str) -> list[str]:
+        """The date of service of each unit earned at `offsets` seconds of counted time: the
+        wall-clock date at the instant it is reached (an infusion past midnight earns its
+        later units on the next day), or the encounter's date for an untimed event."""
+        if self.wall_start is None:
+            return [encounter_date] * len(offsets)
+        return [self.wall_date(intervals.instant_at(self.intervals, offset)) for offset in offsets]
 
 
 @attrs.define(slots=True, eq=False)
