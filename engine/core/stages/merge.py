@@ -28,15 +28,11 @@ def merge(stage: CheckedMerge, duration: str, run: Run):
         first = members[0]
         spans = intervals.union(s for m in members for s in m.intervals)
         counted = intervals.subtract(spans, cuts.removed(first))
-        has_time = any(m.values.get(duration) is not None for m in members)
-        values = {**first.values, duration: intervals.total(counted) if has_time else None}
-        merged = Event(tuple(a for m in members for a in m.ids), values, first.start_s,
-                       max((m.stop_s for m in members if m.stop_s is not None), default=None),
-                       first.wall_start, counted, first.order, [*first.trail, rule], first.kind)
+        merged = merged_event(members, counted, duration, rule)
         if run.trace is not None:
-            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), values[duration],
-                                         intervals.total(spans) - intervals.total(counted) if has_time else 0,
-                                         tuple(counted)))
+            time = merged.values[duration]
+            run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), time,
+                                         intervals.total(spans) - time if time is not None else 0, tuple(counted)))
         cuts.replace(members, merged)
         replaced.update(dict.fromkeys(map(id, members)))
         replaced[id(first)] = merged
@@ -46,6 +42,21 @@ def merge(stage: CheckedMerge, duration: str, run: Run):
         if event is not None:
             events.append(event)
     run.events = events
+
+
+def merged_event(members: list, counted: list, duration: str, rule: str) -> Event:
+    """The one event a group merges into: the first member's values and place, every member's
+    ids, the latest stop, and as its time (`duration`) the total of `counted`, missing when no
+    member had a time."""
+    first = members[0]
+    if len(members) == 1:  # most groups: no passes over the members
+        ids, has_time, stop = first.ids, first.values.get(duration) is not None, first.stop_s
+    else:
+        ids = tuple(a for m in members for a in m.ids)
+        has_time = any(m.values.get(duration) is not None for m in members)
+        stop = max((m.stop_s for m in members if m.stop_s is not None), default=None)
+    return Event(ids, {**first.values, duration: intervals.total(counted) if has_time else None}, first.start_s,
+                 stop, first.wall_start, counted, first.order, [*first.trail, rule], first.kind)
 
 
 class _Cuts:

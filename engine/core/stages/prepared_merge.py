@@ -10,7 +10,7 @@ import attrs
 from dsl.checked import CheckedMerge
 from engine.core import intervals
 from engine.core.stages import grouping
-from engine.core.stages.merge import merge
+from engine.core.stages.merge import merge, merged_event
 from engine.core.stages.state import Event, Run
 
 
@@ -71,17 +71,8 @@ class PreparedMerge:
     def _merged(self, members: list, cuts: dict | None) -> Event:
         """The one event a group merges into, as the generic stage makes it."""
         first = members[0]
-        duration = self.duration
         spans = [span for member in members for span in member.intervals]
         spans = intervals.union(spans) if len(spans) > 1 else [span for span in spans if span[1] > span[0]]
         removed = cuts.get(tuple([first.values.get(k) for k in self.stage.minus_keys])) if cuts else None
         counted = intervals.subtract(spans, removed) if removed else spans
-        if len(members) == 1:
-            has_time, stop = first.values.get(duration) is not None, first.stop_s
-        else:
-            has_time = any(member.values.get(duration) is not None for member in members)
-            stop = max((member.stop_s for member in members if member.stop_s is not None), default=None)
-        return Event(tuple([i for member in members for i in member.ids]),
-                     {**first.values, duration: intervals.total(counted) if has_time else None},
-                     first.start_s, stop, first.wall_start, counted, first.order, [*first.trail, self.rule],
-                     first.kind)
+        return merged_event(members, counted, self.duration, self.rule)
