@@ -1,7 +1,8 @@
 """Where the time of one encounter goes: the typical-day mix coded one encounter at a time as a
 batch codes it (engine.io.batch.code_record), each part timed on its own: reading the record
-(JSON decoded straight into the declared types and the ruleset chosen, Coder.select_json, or the
-careful way when that declines), building the events, each step of the pipeline by name, the
+(JSON decoded straight into the declared types, the events built as it is read and the ruleset
+chosen, Coder.read_json, or the careful way when that declines), starting the run (building the
+events the reader left: a record with offsets, or read the careful way), each step of the pipeline by name, the
 result dict, and JSON encode; beside it, the whole path untimed by parts and
 bench/handwritten.py with the same JSON library (orjson), so the parts can be read against the
 yardstick. Timing each part adds a little to the sum of the parts; the whole-path figure has
@@ -38,12 +39,13 @@ def parts(texts: list, coder) -> dict:
     spent: dict = collections.Counter()
     for text in texts:
         t1 = clock()
-        ruleset, encounter = coder.select_json(text) or coder.select(decode_record(text, coder.id_field))
+        ruleset, encounter, events = (coder.read_json(text)
+                                      or (*coder.select(decode_record(text, coder.id_field)), None))
         pipeline = coder.pipeline(ruleset)
         t2 = clock()
-        run = pipeline.start(encounter)
-        spent["read (decode, choose, validate)"] += t2 - t1
-        spent["events"] += clock() - t2
+        run = pipeline.start(encounter, events=events)
+        spent["read (decode, choose, validate, build events)"] += t2 - t1
+        spent["start (events the reader left)"] += clock() - t2
         for name, step in pipeline.steps:
             t = clock()
             step(run)

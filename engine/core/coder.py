@@ -11,6 +11,7 @@ import os
 import threading
 
 from dsl.checked import CheckedInput, CheckedRuleset
+from engine.core.day_text import day_text
 from engine.core.compiled import CompiledTable, compiled_unit_offsets
 from dsl.loader import UnknownPayer
 from engine.core.encounter import Encounter, EncounterError, parse_encounter
@@ -97,19 +98,29 @@ class Coder:
         """`select(decode_record(raw))` for a record read straight into the declared input's
         types (engine.core.typed); None when the careful way must read it (a bad record, or
         one that way alone is sure of), for it alone words what is wrong."""
-        return self._chosen(self._typed.read(raw))
+        selected = self.read_json(raw)
+        return None if selected is None else selected[:2]
+
+    def read_json(self, raw: bytes) -> tuple[CheckedRuleset, Encounter, dict | None] | None:
+        """`select_json(raw)`, and the events the typed reader built as it read the record
+        (engine.core.typed_reader; None: it left them to the pipeline), which `Pipeline.run_dict`
+        takes."""
+        read = self._typed.read(raw)
+        selected = self._chosen(read)
+        return None if selected is None else (*selected, read[1])
 
     def select_object(self, data: object) -> tuple[CheckedRuleset, Encounter] | None:
         """`select(data)` for a decoded record converted straight into the declared input's
         types (engine.core.typed); None when the careful way must read it."""
         return self._chosen(self._typed.read_object(data))
 
-    def _chosen(self, encounter: Encounter | None) -> tuple[CheckedRuleset, Encounter] | None:
-        """The ruleset for an encounter read the typed way, as `select` would choose it; None
-        where `select` would raise (the careful way then words why)."""
-        if encounter is None:
+    def _chosen(self, read: tuple[Encounter, dict | None] | None) -> tuple[CheckedRuleset, Encounter] | None:
+        """The ruleset for an encounter read the typed way (`read`: TypedReading.read's), as
+        `select` would choose it; None where `select` would raise (the careful way then words why)."""
+        if read is None:
             return None
-        family = self.registry.family_for(encounter.date.isoformat())
+        encounter = read[0]
+        family = self.registry.family_for(day_text(encounter.date))
         if family is None:
             return None
         try:
@@ -123,8 +134,8 @@ class Coder:
 
     def code_json(self, raw: bytes) -> dict | None:
         """`code_dict(decode_record(raw))` for a record `select_json` reads; else None."""
-        selected = self.select_json(raw)
-        return None if selected is None else self.pipeline(selected[0]).run_dict(selected[1])
+        read = self.read_json(raw)
+        return None if read is None else self.pipeline(read[0]).run_dict(read[1], read[2])
 
     def _reads_alike(self, declared: CheckedInput) -> bool:
         """`declared` reads records as the latest year's declaration does (a payer variant's
@@ -136,13 +147,21 @@ class Coder:
 
     def code(self, data: object) -> Result:
         """Code one decoded JSON encounter; raise EncounterError naming the bad field."""
-        ruleset, encounter = self.select_object(data) or self.select(data)
-        return self.pipeline(ruleset).run(encounter)
+        ruleset, encounter, events = self._selected(data)
+        return self.pipeline(ruleset).run(encounter, events=events)
 
     def code_dict(self, data: object) -> dict:
         """`code(data).as_dict()`, the contract's JSON as a dict, without the Result objects."""
-        ruleset, encounter = self.select_object(data) or self.select(data)
-        return self.pipeline(ruleset).run_dict(encounter)
+        ruleset, encounter, events = self._selected(data)
+        return self.pipeline(ruleset).run_dict(encounter, events)
+
+    def _selected(self, data: object) -> tuple[CheckedRuleset, Encounter, dict | None]:
+        """`select(data)` and the events the typed way built as it read (None: the careful way read it)."""
+        read = self._typed.read_object(data)
+        selected = self._chosen(read)
+        if selected is None:
+            return (*self.select(data), None)
+        return (*selected, read[1])
 
 
 def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None,

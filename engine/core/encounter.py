@@ -364,13 +364,18 @@ def _placed(kind: EventKind, id_field: str | None, times: tuple, index: int, dra
 def canonical(events) -> list:
     """Events of one kind in the order every stage sees, whatever the input's: timed events by
     (start, stop, id), others by their fields' values in the order declared (missing first)."""
-    return sorted(events, key=_canonical_key)
+    return sorted(events, key=canonical_key)
 
 
-def _canonical_key(event: Documented):
+def canonical_key(event: Documented):
     if event.start_s is not None:
-        return (0, event.start_s, event.stop_s if event.stop_s is not None else event.start_s, event.id or "")
+        return timed_key(event.start_s, event.stop_s, event.id)
     return (1, *((v is not None, v) for v in event.values.values()))
+
+
+def timed_key(start_s: int, stop_s: int | None, event_id: str | None) -> tuple:
+    """`canonical_key` of a timed event, from its seconds and id."""
+    return (0, start_s, stop_s if stop_s is not None else start_s, event_id or "")
 
 
 def fill_firsts(firsts: tuple, events: dict) -> None:
@@ -382,7 +387,7 @@ def fill_firsts(firsts: tuple, events: dict) -> None:
         key = (source, name)
         if key not in found:
             documented = [e for e in events[source] if e.values.get(name) is not None]
-            found[key] = min(documented, key=_canonical_key).values[name] if documented else None
+            found[key] = min(documented, key=canonical_key).values[name] if documented else None
         if found[key] is None:
             continue
         for event in events[kind]:

@@ -21,6 +21,7 @@ import collections
 import attrs
 
 from engine.core.codegen import SourceWriter
+from engine.core.day_text import day_text
 from engine.core.events import count_lines
 from engine.core.stages.state import WorkLine
 
@@ -122,7 +123,8 @@ class _RowWriter:
         for line in self.body:
             self.writer.line(line, 1)
         return self.writer.compiled("apply", f"<infuse rows {table_name}>", {"_rule": self.effect.rule,
-                                                                             "_WorkLine": WorkLine})
+                                                                             "_WorkLine": WorkLine,
+                                                                             "_day_text": day_text})
 
 
 class _EventRowWriter(_RowWriter):
@@ -144,14 +146,14 @@ class _EventRowWriter(_RowWriter):
         if effect.addon:
             self._lines(effect.addon, effect.addon_units, "addon", None)
         if effect.report:
-            body.append("run.lines.append(_WorkLine(event.values['code'], 1, run.encounter.date.isoformat(),"
+            body.append("run.lines.append(_WorkLine(event.values['code'], 1, _day_text(run.encounter.date),"
                         f" event.values, event.ids, [_rule], event.kind, {_modifiers(modifier)}))")
 
     def _lines(self, code: str, units_rule: str | None, part: str, modifier: str | None):
         code = self._constant(code)
         if units_rule is None:
-            self.body.append(f"run.lines.append(_WorkLine({code}, 1, run.encounter.date.isoformat()"
-                             " if event.wall_start is None else event.wall_start.date().isoformat(),"
+            self.body.append(f"run.lines.append(_WorkLine({code}, 1, _day_text(run.encounter.date"
+                             " if event.wall_start is None else event.wall_start.date()),"
                              f" {{**event.values, 'code': {code}, 'part': {part!r}}}, event.ids,"
                              f" [*event.trail, _rule], event.kind, {_modifiers(modifier)}))")
             return
@@ -198,7 +200,7 @@ class _TimedLines:
         if counted <= self.none_until:
             return
         units_by_date = collections.Counter(event.unit_dates(self.offsets(self.counting, counted),
-                                                             run.encounter.date.isoformat()))
+                                                             day_text(run.encounter.date)))
         values = {**event.values, "code": code, "part": part}
         rules = [*event.trail, rule, self.tag]
         for date, units in units_by_date.items():

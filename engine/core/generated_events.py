@@ -8,11 +8,17 @@ of the common forms are written out (`time from START to STOP` of the timed pair
 between`, `time since previous`); any other built-in is called as build_events calls it, in
 the order declared, so the values of every event hold their keys in the same order.
 
+The statements are written by `EventsWriter`, which the reader of typed records
+(engine.core.typed_reader) shares: it builds the events as it reads a record, from the
+values it has just read, instead of reading them again from the Encounter.
+
 Example:
     build = generated_builder(declared)
     events = build(encounter)  # kind name -> its events in canonical order
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from dsl.checked import CheckedInput, DerivedFact, EventKind, InputField
 from engine.core import events as generic
@@ -23,50 +29,117 @@ from engine.core.stages.state import Event
 
 def generated_builder(declared: CheckedInput):
     """The function `build(encounter) -> {kind name: events}` of a declaration."""
-    return _BuilderWriter(declared).function()
+    out = SourceWriter()
+    writer = EventsWriter(declared, out)
+    out.line("def build(encounter):")
+    out.line(f"shared = {writer.shared(lambda field: f'encounter.values.get({field.name!r})')}", 1)
+    out.line("built = {}", 1)
+    for kind in declared.kinds:
+        out.line(f"ordered = _canonical(encounter.events[{kind.name!r}])", 1)
+        out.line("events = []", 1)
+        writer.begin(kind, 1)
+        out.line("for order, documented in enumerate(ordered):", 1)
+        out.line("own = documented.values", 2)
+        out.line(f"values = {writer.values(kind, lambda field: f'own.get({field.name!r})')}", 2)
+        writer.event(kind, 2)
+        writer.facts(kind)
+        out.line(f"built[{kind.name!r}] = events", 1)
+    out.line("return built", 1)
+    return out.compiled("build", "<infuse events>", {"_canonical": canonical, **writer.names})
 
 
-def _readable(fields) -> list[InputField]:
+def readable(fields) -> list[InputField]:
     return [field for field in fields if generic.readable(field)]
 
 
-class _BuilderWriter:
-    def __init__(self, declared: CheckedInput):
+class EventsWriter:
+    """Writes the statements that build a declaration's events into `out`: the values of an
+    event as a dict display (`shared`, `values`), the Event of `documented` and `values`
+    appended to `events` (`event`), and the derived facts over `events` in canonical order,
+    beside `ordered` (their Documented) and `encounter` (`facts`). `names` are the globals
+    the statements use."""
+
+    names = {"_Event": Event}
+
+    def __init__(self, declared: CheckedInput, out: SourceWriter):
         self.declared = declared
-        self.out = SourceWriter()
+        self.out = out
 
-    def function(self):
-        out = self.out
-        out.line("def build(encounter):")
-        shared = ", ".join(f"{field.name!r}: {_read('encounter.values', field)}"
-                           for field in _readable(self.declared.fields))
-        out.line(f"shared = {{{shared}}}", 1)
-        out.line("built = {}", 1)
-        for kind in self.declared.kinds:
-            self._kind(kind)
-        out.line("return built", 1)
-        return out.compiled("build", "<infuse events>", {"_canonical": canonical, "_Event": Event})
+    def shared(self, read: Callable[[InputField], str]) -> str:
+        """The dict display of the encounter's readable fields, `read(field)` the expression of one as read."""
+        pairs = ", ".join(f"{field.name!r}: {_folded(field, read(field))}" for field in readable(self.declared.fields))
+        return f"{{{pairs}}}"
 
-    def _kind(self, kind: EventKind):
-        fields = "".join(f", {field.name!r}: {_read('own', field)}" for field in _readable(kind.fields))
+    def values(self, kind: EventKind, read: Callable[[InputField], str]) -> str:
+        """The dict display of an event's values before its derived facts: `shared`'s, then the kind's readable fields."""
+        return f"{{**shared{''.join(f', {f.name!r}: {_folded(f, read(f))}' for f in readable(kind.fields))}}}"
+
+    @staticmethod
+    def value(field: InputField, expression: str) -> str:
+        """The expression of a field's value as the tables compare it, `expression` its value as read."""
+        return _folded(field, expression)
+
+    def begin(self, kind: EventKind, level: int):
+        """What the loop over the kind's events needs before it starts."""
+        if self._inline(kind):
+            for i, fact in enumerate(kind.derived):
+                if fact.builtin == "time_since":
+                    self.out.line(f"last_end{i} = {{}}", level)
+
+    def event(self, kind: EventKind, level: int):
+        """The Event of `documented` and `values` (at `order`), appended to `events`; and its
+        derived facts, when each is one this writer writes out: they then need no other pass
+        (a `time since previous` needs only the events before, which the loop has passed)."""
         self.out.block(f"""
-            ordered = _canonical(encounter.events[{kind.name!r}])
-            events = []
-            for order, documented in enumerate(ordered):
-                own = documented.values
-                values = {{**shared{fields}}}
-                start, stop = documented.start_s, documented.stop_s
-                spans = [(start, stop)] if stop is not None and stop > start else []
-                ids = (documented.id,) if documented.id is not None else ()
-                events.append(_Event(ids, values, start, stop, documented.start, spans, order, [], {kind.name!r}))
-        """, 1)
-        for fact in kind.derived:
-            self._fact(kind, fact)
-        self.out.line(f"built[{kind.name!r}] = events", 1)
+            start, stop = documented.start_s, documented.stop_s
+            spans = [(start, stop)] if stop is not None and stop > start else []
+            ids = (documented.id,) if documented.id is not None else ()
+            events.append(_Event(ids, values, start, stop, documented.start, spans, order, [], {kind.name!r}))
+        """, level)
+        if self._inline(kind):
+            for i, fact in enumerate(kind.derived):
+                self._fact_of_one(kind, fact, f"last_end{i}", level)
+
+    def facts(self, kind: EventKind):
+        """The derived facts as passes over `events`, when one of them is a built-in called as
+        build_events calls it (each fact then sees every event's earlier facts, as there)."""
+        if not self._inline(kind):
+            for fact in kind.derived:
+                self._fact(kind, fact)
+
+    @staticmethod
+    def _inline(kind: EventKind) -> bool:
+        return all(_written_out(kind, fact) for fact in kind.derived)
+
+    def _fact_of_one(self, kind: EventKind, fact: DerivedFact, last_end: str, level: int):
+        """A written-out fact of the event just built (`values`, `start`, `stop`, `documented`)."""
+        out = self.out
+        if fact.builtin == "time_between":
+            out.line(f"values[{fact.name!r}] = None if stop is None else stop - start", level)
+        elif fact.builtin == "days_between":
+            first, second = (self._day(kind, name) for name in fact.fields)
+            out.line(f"first, second = {first}, {second}", level)
+            out.line(f"values[{fact.name!r}] = None if first is None or second is None "
+                     f"else abs((second - first).days)", level)
+        else:
+            key = "".join(f"values.get({name!r}), " for name in fact.per)
+            out.block(f"""
+                key = ({key})
+                previous = {last_end}.get(key)
+                values[{fact.name!r}] = None if previous is None else start - previous
+            """, level)
+            if fact.where:
+                out.line(f"if {self._matches(fact)}:", level)
+                level += 1
+            out.block(f"""
+                end = stop if stop is not None else start
+                {last_end}[key] = end if previous is None or end > previous else previous
+            """, level)
 
     def _fact(self, kind: EventKind, fact: DerivedFact):
+        """A derived fact as a pass over `events`."""
         out = self.out
-        if fact.builtin == "time_between" and fact.fields == (kind.start, kind.stop):
+        if fact.builtin == "time_between" and _written_out(kind, fact):
             out.line("for event in events:", 1)
             out.line(f"event.values[{fact.name!r}] = None if event.stop_s is None else event.stop_s - event.start_s", 2)
         elif fact.builtin == "days_between":
@@ -91,6 +164,10 @@ class _BuilderWriter:
         value = f"{owner}.get({name!r})"
         return f"(None if (day := {value}) is None else day.date())" if field.type.kind == "time" else value
 
+    def _matches(self, fact: DerivedFact) -> str:
+        return " and ".join(f"values.get({field!r}) in {self.out.constant(frozenset(values))}"
+                            for field, values in fact.where)
+
     def _time_since(self, fact: DerivedFact):
         """Time from the latest end among the earlier matching events sharing `per` to the start."""
         out = self.out
@@ -105,9 +182,7 @@ class _BuilderWriter:
         """, 1)
         level = 2
         if fact.where:
-            matches = " and ".join(f"values.get({field!r}) in {out.constant(frozenset(values))}"
-                                   for field, values in fact.where)
-            out.line(f"if {matches}:", 2)
+            out.line(f"if {self._matches(fact)}:", 2)
             level = 3
         out.block("""
             end = event.stop_s if event.stop_s is not None else event.start_s
@@ -115,9 +190,15 @@ class _BuilderWriter:
         """, level)
 
 
-def _read(owner: str, field: InputField) -> str:
+def _written_out(kind: EventKind, fact: DerivedFact) -> bool:
+    """A fact this writer writes out as statements; any other built-in is called."""
+    if fact.builtin == "time_between":
+        return fact.fields == (kind.start, kind.stop)
+    return fact.builtin in ("days_between", "time_since")
+
+
+def _folded(field: InputField, value: str) -> str:
     """The expression of a field's value as the tables compare it (folded: without case and surrounding space)."""
-    value = f"{owner}.get({field.name!r})"
     if not field.folded:
         return value
     return f"(None if (text := {value}) is None else text.strip().casefold())"

@@ -10,6 +10,7 @@ administration is coded by the rules in force when it started.
 from __future__ import annotations
 
 from dsl.checked import CheckedRuleset
+from engine.core.day_text import day_text
 from engine.core.encounter import Encounter, EncounterError
 
 
@@ -21,7 +22,7 @@ def check_period(encounter: Encounter, ruleset: CheckedRuleset) -> None:
         if kind.start is None:
             continue
         for event in encounter.events[kind.name]:
-            day = event.start.date().isoformat()
+            day = day_text(event.start.date())
             if not first <= day <= last:
                 raise EncounterError(
                     f"{kind.key}[{event.index}].{kind.start}",

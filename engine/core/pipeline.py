@@ -15,6 +15,7 @@ import attrs
 
 from dsl.checked import CheckedEdit, CheckedInitial, CheckedMerge, CheckedRuleset, CheckedTable
 from engine.core import fast_tables
+from engine.core.day_text import day_text
 from engine.core.encounter import Encounter
 from engine.core.events import build_events, count_lines
 from engine.core.generated_events import generated_builder
@@ -102,25 +103,29 @@ class Pipeline:
                 steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
 
-    def run(self, encounter: Encounter, trace: list | None = None) -> Result:
+    def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
-        (engine.core.trace), built only then."""
-        run = self._ran(encounter, trace)
+        (engine.core.trace), built only then. `events`: see `start`."""
+        run = self._ran(encounter, trace, events)
         return Result(encounter.id, self.header,
                       tuple(Line(*line) for line in _final_lines(run.lines, self._claim_rank)),
                       tuple(Finding(*finding) for finding in self._findings(run)))
 
-    def run_dict(self, encounter: Encounter) -> dict:
+    def run_dict(self, encounter: Encounter, events: dict | None = None) -> dict:
         """`run(encounter).as_dict()`, built straight as the dict (a batch wants only that)."""
-        return self.as_dict(self._ran(encounter, None))
+        return self.as_dict(self._ran(encounter, None, events))
 
-    def start(self, encounter: Encounter, trace: list | None = None) -> Run:
+    def start(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Run:
         """The state of an encounter before the first step: its events built (by the generic
         build_events when a trace is asked, as every step then runs generic), and the fields
-        it carries that the ruleset does not declare raised."""
+        it carries that the ruleset does not declare raised.
+
+        `events` are the encounter's events as this pipeline's generated builder would build
+        them, already built (by the typed reader of an equal declaration, engine.core.typed_reader);
+        only a generated pipeline running without a trace takes them, the others build their own."""
         if self._build_events is None or trace is not None:
             events = build_events(encounter, self.declared)
-        else:
+        elif events is None:
             events = self._build_events(encounter)
         run = Run(encounter, events.pop(self.main.name), events, trace=trace)
         if encounter.undeclared:
@@ -134,8 +139,8 @@ class Pipeline:
         return {"encounter": run.encounter.id, "ruleset": dict(self.header),
                 "lines": _final_line_dicts(run.lines, self._claim_rank), "findings": self._finding_dicts(run)}
 
-    def _ran(self, encounter: Encounter, trace: list | None) -> Run:
-        run = self.start(encounter, trace)
+    def _ran(self, encounter: Encounter, trace: list | None, events: dict | None) -> Run:
+        run = self.start(encounter, trace, events)
         for _, step in self.steps:
             step(run)
         return run
@@ -175,7 +180,7 @@ class Pipeline:
             self._emit(effect.addon, effect.addon_units, "addon", event, effect.rule, run)
         if effect.report:
             modifiers = [effect.modifier] if effect.modifier else []
-            run.lines.append(WorkLine(event.values["code"], 1, run.encounter.date.isoformat(), event.values, event.ids,
+            run.lines.append(WorkLine(event.values["code"], 1, day_text(run.encounter.date), event.values, event.ids,
                                       [effect.rule], event.kind, modifiers))
 
     def _emit(self, code: str, units_rule: str | None, part: str, event: Event, rule: str, run: Run) -> list:
@@ -183,13 +188,13 @@ class Pipeline:
         values = {**event.values, "code": code, "part": part}
         rules = [*event.trail, rule]
         if units_rule is None:
-            dates = [run.encounter.date.isoformat() if event.wall_start is None else event.wall_start.date().isoformat()]
+            dates = [day_text(run.encounter.date if event.wall_start is None else event.wall_start.date())]
         else:
             duration = self._durations[event.kind]
             counted = (event.values.get(duration) if duration else None) or 0
             counting = self.ruleset.units[units_rule]
             offsets = self.unit_offsets(counting, counted)
-            dates = event.unit_dates(offsets, run.encounter.date.isoformat())
+            dates = event.unit_dates(offsets, day_text(run.encounter.date))
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,

@@ -20,8 +20,12 @@ as a value of the wrong type, as the careful way refuses it), so that encoding w
 `omit_defaults` writes exactly the pairs present, and jsonin's count of ':' proves no key was
 given twice.
 
+The reader also builds the record's events as the compiled engine's builder for the same
+declaration would (engine.core.typed_reader), so `read` gives (Encounter, events), the events
+None where the reader left the record to the generic `assembled`.
+
 Example:
-    encounter = TypedReading.of(ruleset.input).read(raw)  # an Encounter, or None: go the careful way
+    read = TypedReading.of(ruleset.input).read(raw)  # (Encounter, events or None), or None: go the careful way
 """
 from __future__ import annotations
 
@@ -46,7 +50,7 @@ class TypedReading:
     declared: CheckedInput
     type: object  # the encounter's Struct type
     decode: object
-    assemble: object  # the Struct decoded -> its Encounter, or None (engine.core.typed_reader)
+    assemble: object  # the Struct decoded -> (its Encounter, its events or None), or None (engine.core.typed_reader)
 
     @classmethod
     def of(cls, declared: CheckedInput) -> "TypedReading":
@@ -63,15 +67,15 @@ class TypedReading:
             record = decode = None
         return cls(declared, record, decode, generated_reader(declared) if decode else None)
 
-    def read(self, raw: bytes) -> Encounter | None:
-        """The Encounter of `raw` (JSON text), or None: the careful way must read it."""
+    def read(self, raw: bytes) -> tuple[Encounter, dict | None] | None:
+        """The Encounter of `raw` (JSON text) and its events (None: build them from the
+        Encounter), or None: the careful way must read it."""
         if self.decode is None:
             return None
         return self._assembled(decode_typed(raw, self.decode))
 
-    def read_object(self, data: object) -> Encounter | None:
-        """The Encounter of `data` (a decoded JSON value: dicts, lists, str, numbers, bools),
-        or None: the careful way must read it. Only a plain dict is converted: an embedder's
+    def read_object(self, data: object) -> tuple[Encounter, dict | None] | None:
+        """`read` for `data` (a decoded JSON value: dicts, lists, str, numbers, bools). Only a plain dict is converted: an embedder's
         own mapping or value types go the careful way, which reads them as they are."""
         if self.decode is None or type(data) is not dict:
             return None
@@ -81,7 +85,7 @@ class TypedReading:
             return None
         return self._assembled(record)
 
-    def _assembled(self, record) -> Encounter | None:
+    def _assembled(self, record) -> tuple[Encounter, dict | None] | None:
         if record is None:
             return None
         try:

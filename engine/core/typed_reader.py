@@ -1,5 +1,5 @@
 """The reader of a typed record, generated per declaration: from the Struct msgspec decoded
-(engine.core.typed) straight to the Encounter, one statement per declared field.
+(engine.core.typed) straight to the Encounter and its events, one statement per declared field.
 
 It does what engine.core.encounter.assembled does for the usual record, with each field's
 work written out: flags absent are false; dates, times and forms match their pattern and
@@ -11,23 +11,37 @@ repeated id, a stop before its start) the reader answers None so that the carefu
 (engine.core.encounter.parse_encounter), which alone words errors, reads it: a record reads
 the same either way, which tests/engine/core/test_typed.py holds both ways to.
 
+As it reads each event it also makes the event's values from the fields just read, and
+builds the events as the builder generated for the declaration would build them from the
+Encounter (engine.core.generated_events, whose EventsWriter writes both), so that the
+compiled engine does not read every field a second time (tests/engine/core/test_typed.py
+holds them equal).
+
 Example:
     read = generated_reader(declared)
-    encounter = read(struct)  # an Encounter, or None: go the careful way
+    encounter, events = read(struct)  # events None: build them from the encounter
+    # or None for the whole: go the careful way
 """
 from __future__ import annotations
 
 import datetime
+import operator
 
 from dsl.checked import CheckedInput, EventKind, InputField
 from engine.core import encounter as model
 from engine.core.codegen import SourceWriter, attribute
+from engine.core.events import readable
+from engine.core.generated_events import EventsWriter
 
 _SECOND = datetime.timedelta(seconds=1)
 
 
+def _by_documented(entry: tuple):
+    return model.canonical_key(entry[1])
+
+
 def generated_reader(declared: CheckedInput):
-    """The function `read(record) -> Encounter | None` of a declaration's typed records."""
+    """The function `read(record) -> (Encounter, events or None) | None` of a declaration's typed records."""
     return _ReaderWriter(declared).function()
 
 
@@ -36,14 +50,18 @@ class _ReaderWriter:
         self.declared = declared
         self.out = SourceWriter()
         self.names = {id(kind): f"k{i}" for i, kind in enumerate(declared.kinds)}
+        self.events = EventsWriter(declared, self.out)
+        self.own = [f for f in declared.fields if f.refers_to is None]
 
     def function(self):
         out, declared = self.out, self.declared
         out.line("def read(record):")
         out.line("aware = False", 1)  # a time with an offset seen: `assembled` places the events
-        own = [f for f in declared.fields if f.refers_to is None]
+        own = self.own
         for i, field in enumerate(own):
             self._field(field, f"e{i}", "record", 1)
+        locals_of = {field.name: f"e{i}" for i, field in enumerate(own)}
+        out.line(f"shared = {self.events.shared(lambda field: locals_of[field.name])}", 1)
         for kind in declared.kinds:
             self._kind(kind)
         out.line(f"own = {{{', '.join(f'{f.name!r}: e{i}' for i, f in enumerate(own))}}}", 1)
@@ -51,7 +69,7 @@ class _ReaderWriter:
         out.line("if aware:", 1)
         out.line(f"named = {{name: value for name in {self._names_of_references()} "
                  f"if (value := getattr(record, name)) is not None}}", 2)
-        out.line(f"return _assembled(_declared, named, own, _paths({{{drafts}}}))", 2)
+        out.line(f"return _assembled(_declared, named, own, _paths({{{drafts}}})), None", 2)
         for field in declared.fields:
             if field.refers_to is not None:
                 value = attribute("record", field.name)
@@ -72,12 +90,19 @@ class _ReaderWriter:
                        if f.first_in is not None)
         if firsts:
             out.line(f"_fill_firsts({out.constant(firsts)}, events)", 1)
+            self._filled()
         payer = f"own[{declared.payer_field!r}]" if declared.payer_field else "None"
         primary = f"own[{declared.primary_field!r}]" if declared.primary_field else "None"
-        out.line(f"return _Encounter(own[{declared.id_field!r}], own[{declared.date_field!r}], own, events, "
+        out.line(f"encounter = _Encounter(own[{declared.id_field!r}], own[{declared.date_field!r}], own, events, "
                  f"payer={payer}, primary={primary})", 1)
+        out.line("built = {}", 1)
+        for kind in declared.kinds:
+            self._built(kind)
+        out.line("return encounter, built", 1)
         paths = {kind.name: kind.key for kind in declared.kinds}
         return out.compiled("read", "<infuse typed reader>", {
+            **self.events.names, "_by_documented": _by_documented, "_timed_key": model.timed_key,
+            "_key": operator.itemgetter(0),
             "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
             "_Documented": model.Documented, "_fill_firsts": model.fill_firsts, "_EPOCH": model.EPOCH_NAIVE,
             "_SECOND": _SECOND, "_MAX_SPAN": model.MAX_SPAN_SECONDS,
@@ -121,6 +146,7 @@ class _ReaderWriter:
         items = attribute("record", kind.key)
         out.line(f"{name} = []", 1)
         out.line(f"p{name} = []", 1)
+        out.line(f"v{name} = []", 1)
         if kind.id_field:
             out.line(f"ids_{name} = set()", 1)
         out.line(f"for index, item in enumerate({items} or ()):", 1)
@@ -138,8 +164,11 @@ class _ReaderWriter:
         out.line(f"draft = {{{fields}}}", 2)
         out.line(f"{name}.append(draft)", 2)
         event_id = position[kind.id_field] if kind.id_field else "None"
+        values = self.events.values(kind, lambda field: position[field.name])
         if kind.start is None:
-            out.line(f"p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft))", 2)
+            out.line(f"documented = _Documented({kind.name!r}, index, {event_id}, draft)", 2)
+            out.line(f"p{name}.append(documented)", 2)
+            out.line(f"v{name}.append((None, documented, {values}))", 2)
             return
         start, stop = position[kind.start], position[kind.stop] if kind.stop else "None"
         out.block(f"""
@@ -152,5 +181,36 @@ class _ReaderWriter:
                 stop_s = ({stop} - _EPOCH) // _SECOND
                 if stop_s < start_s or stop_s - start_s > _MAX_SPAN:
                     return None
-            p{name}.append(_Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s))
+            documented = _Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s)
+            p{name}.append(documented)
+            v{name}.append((_timed_key(start_s, stop_s, {event_id}), documented, {values}))
         """, 2)
+
+    def _filled(self):
+        """Each event's values take what `else first in` filled into its fields, folded as read."""
+        for kind in self.declared.kinds:
+            for field in kind.fields:
+                if field.first_in is None or not readable(field):
+                    continue
+                name = field.name
+                self.out.line(f"for _, documented, values in v{self.names[id(kind)]}:", 1)
+                self.out.line(f"if values[{name!r}] is None:", 2)
+                self.out.line(f"values[{name!r}] = {self.events.value(field, f'documented.values[{name!r}]')}", 3)
+
+    def _built(self, kind: EventKind):
+        """The kind's events in canonical order from its (key, Documented, values) entries (a
+        timed event's key made as it is read), and their derived facts."""
+        out = self.out
+        entries = f"v{self.names[id(kind)]}"
+        if kind.start is None:  # the canonical key of an untimed event reads its fields as filled in
+            entries = f"sorted({entries}, key=_by_documented) if len({entries}) > 1 else {entries}"
+        else:
+            entries = f"sorted({entries}, key=_key)"
+        out.line("ordered = []", 1)
+        out.line("events = []", 1)
+        self.events.begin(kind, 1)
+        out.line(f"for order, (_, documented, values) in enumerate({entries}):", 1)
+        out.line("ordered.append(documented)", 2)
+        self.events.event(kind, 2)
+        self.events.facts(kind)
+        out.line(f"built[{kind.name!r}] = events", 1)

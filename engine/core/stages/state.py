@@ -8,6 +8,7 @@ import datetime
 import attrs
 
 from engine.core import intervals
+from engine.core.day_text import day_text
 from engine.core.encounter import Encounter
 
 
@@ -26,7 +27,7 @@ class Event:
     kind: str
 
     def wall_date(self, instant: int) -> str:
-        return (self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date().isoformat()
+        return day_text((self.wall_start + datetime.timedelta(seconds=instant - self.start_s)).date())
 
     def unit_dates(self, offsets, encounter_date: str) -> list[str]:
         """The date of service of each unit earned at `offsets` seconds of counted time: the
