@@ -418,4 +418,5 @@ def compiled_unit_offsets(rule: CheckedUnits, counted: int) -> list[int]:
     if remaining <= 0:
         return []
     count = (remaining - 1) // rule.period + 1
-    return [rule.after + k * rule.period + rule.bar + 1 for k in range(count)]
+    first = rule.after + rule.bar + 1
+    return list(range(first, first + count * rule.period, rule.period))

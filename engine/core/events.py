@@ -115,7 +115,7 @@ def _matches(fact: DerivedFact, event: Event) -> bool:
 
 
 def _key(fact: DerivedFact, event: Event) -> tuple:
-    return tuple(event.values.get(name) for name in fact.per)
+    return tuple(map(event.values.get, fact.per))
 
 
 def _end(event: Event) -> int:
@@ -176,7 +176,7 @@ def count_lines(fact: DerivedFact, events: list, lines: list):
     counts: dict = {}
     for line in lines:
         if line.kind == fact.fields[0]:
-            key = tuple(line.values.get(name) for name in fact.per)
+            key = tuple(map(line.values.get, fact.per))
             counts[key] = counts.get(key, 0) + 1
     for event in events:
         event.values[fact.name] = counts.get(_key(fact, event), 0)

@@ -24,7 +24,6 @@ Example:
 """
 from __future__ import annotations
 
-import datetime
 import operator
 
 from dsl.checked import CheckedInput, EventKind, InputField
@@ -32,9 +31,6 @@ from engine.core import encounter as model
 from engine.core.codegen import SourceWriter, attribute
 from engine.core.events import readable
 from engine.core.generated_events import EventsWriter
-
-_SECOND = datetime.timedelta(seconds=1)
-
 
 def _by_documented(entry: tuple):
     return model.canonical_key(entry[1])
@@ -105,7 +101,7 @@ class _ReaderWriter:
             "_key": operator.itemgetter(0),
             "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
             "_Documented": model.Documented, "_fill_firsts": model.fill_firsts, "_EPOCH": model.EPOCH_NAIVE,
-            "_SECOND": _SECOND, "_MAX_SPAN": model.MAX_SPAN_SECONDS,
+            "_MAX_SPAN": model.MAX_SPAN_SECONDS,
             "_paths": lambda drafts: {name: [(f"{paths[name]}[{i}]", d) for i, d in enumerate(items)]
                                       for name, items in drafts.items()}})
 
@@ -174,11 +170,13 @@ class _ReaderWriter:
         out.block(f"""
             if aware:
                 continue
-            start_s = ({start} - _EPOCH) // _SECOND
+            delta = {start} - _EPOCH  # its whole seconds, as encounter.whole_seconds counts them
+            start_s = delta.days * 86400 + delta.seconds
             if {stop} is None:
                 stop_s = None
             else:
-                stop_s = ({stop} - _EPOCH) // _SECOND
+                delta = {stop} - _EPOCH
+                stop_s = delta.days * 86400 + delta.seconds
                 if stop_s < start_s or stop_s - start_s > _MAX_SPAN:
                     return None
             documented = _Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s)

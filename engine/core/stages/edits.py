@@ -212,7 +212,15 @@ def acting_on(clause: CheckedPairsFrom | CheckedLimitsFrom):
     (`where claim = facility`: the hospital outpatient file on facility claims only)."""
     if not clause.where:
         return lambda line: True
-    return lambda line: all(line.values.get(attribute) in values for attribute, values in clause.where)
+    where = clause.where
+
+    def acts_on(line) -> bool:  # a loop: all() over a generator makes a function for each line
+        values_of = line.values
+        for attribute, values in where:
+            if values_of.get(attribute) not in values:
+                return False
+        return True
+    return acts_on
 
 
 def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str, run: Run):

@@ -15,6 +15,8 @@ Example:
 """
 from __future__ import annotations
 
+import operator
+
 from dsl.checked import CheckedInitial
 from engine.core.codegen import SourceWriter
 from engine.core.stages.initial import BY_RANK, Facts, Roles, initial, ranked_values
@@ -60,10 +62,11 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
     out.line(f"candidates.append((rank, ({ties}event.order), event, own, selector))", 2)
     _group(out, stage.keys)
     out.block("""
-        ordered_groups = sorted(groups.items(), key=_first_order)
+        ordered_groups = sorted(groups.items(), key=_first_order) if len(groups) > 1 else list(groups.items())
         first_key = ordered_groups[0][0] if ordered_groups else None
         for key, members in ordered_groups:
-            distinct = next((_keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), 'none')
+            distinct = 'none' if key == first_key else next(
+                (_keys[i] for i, (a, b) in enumerate(zip(key, first_key)) if a != b), 'none')
             if len(members) == 1:
                 event = members[0][2]
                 values = event.values
@@ -73,7 +76,7 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
                 event.trail.append(_rule)
                 continue
             chosen = min(members, key=BY_RANK)[2]
-            events = sorted((c[2] for c in members), key=_order)
+            events = sorted(map(_event_of, members), key=_order)
             if len(events) > _FEW:
                 roles = Roles(_stage, chosen, events, _facts)
                 for event in events:
@@ -92,7 +95,22 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
         "_default": default or {}, "_promoted": promoted, "_UNNAMED": _UNNAMED, "_keys": stage.keys,
         "BY_RANK": BY_RANK, "Roles": Roles, "_rule": f"initial/{stage.name}",
         "_FEW": _FEW, "_concurrent": stage.concurrent,
-        "_first_order": lambda item: min(c[2].order for c in item[1]), "_order": lambda event: event.order})
+        "_first_order": _first_order, "_order": _ORDER, "_event_of": _EVENT_OF})
+
+
+def _first_order(item: tuple) -> int:
+    """The order of a group's first event (item: its key and members); a loop, not min() over
+    a generator, which costs a function made for each group."""
+    first = None
+    for candidate in item[1]:
+        order = candidate[2].order
+        if first is None or order < first:
+            first = order
+    return first
+
+
+_ORDER = operator.attrgetter("order")
+_EVENT_OF = operator.itemgetter(2)  # of a candidate (rank, ties, event, own rank, selector)
 
 
 def _few_roles(out: SourceWriter, field: str, same: str):

@@ -13,7 +13,7 @@ def group_keys(keys: tuple, events: list) -> list[tuple]:
         for i, name in enumerate(keys):
             value = event.values.get(name)
             if value is not None:
-                first.setdefault((i, tuple(event.values.get(k) for k in keys[:i])), value)
+                first.setdefault((i, tuple(map(event.values.get, keys[:i]))), value)
     found = []
     for event in events:
         key: list = []

@@ -6,6 +6,8 @@ that may act runs its generic function unless a leaner one is written here with 
 meaning (tests/engine/core/test_prepared_stages.py holds both to the same results)."""
 from __future__ import annotations
 
+import operator
+
 from dsl.checked import CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom
 from engine.core.stages.edits import EditPlan, acting_on, edit, limit, pair, pairs_from, require
 from engine.core.stages.state import Run
@@ -27,12 +29,15 @@ def prepared_edit(plan: EditPlan):
             return
         if not run.lines:
             return
-        codes = {line.code for line in run.lines}
+        codes = set(map(_CODE, run.lines))
         for step in steps:
             step(run, codes)
         if requires is not None:
-            requires(run, {line.code for line in run.lines} if steps else codes)
+            requires(run, set(map(_CODE, run.lines)) if steps else codes)
     return prepared
+
+
+_CODE = operator.attrgetter("code")  # set(map(...)): a set comprehension makes a function each time
 
 
 def _prepared(clause, index: int, finding: str, rule: str):

@@ -39,7 +39,10 @@ class PreparedMerge:
             return
         field, values = self.stage.field, self.stage.values
         events = run.events
-        matching = [event for event in events if event.values.get(field) in values]
+        matching = []  # a loop: a list comprehension makes a function each time (Python 3.11)
+        for event in events:
+            if event.values.get(field) in values:
+                matching.append(event)
         if not matching:
             return
         if len(matching) == 1:

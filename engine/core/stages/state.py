@@ -1,19 +1,20 @@
 """What the stages act on: the events, the lines and the state of one encounter as it goes
 through them. Apart from the pipeline, so that the stages and the pipeline that runs them
-share it without importing one another."""
+share it without importing one another. Events, lines and the run are msgspec Structs that
+compare by identity (as the attrs classes with eq=False they were): made several times per
+encounter, a Struct costs half what an attrs class does to make (engine.core.encounter says why)."""
 from __future__ import annotations
 
 import datetime
 
-import attrs
+import msgspec
 
 from engine.core import intervals
 from engine.core.day_text import day_text
 from engine.core.encounter import Encounter
 
 
-@attrs.define(slots=True, eq=False)
-class Event:
+class Event(msgspec.Struct, eq=False):
     """One documented event, or several merged, as the stages see it (untimed: no times)."""
 
     ids: tuple
@@ -35,11 +36,13 @@ class Event:
         later units on the next day), or the encounter's date for an untimed event."""
         if self.wall_start is None:
             return [encounter_date] * len(offsets)
-        return [self.wall_date(intervals.instant_at(self.intervals, offset)) for offset in offsets]
+        dates = []  # a loop: a list comprehension makes a function each time (Python 3.11)
+        for offset in offsets:
+            dates.append(self.wall_date(intervals.instant_at(self.intervals, offset)))
+        return dates
 
 
-@attrs.define(slots=True, eq=False)
-class WorkLine:
+class WorkLine(msgspec.Struct, eq=False):
     code: str
     units: int
     date: str
@@ -47,19 +50,18 @@ class WorkLine:
     administrations: tuple
     rules: list
     kind: str  # the kind of event it was coded for
-    modifiers: list = attrs.Factory(list)
+    modifiers: list = msgspec.field(default_factory=list)
 
 
-@attrs.define(eq=False)
-class Run:
+class Run(msgspec.Struct, eq=False):
     """The state of one encounter while it goes through the stages."""
 
     encounter: Encounter
     events: list  # the main kind's: the events merges and initial stages act on
     others: dict  # kind -> its events, for the other kinds
-    lines: list = attrs.Factory(list)
-    findings: dict = attrs.Factory(dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
-    details: dict = attrs.Factory(dict)  # (id, rule) -> what its message names in this encounter (ordered set)
+    lines: list = msgspec.field(default_factory=list)
+    findings: dict = msgspec.field(default_factory=dict)  # (id, rule) -> administration ids (a dict, as an ordered set)
+    details: dict = msgspec.field(default_factory=dict)  # (id, rule) -> what its message names in this encounter (ordered set)
     trace: list | None = None  # when a list, a record of every decision goes to it (engine.core.trace)
 
     def raise_finding(self, finding: str, rule: str, administrations=(), detail: str | None = None):

@@ -5,10 +5,12 @@ here tests/fixtures/input.rules with the contract's vocabularies (tests/declared
 import copy
 import datetime
 
-import attrs
+import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from engine.core.encounter import Documented, EncounterError, parse_encounter
+from engine.core.encounter import Documented, EncounterError, parse_encounter, whole_seconds
 from engine.core.events import build_events
 from tests.declared import VOCABULARIES, declared_input
 
@@ -190,7 +192,7 @@ class TestTimes:
         assert c.start_s - b.stop_s == -5 * 3600
         reordered = dict(data, administrations=data["administrations"][::-1])
         # Equal but for `index`, the place in the record's array (new in Documented).
-        same = [attrs.evolve(d, index=i) for i, d in enumerate(parse_encounter(reordered, DECLARED).events["administration"][::-1])]
+        same = [msgspec.structs.replace(d, index=i) for i, d in enumerate(parse_encounter(reordered, DECLARED).events["administration"][::-1])]
         assert same == [a, b, c]
 
     def test_seconds_and_fractions_are_accepted(self):
@@ -371,3 +373,8 @@ def test_long_values_are_shortened_in_messages():
 
     assert len(error.message) < 130
     assert error.message.endswith("...")
+
+
+@given(st.timedeltas())
+def test_whole_seconds_are_the_floor_of_a_timedelta_in_seconds(delta):
+    assert whole_seconds(delta) == delta // datetime.timedelta(seconds=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-import attrs
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,8 +27,8 @@ FOLDERS = [RULESET_2026, ROOT / "examples" / "rulesets" / "critical-care", ROOT 
 
 def _shown(built: dict) -> dict:
     """Each kind's events as plain data, their values as (key, value) pairs in order."""
-    return {kind: [(*attrs.astuple(event, recurse=False)[:1], list(event.values.items()),
-                    *attrs.astuple(event, recurse=False)[2:]) for event in events]
+    return {kind: [(*msgspec.structs.astuple(event)[:1], list(event.values.items()),
+                    *msgspec.structs.astuple(event)[2:]) for event in events]
             for kind, events in built.items()}
 
 

@@ -19,7 +19,7 @@ import random
 import shutil
 from pathlib import Path
 
-import attrs
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,8 +81,8 @@ class Both:
 
 def state(run: Run) -> tuple:
     """Every field of every event and line of a run, and its findings."""
-    return ([attrs.astuple(event, recurse=False) for event in run.events],
-            [attrs.astuple(line, recurse=False) for line in run.lines],
+    return ([msgspec.structs.astuple(event) for event in run.events],
+            [msgspec.structs.astuple(line) for line in run.lines],
             {key: list(ids) for key, ids in run.findings.items()}, {key: list(ids) for key, ids in run.details.items()})
 
 
