@@ -16,8 +16,6 @@ was applied.
 """
 from __future__ import annotations
 
-import collections
-
 import attrs
 
 from engine.core.codegen import SourceWriter
@@ -199,8 +197,9 @@ class _TimedLines:
         counted = (event.values.get(duration) if duration else None) or 0
         if counted <= self.none_until:
             return
-        units_by_date = collections.Counter(event.unit_dates(self.offsets(self.counting, counted),
-                                                             day_text(run.encounter.date)))
+        units_by_date: dict = {}  # as collections.Counter counts them, without its cost for a few dates
+        for date in event.unit_dates(self.offsets(self.counting, counted), day_text(run.encounter.date)):
+            units_by_date[date] = units_by_date.get(date, 0) + 1
         values = {**event.values, "code": code, "part": part}
         rules = [*event.trail, rule, self.tag]
         for date, units in units_by_date.items():
