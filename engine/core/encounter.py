@@ -372,13 +372,9 @@ def canonical(events) -> list:
 
 def canonical_key(event: Documented):
     if event.start_s is not None:
-        return timed_key(event.start_s, event.stop_s, event.id)
+        # engine.core.typed_reader writes this key out for the timed events it reads
+        return (0, event.start_s, event.stop_s if event.stop_s is not None else event.start_s, event.id or "")
     return (1, *((v is not None, v) for v in event.values.values()))
-
-
-def timed_key(start_s: int, stop_s: int | None, event_id: str | None) -> tuple:
-    """`canonical_key` of a timed event, from its seconds and id."""
-    return (0, start_s, stop_s if stop_s is not None else start_s, event_id or "")
 
 
 def fill_firsts(firsts: tuple, events: dict) -> None:

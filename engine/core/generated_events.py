@@ -156,12 +156,18 @@ class EventsWriter:
             out.line(f"{derive}({named}, {of_kind}, events, ordered, encounter)", 1)
 
     def _day(self, kind: EventKind, name: str) -> str:
-        """The expression of the date of a date or time field, the event's or else the encounter's."""
+        """The expression of the date of a date or time field, the event's or else the
+        encounter's (its start and stop, and the encounter's date, as the Documented and the
+        Encounter hold them apart: the same values, without a look-up)."""
         field = next((f for f in kind.fields if f.name == name), None)
         owner = "documented.values"
         if field is None:
             field, owner = next(f for f in self.declared.fields if f.name == name), "encounter.values"
         value = f"{owner}.get({name!r})"
+        if field is not None and owner == "documented.values" and name in (kind.start, kind.stop):
+            value = f"documented.{'start' if name == kind.start else 'stop'}"
+        elif owner == "encounter.values" and name == self.declared.date_field:
+            value = "encounter.date"
         return f"(None if (day := {value}) is None else day.date())" if field.type.kind == "time" else value
 
     def _matches(self, fact: DerivedFact) -> str:

@@ -97,7 +97,7 @@ class _ReaderWriter:
         out.line("return encounter, built", 1)
         paths = {kind.name: kind.key for kind in declared.kinds}
         return out.compiled("read", "<infuse typed reader>", {
-            **self.events.names, "_by_documented": _by_documented, "_timed_key": model.timed_key,
+            **self.events.names, "_by_documented": _by_documented,
             "_key": operator.itemgetter(0),
             "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
             "_Documented": model.Documented, "_fill_firsts": model.fill_firsts, "_EPOCH": model.EPOCH_NAIVE,
@@ -181,7 +181,8 @@ class _ReaderWriter:
                     return None
             documented = _Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s)
             p{name}.append(documented)
-            v{name}.append((_timed_key(start_s, stop_s, {event_id}), documented, {values}))
+            v{name}.append(((0, start_s, start_s if stop_s is None else stop_s, {event_id} or ""),  # canonical_key
+                            documented, {values}))
         """, 2)
 
     def _filled(self):

@@ -59,8 +59,7 @@ def generated_initial(stage: CheckedInitial, facts: Facts):
                     rank = promotion[0]
         """, 2)
     ties = "".join(f"{_tie(tie, facts)}, " for tie in stage.ties)
-    out.line(f"candidates.append((rank, ({ties}event.order), event, own, selector))", 2)
-    _group(out, stage.keys)
+    _group(out, stage.keys, f"(rank, ({ties}event.order), event, own, selector")
     out.block("""
         ordered_groups = sorted(groups.items(), key=_first_order) if len(groups) > 1 else list(groups.items())
         first_key = ordered_groups[0][0] if ordered_groups else None
@@ -153,20 +152,24 @@ def _same(facts: Facts) -> str:
     return f"{{event}}.values.get({facts.alike!r})" if facts.alike else "{event}.ids"
 
 
-def _group(out: SourceWriter, keys: tuple):
+def _group(out: SourceWriter, keys: tuple, candidate: str):
     """The groups of the candidates as grouping.group_keys finds them, with the keys written
     out: a missing value takes the first documented one among the candidates before it
-    agreeing on the keys before it (`first{i}`, by the documented values before it)."""
+    agreeing on the keys before it (`first{i}`, by the documented values before it). Each
+    candidate (`candidate`, the start of its tuple) keeps its documented key values last."""
+    documented = "".join(f"v{i}, " for i in range(len(keys)))
     for i, key in enumerate(keys):  # still inside the loop over the events: note the first values
         out.line(f"if (v{i} := values.get({key!r})) is not None:", 2)
         out.line(f"first{i}.setdefault(({''.join(f'v{j}, ' for j in range(i))}), v{i})", 3)
+    out.line(f"candidates.append({candidate}, ({documented})))", 2)
     out.line("groups = {}", 1)
     out.line("for candidate in candidates:", 1)
-    out.line("values = candidate[2].values", 2)
-    for i, key in enumerate(keys):
-        out.line(f"if (v{i} := values.get({key!r})) is None:", 2)
+    if keys:
+        out.line(f"{documented} = candidate[5]", 2)
+    for i in range(len(keys)):
+        out.line(f"if v{i} is None:", 2)
         out.line(f"v{i} = first{i}.get(({''.join(f'v{j}, ' for j in range(i))}))", 3)
-    out.line(f"groups.setdefault(({''.join(f'v{i}, ' for i in range(len(keys)))}), []).append(candidate)", 2)
+    out.line(f"groups.setdefault(({documented}), []).append(candidate)", 2)
 
 
 _FEW = 16  # a group of more events takes its roles from initial.Roles: its look-ups beat scanning
