@@ -327,6 +327,8 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
     """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes,
     forked from this one or, with `spawn`, started afresh (engine.io.pool): for a process that
     holds much a worker does not need, such as pyarrow (a worker codes no Arrow data, see Coded).
+    A script that spawns needs the `if __name__ == "__main__":` guard: a spawned worker imports
+    the script's main module.
 
     `out` takes each chunk's output (Coded.output): a text stream or an engine.io.output.Checked
     (UTF-8 bytes) for the text formats, an engine.io.parquet.ResultWriter for "parquet". Input that fits in one chunk is coded here:
