@@ -7,6 +7,7 @@ import datetime
 import importlib.util
 import json
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -269,6 +270,16 @@ def test_parquet_workers_never_import_pyarrow(tmp_path, capsys, monkeypatch):
                              capsys)
     assert status == 0 and "1,200 coded, 0 rejected" in err
     assert pq.read_table(tmp_path / "two.parquet").equals(pq.read_table(tmp_path / "one.parquet"))
+
+
+def test_a_lost_chunk_becomes_parquet_error_rows():
+    """What stands in for a chunk no worker could code reaches the Parquet writer as any chunk does."""
+    chunk = records.Chunk(first=7, records=({}, {}), size=2)
+    coded = batch.ChunkCoder(coder=None, fmt="parquet").lost(chunk, (BrokenProcessPool("gone"),) * 2)
+    rows = parquet_io.read_results(coded.output).to_pylist()
+    assert (coded.records, coded.rejected) == (2, 2)
+    assert [row["line"] for row in rows] == [7, 8]
+    assert all(row["lines"] is None and "process died" in row["error"]["message"] for row in rows)
 
 
 def test_a_lone_surrogate_in_an_id_is_written_escaped(tmp_path, capsys):
