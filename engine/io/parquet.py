@@ -229,23 +229,23 @@ def _escaped(value: object) -> object:
     return value
 
 
+_RESULT_JSON = pa_json.ParseOptions(explicit_schema=RESULT_SCHEMA, unexpected_field_behavior="ignore")
+"""Fields as `record_batch` takes them: those RESULT_SCHEMA lacks are left out, missing ones null."""
+
+
 def read_results(jsonl: bytes) -> pa.Table:
     """Output records written as JSONL (engine.io.render, "jsonl"), as rows of RESULT_SCHEMA.
 
-    Arrow's JSON reader makes them without a Python object per value: 2.8 µs a typical
-    record, against 7.5 to 14.5 for unpickling the records' dicts and `record_batch`, in the
-    process that also reads and writes (bench/RESULTS.md, Parquet memory). It refuses a lone
-    surrogate's escape, which `record_batch` writes as text, as it always has.
+    Arrow's JSON reader makes them without a Python object per value: 2.9 µs a typical
+    record in the batch's own process, against 9.4 for unpickling the records' dicts there
+    and `record_batch` (bench/parquet_handover.py). What it refuses, such as a lone
+    surrogate's escape, goes through `record_batch` as before (which writes that as text).
     """
     try:
         return pa_json.read_json(io.BytesIO(jsonl), parse_options=_RESULT_JSON,
                                  read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(jsonl), 1)))
     except pa.ArrowInvalid:
         return pa.Table.from_batches([record_batch([json.loads(line) for line in jsonl.splitlines()])])
-
-
-_RESULT_JSON = pa_json.ParseOptions(explicit_schema=RESULT_SCHEMA, unexpected_field_behavior="ignore")
-"""Fields as `record_batch` takes them: those RESULT_SCHEMA lacks are left out, missing ones null."""
 
 
 @attrs.define

@@ -7,8 +7,8 @@ whose worker died (the run hangs), while the executor reports that death as Brok
 Workers are forked (on Linux), or on request started afresh (multiprocessing's "spawn"). A
 forked worker starts at once with everything the parent has loaded, and counts every page of
 it in its own memory: little for a JSONL batch, whose parent holds what a worker needs anyway,
-much where the parent holds pyarrow and a Parquet reader (bench/RESULTS.md, "Parquet in and
-out: memory": 135 MB a worker forked, 46 MB spawned). A spawned worker imports what it needs
+much where the parent holds pyarrow and a Parquet reader (bench/RESULTS.md, "Parquet workers
+without pyarrow": 135 MB a worker forked, 46 MB spawned). A spawned worker imports what it needs
 itself, some 0.2 s of CPU at its start, and needs multiprocessing's resource tracker, one more
 process of 13 MB.
 """

@@ -260,8 +260,8 @@ def test_two_jobs_give_the_same_output_as_one(tmp_path, capsys, monkeypatch):
 
 
 def test_parquet_workers_never_import_pyarrow(tmp_path, capsys, monkeypatch):
-    """The rows reach a worker as dicts and the results come back as dicts: a worker that
-    imported pyarrow would hold some 50 MB more (bench/RESULTS.md, Parquet memory)."""
+    """The rows reach a worker as dicts and the results come back as JSONL: a worker that
+    imported pyarrow would hold some 50 MB more (bench/RESULTS.md, Parquet workers without pyarrow)."""
     monkeypatch.setattr(records, "CHUNK_LINES", 300)
     write_parquet(tmp_path / "in.parquet", list(typical_encounters(1200, seed=5)))
     run_cli(["code", tmp_path / "in.parquet", "--jobs", "1", "-o", tmp_path / "one.parquet"], capsys)
