@@ -111,8 +111,9 @@ def run(args) -> int:
                     out = output.Checked(stack.enter_context(output.atomic_output(args.output)), args.output)
             except OSError as error:
                 return fail(f"cannot write {args.output}: {error.strerror}")
+            # Workers forked from a process that has loaded pyarrow would each count it again.
             tally = batch.code_chunks(source.chunks, out, batch.ChunkCoder(coder, fmt), spec,
-                                      args.jobs or os.cpu_count() or 1, progress)
+                                      args.jobs or os.cpu_count() or 1, progress, spawn=parquet is not None)
     except batch.InputError as error:  # the output, if any, was not written
         return fail(str(error))
     if args.jobs or args.output or sys.stderr.isatty():

@@ -44,10 +44,11 @@ from engine.io.render import encode_records
 
 @attrs.frozen
 class Coded:
-    """A chunk's output and its counts. The output is UTF-8 text (bytes) for the text formats,
-    each record followed by a newline, a pyarrow RecordBatch for "parquet"."""
+    """A chunk's output and its counts. The output is UTF-8 text, each record followed by a
+    newline: in the format asked for, or JSONL for "parquet", which engine.io.parquet.ResultWriter
+    reads into Arrow rows in the batch's own process, so that a worker needs no pyarrow."""
 
-    output: object
+    output: bytes
     records: int
     rejected: int
     size: int
@@ -70,7 +71,7 @@ class CoderSpec:
 @attrs.frozen
 class ChunkCoder:
     """Codes every record of a chunk with `coder` and renders it in `fmt` (one of
-    engine.io.render.FORMATS, or "parquet" for a record batch of engine.io.parquet.RESULT_SCHEMA)."""
+    engine.io.render.FORMATS, or "parquet": see Coded)."""
 
     coder: Coder
     fmt: str
@@ -98,11 +99,7 @@ class ChunkCoder:
             for record in records:
                 rejected += "error" in record
                 yield record
-        if self.fmt == "parquet":
-            from engine.io import parquet  # only here: pyarrow is the optional extra infuse[parquet]
-            batch = parquet.record_batch(list(counted()))
-            return Coded(batch, count, rejected, size)
-        output = encode_records(counted(), self.fmt)
+        output = encode_records(counted(), "jsonl" if self.fmt == "parquet" else self.fmt)
         return Coded(output, count, rejected, size)
 
 
@@ -326,8 +323,12 @@ def input_size(stream: BinaryIO) -> int | None:
 
 
 def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec,
-                jobs: int = 1, progress: Progress | None = None) -> Tally:
-    """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes.
+                jobs: int = 1, progress: Progress | None = None, spawn: bool = False) -> Tally:
+    """Code every record of `chunks` into `out`, in order; with `jobs` > 1 in worker processes,
+    forked from this one or, with `spawn`, started afresh (engine.io.pool): for a process that
+    holds much a worker does not need, such as pyarrow (a worker codes no Arrow data, see Coded).
+    A script that spawns needs the `if __name__ == "__main__":` guard: a spawned worker imports
+    the script's main module.
 
     `out` takes each chunk's output (Coded.output): a text stream or an engine.io.output.Checked
     (UTF-8 bytes) for the text formats, an engine.io.parquet.ResultWriter for "parquet". Input that fits in one chunk is coded here:
@@ -343,7 +344,7 @@ def code_chunks(chunks: Iterator[Chunk], out, coder: ChunkCoder, spec: CoderSpec
         from engine.io.pool import ordered_map  # only here: multiprocessing costs a one-record start-up some ms
 
         results = ordered_map(_code_chunk, chunks, jobs=jobs, lost=coder.lost,
-                              initializer=_start_coder, initargs=(spec, coder.fmt))
+                              initializer=_start_coder, initargs=(spec, coder.fmt), spawn=spawn)
     else:
         results = (coder(chunk) for chunk in chunks)
     try:

@@ -3,11 +3,19 @@
 The pool is a concurrent.futures.ProcessPoolExecutor, not a multiprocessing.Pool, because
 Pool.imap reads its whole input ahead (memory grows with the file) and never answers a task
 whose worker died (the run hangs), while the executor reports that death as BrokenProcessPool.
+
+Workers are forked (on Linux), or on request started afresh (multiprocessing's "spawn"). A
+forked worker starts at once with everything the parent has loaded, and counts every page of
+it in its own memory: little for a JSONL batch, whose parent holds what a worker needs anyway,
+much where the parent holds pyarrow and a Parquet reader (bench/RESULTS.md, "Parquet workers
+without pyarrow": 135 MB a worker forked, 46 MB spawned). A spawned worker imports what it needs
+itself, some 0.2 s of CPU at its start, and needs multiprocessing's resource tracker, one more
+process of 13 MB.
 """
 from __future__ import annotations
 
 import collections
-import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import threading
@@ -23,15 +31,16 @@ IN_FLIGHT_PER_JOB = 2
 
 
 def ordered_map(work: Callable, items: Iterable, *, jobs: int, lost: Callable,
-                initializer: Callable | None = None, initargs: tuple = ()) -> Iterator:
+                initializer: Callable | None = None, initargs: tuple = (), spawn: bool = False) -> Iterator:
     """`work(item)` for each item in `jobs` worker processes, yielded in input order.
 
     At most IN_FLIGHT_PER_JOB * jobs items are read ahead, so memory does not grow with the
     input. An item whose work fails (its process dies, or it raises) is retried once, alone, in
     a fresh process; if that fails too, `lost(item, (first_error, second_error))` stands in
-    for its result. `work`, `initializer` and the items must pickle.
+    for its result. `work`, `initializer` and the items must pickle. With `spawn`, the workers
+    are started afresh instead of in the platform's way (see above).
     """
-    context = multiprocessing.get_context()
+    context = _Spawning() if spawn else multiprocessing.get_context()
 
     def pool(workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
@@ -99,11 +108,29 @@ def _succeeded(pending) -> bool:
     return pending.done() and not pending.cancelled() and pending.exception() is None
 
 
+class _Worker(multiprocessing.context.SpawnProcess):
+    """A spawned process that starts with Ctrl-C blocked, until `_start_worker` ignores it: a
+    Ctrl-C at the terminal reaches the workers too, and one still importing its modules would
+    die of it with a traceback. (multiprocessing's resource tracker starts so, for this reason.)"""
+
+    def start(self) -> None:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # the new process inherits the mask
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class _Spawning(multiprocessing.context.SpawnContext):
+    Process = _Worker
+
+
 def _start_worker(parent: int, initializer: Callable | None, initargs: tuple) -> None:
     """Ready a worker: Ctrl-C is the parent's to handle, SIGTERM ends it at once (the pool stops
-    workers so, and a handler inherited from the parent would turn it into a task's exception),
-    and a worker whose parent was killed exits."""
+    workers so, and a handler a forked worker inherited from the parent would turn it into a
+    task's exception), and a worker whose parent was killed exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _Worker.start, when spawned
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     if initializer is not None:

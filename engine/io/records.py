@@ -41,7 +41,8 @@ class Chunk:
 
     A record is JSON text (bytes), TooLong, Unreadable, or an already decoded value (a
     Parquet row); `records` is a tuple of them, or anything with a length that yields them
-    when iterated in the worker (so a Parquet batch travels as Arrow data, not as dicts).
+    when iterated (so a Parquet batch is held as Arrow data until it is coded or handed to a
+    worker; it must then pickle as the tuple: a worker reads no Arrow data).
     """
 
     first: int

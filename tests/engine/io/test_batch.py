@@ -197,12 +197,13 @@ def _lost(item, errors):
     return f"lost {item}"
 
 
-def test_a_dying_worker_costs_only_its_items_and_the_order_holds():
+@pytest.mark.parametrize("spawn", [False, True])
+def test_a_dying_worker_costs_only_its_items_and_the_order_holds(spawn):
     _attempts.clear()
     items = [f"item{n}" for n in range(12)]
     items[5] = "die"
     items[9] = "raise"
-    results = list(pool.ordered_map(_die_on_marker, items, jobs=2, lost=_lost))
+    results = list(pool.ordered_map(_die_on_marker, items, jobs=2, lost=_lost, spawn=spawn))
     expected = [item.upper() for item in items]
     expected[5], expected[9] = "lost die", "lost raise"
     assert results == expected
@@ -210,13 +211,45 @@ def test_a_dying_worker_costs_only_its_items_and_the_order_holds():
                          ("raise", ("ValueError", "ValueError"))]
 
 
-def test_items_given_to_a_pool_that_broke_meanwhile_are_retried():
+@pytest.mark.parametrize("spawn", [False, True])
+def test_items_given_to_a_pool_that_broke_meanwhile_are_retried(spawn):
     _attempts.clear()
-    results = pool.ordered_map(_die_on_marker, ["a", "die later", "b", "c", "d", "e"], jobs=2, lost=_lost)
+    results = pool.ordered_map(_die_on_marker, ["a", "die later", "b", "c", "d", "e"], jobs=2, lost=_lost,
+                               spawn=spawn)
     first = next(results)
     time.sleep(1.0)  # the pool breaks while no one looks; "d" and "e" are then handed to it
     assert [first, *results] == ["A", "lost die later", "B", "C", "D", "E"]
     assert _attempts == [("die later", ("BrokenProcessPool", "BrokenProcessPool"))]
+
+
+def _signals(item):
+    """How the worker running this item takes Ctrl-C and SIGTERM."""
+    return (signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+            signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []),
+            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("spawn", [False, True])
+def test_workers_leave_ctrl_c_to_the_parent_and_end_at_sigterm(spawn):
+    with batch.terminate_as_exit():  # as in a batch: the parent's own SIGTERM handler is set
+        results = list(pool.ordered_map(_signals, ["a", "b", "c"], jobs=2, lost=_lost, spawn=spawn))
+    assert results == [(True, False, True)] * 3  # ignored, not left blocked; the default
+
+
+def _put_sigint_blocked(queue):
+    queue.put(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+def test_a_spawned_worker_starts_with_ctrl_c_blocked():
+    """Blocked from its first instruction, so that a Ctrl-C while it imports its modules,
+    before it ignores Ctrl-C, does not end it with a traceback; the parent's mask is as it was."""
+    context = pool._Spawning()
+    queue = context.SimpleQueue()
+    worker = context.Process(target=_put_sigint_blocked, args=(queue,))
+    worker.start()
+    assert queue.get() is True
+    worker.join()
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
 def test_lost_records_become_error_records_naming_the_failure():

@@ -7,6 +7,7 @@ import datetime
 import importlib.util
 import json
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -15,13 +16,14 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 import engine  # noqa: E402  (after the skip: parquet_io needs pyarrow)
 from engine.io import parquet as parquet_io  # noqa: E402
-from engine.io import records  # noqa: E402
+from engine.io import batch, records  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.core.encounter import parse_encounter  # noqa: E402
 from tests.conftest import CASES, RULESET_2026  # noqa: E402
 from tests.engine.analyst.test_diff import _copy  # noqa: E402
 from tests.engine.io.test_batch import _Terminal, typical_encounters, write_jsonl  # noqa: E402
 from tests.engine.cli.test_cli import infuse, needs_script  # noqa: E402
+from tests.engine.io import pyarrow_free  # noqa: E402
 
 
 def run_cli(argv, capsys):
@@ -255,6 +257,29 @@ def test_two_jobs_give_the_same_output_as_one(tmp_path, capsys, monkeypatch):
     assert read_records(tmp_path / "two.parquet") == jsonl(one)
     assert pq.ParquetFile(tmp_path / "two.parquet").metadata.num_row_groups > 1
     assert [r["line"] for r in jsonl(one) if "error" in r] == list(range(1, 3001, 101))
+
+
+def test_parquet_workers_never_import_pyarrow(tmp_path, capsys, monkeypatch):
+    """The rows reach a worker as dicts and the results come back as JSONL: a worker that
+    imported pyarrow would hold some 50 MB more (bench/RESULTS.md, Parquet workers without pyarrow)."""
+    monkeypatch.setattr(records, "CHUNK_LINES", 300)
+    write_parquet(tmp_path / "in.parquet", list(typical_encounters(1200, seed=5)))
+    run_cli(["code", tmp_path / "in.parquet", "--jobs", "1", "-o", tmp_path / "one.parquet"], capsys)
+    monkeypatch.setattr(batch, "_code_chunk", pyarrow_free.code_chunk_without_pyarrow)
+    status, _, err = run_cli(["code", tmp_path / "in.parquet", "--jobs", "2", "-o", tmp_path / "two.parquet"],
+                             capsys)
+    assert status == 0 and "1,200 coded, 0 rejected" in err
+    assert pq.read_table(tmp_path / "two.parquet").equals(pq.read_table(tmp_path / "one.parquet"))
+
+
+def test_a_lost_chunk_becomes_parquet_error_rows():
+    """What stands in for a chunk no worker could code reaches the Parquet writer as any chunk does."""
+    chunk = records.Chunk(first=7, records=({}, {}), size=2)
+    coded = batch.ChunkCoder(coder=None, fmt="parquet").lost(chunk, (BrokenProcessPool("gone"),) * 2)
+    rows = parquet_io.read_results(coded.output).to_pylist()
+    assert (coded.records, coded.rejected) == (2, 2)
+    assert [row["line"] for row in rows] == [7, 8]
+    assert all(row["lines"] is None and "process died" in row["error"]["message"] for row in rows)
 
 
 def test_a_lone_surrogate_in_an_id_is_written_escaped(tmp_path, capsys):
