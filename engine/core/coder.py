@@ -11,8 +11,8 @@ import os
 import threading
 
 from dsl.checked import CheckedInput, CheckedRuleset
-from engine.core.day_text import day_text
 from engine.core.compiled import CompiledTable, compiled_unit_offsets
+from engine.core.day_text import day_text
 from dsl.loader import UnknownPayer
 from engine.core.encounter import Encounter, EncounterError, parse_encounter
 from engine.core.period import check_period

@@ -10,7 +10,7 @@ bad field by its path, so a batch can report it and go on.
 The records an encounter is made of (Encounter, Documented) are frozen msgspec Structs, not
 attrs classes as elsewhere: a batch makes one per event, millions, and a Struct is made in C
 (80 ns against 630 for a frozen attrs class, whose __init__ sets each field through
-object.__setattr__); they compare, print and refuse assignment as the attrs classes did.
+object.__setattr__); they compare by value, print their fields and refuse assignment.
 
 Example:
     encounter = parse_encounter(json.loads(text), ruleset.input)
@@ -370,9 +370,10 @@ def canonical(events) -> list:
     return sorted(events, key=canonical_key)
 
 
-def canonical_key(event: Documented):
+def canonical_key(event: Documented) -> tuple:
+    """The key `canonical` sorts by (engine.core.typed_reader writes it out for the timed
+    events it reads, and sorts untimed ones by it)."""
     if event.start_s is not None:
-        # engine.core.typed_reader writes this key out for the timed events it reads
         return (0, event.start_s, event.stop_s if event.stop_s is not None else event.start_s, event.id or "")
     return (1, *((v is not None, v) for v in event.values.values()))
 

@@ -17,10 +17,11 @@ record, so a record reads the same either way:
   from its value, so the record's ':' count is its pairs plus the ':' in its strings. The
   value decoded, encoded again by msgspec (no ':' escaped), counts the pairs kept plus the same
   ':' in strings: the counts are equal exactly when no pair was lost, unless a string wrote
-  ':' as an escape (\\u003a), which the raw text would not count; text holding "\\u003"
-  goes the careful way.
+  ':' as an escape (\\u003a), which the raw text would not count; text holding any
+  backslash goes the careful way.
 - nesting: json and msgspec stop at depths set differently; a record with more than
   `_FAST_BRACKETS` brackets goes the careful way, so "nested too deeply" is said as before.
+  A decoding into types (`decode_typed`) is not counted: it nests no deeper than its types.
 - text: bytes that are not ASCII are decoded as UTF-8 here first (a byte order mark
   allowed), so msgspec reads only text Python has checked; NaN, Infinity, lone surrogates
   (\\ud800), numbers out of range, and everything msgspec refuses, go the careful way.
@@ -116,7 +117,7 @@ _FAST_BRACKETS = 256
 """At most this many '[' and '{' (in strings too) for the fast path: far below the depth at
 which either decoder gives up when called from any ordinary depth (both count against Python's
 recursion limit, 1,000 by default). A longer record (hundreds of administrations) goes the
-careful way, which costs little beside coding it."""
+careful way, which costs little beside coding it, unless it is decoded into types (decode_typed)."""
 _msgspec_decode = msgspec.json.Decoder().decode
 _msgspec_encode = msgspec.json.Encoder().encode
 

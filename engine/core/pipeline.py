@@ -102,7 +102,7 @@ class Pipeline:
                 edit_plan = EditPlan.of(stage)
                 steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
-        self._steps = tuple(steps)
+        self._steps = tuple(steps)  # the same, without their names: what a run loops over
 
     def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it

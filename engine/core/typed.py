@@ -75,8 +75,9 @@ class TypedReading:
         return self._assembled(decode_typed(raw, self.decode))
 
     def read_object(self, data: object) -> tuple[Encounter, dict | None] | None:
-        """`read` for `data` (a decoded JSON value: dicts, lists, str, numbers, bools). Only a plain dict is converted: an embedder's
-        own mapping or value types go the careful way, which reads them as they are."""
+        """`read` for `data` (a decoded JSON value: dicts, lists, str, numbers, bools). Only a
+        plain dict is converted: an embedder's own mapping or value types go the careful way,
+        which reads them as they are."""
         if self.decode is None or type(data) is not dict:
             return None
         try:

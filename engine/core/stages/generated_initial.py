@@ -109,7 +109,7 @@ def _first_order(item: tuple) -> int:
 
 
 _ORDER = operator.attrgetter("order")
-_EVENT_OF = operator.itemgetter(2)  # of a candidate (rank, ties, event, own rank, selector)
+_EVENT_OF = operator.itemgetter(2)  # of a candidate (rank, ties, event, own rank, selector, documented key values)
 
 
 def _few_roles(out: SourceWriter, field: str, same: str):

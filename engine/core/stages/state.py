@@ -1,8 +1,9 @@
 """What the stages act on: the events, the lines and the state of one encounter as it goes
 through them. Apart from the pipeline, so that the stages and the pipeline that runs them
 share it without importing one another. Events, lines and the run are msgspec Structs that
-compare by identity (as the attrs classes with eq=False they were): made several times per
-encounter, a Struct costs half what an attrs class does to make (engine.core.encounter says why)."""
+compare by identity (a stage tells apart two events or lines whose values are equal): made
+several times per encounter, a Struct costs half what an attrs class does to make
+(engine.core.encounter says why)."""
 from __future__ import annotations
 
 import datetime
