@@ -48,7 +48,7 @@ def generated_builder(declared: CheckedInput):
     return out.compiled("build", "<infuse events>", {"_canonical": canonical, **writer.names})
 
 
-def readable(fields) -> list[InputField]:
+def _readable(fields) -> list[InputField]:
     return [field for field in fields if generic.readable(field)]
 
 
@@ -67,17 +67,22 @@ class EventsWriter:
 
     def shared(self, read: Callable[[InputField], str]) -> str:
         """The dict display of the encounter's readable fields, `read(field)` the expression of one as read."""
-        pairs = ", ".join(f"{field.name!r}: {_folded(field, read(field))}" for field in readable(self.declared.fields))
+        pairs = ", ".join(f"{field.name!r}: {_folded(field, read(field))}" for field in _readable(self.declared.fields))
         return f"{{{pairs}}}"
 
     def values(self, kind: EventKind, read: Callable[[InputField], str]) -> str:
-        """The dict display of an event's values before its derived facts: `shared`'s, then the kind's readable fields."""
-        return f"{{**shared{''.join(f', {f.name!r}: {_folded(f, read(f))}' for f in readable(kind.fields))}}}"
+        """The dict display of an event's values before its derived facts: `shared`'s, then the
+        kind's readable fields."""
+        return f"{{**shared{''.join(f', {f.name!r}: {_folded(f, read(f))}' for f in _readable(kind.fields))}}}"
 
     @staticmethod
     def value(field: InputField, expression: str) -> str:
         """The expression of a field's value as the tables compare it, `expression` its value as read."""
         return _folded(field, expression)
+
+    def reads_ordered(self, kind: EventKind) -> bool:
+        """Whether the statements `facts` writes read `ordered` (the loop need not fill it otherwise)."""
+        return not self._inline(kind)
 
     def begin(self, kind: EventKind, level: int):
         """What the loop over the kind's events needs before it starts."""

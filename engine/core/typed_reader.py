@@ -32,13 +32,15 @@ from engine.core.codegen import SourceWriter, attribute
 from engine.core.events import readable
 from engine.core.generated_events import EventsWriter
 
-def _by_documented(entry: tuple):
-    return model.canonical_key(entry[1])
-
 
 def generated_reader(declared: CheckedInput):
     """The function `read(record) -> (Encounter, events or None) | None` of a declaration's typed records."""
     return _ReaderWriter(declared).function()
+
+
+def _by_documented(entry: tuple):
+    """The canonical key of an entry (key, Documented, values) by its Documented, as its fields are filled in."""
+    return model.canonical_key(entry[1])
 
 
 class _ReaderWriter:
@@ -47,13 +49,12 @@ class _ReaderWriter:
         self.out = SourceWriter()
         self.names = {id(kind): f"k{i}" for i, kind in enumerate(declared.kinds)}
         self.events = EventsWriter(declared, self.out)
-        self.own = [f for f in declared.fields if f.refers_to is None]
 
     def function(self):
         out, declared = self.out, self.declared
         out.line("def read(record):")
         out.line("aware = False", 1)  # a time with an offset seen: `assembled` places the events
-        own = self.own
+        own = [f for f in declared.fields if f.refers_to is None]
         for i, field in enumerate(own):
             self._field(field, f"e{i}", "record", 1)
         locals_of = {field.name: f"e{i}" for i, field in enumerate(own)}
@@ -136,8 +137,9 @@ class _ReaderWriter:
             out.line("aware = True", level + 1)
 
     def _kind(self, kind: EventKind):
-        """The kind's drafts (`kN`, the fields as read), its ids (`ids_kN`) and its
-        Documented events placed in the zone of naive times (`pkN`), as if none were aware."""
+        """The kind's drafts (`kN`, the fields as read), its ids (`ids_kN`), its Documented
+        events placed in the zone of naive times (`pkN`), as if none were aware, and for each
+        the entry (canonical key of a timed one, Documented, values) its Event is built from (`vkN`)."""
         out, name = self.out, self.names[id(kind)]
         items = attribute("record", kind.key)
         out.line(f"{name} = []", 1)
@@ -205,11 +207,14 @@ class _ReaderWriter:
             entries = f"sorted({entries}, key=_by_documented) if len({entries}) > 1 else {entries}"
         else:
             entries = f"sorted({entries}, key=_key)"
-        out.line("ordered = []", 1)
+        reads_ordered = self.events.reads_ordered(kind)
+        if reads_ordered:
+            out.line("ordered = []", 1)
         out.line("events = []", 1)
         self.events.begin(kind, 1)
         out.line(f"for order, (_, documented, values) in enumerate({entries}):", 1)
-        out.line("ordered.append(documented)", 2)
+        if reads_ordered:
+            out.line("ordered.append(documented)", 2)
         self.events.event(kind, 2)
         self.events.facts(kind)
         out.line(f"built[{kind.name!r}] = events", 1)
