@@ -10,6 +10,8 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -18,6 +20,7 @@ import engine  # noqa: E402  (after the skip: parquet_io needs pyarrow)
 from engine.io import parquet as parquet_io  # noqa: E402
 from engine.io import batch, records  # noqa: E402
 from engine.cli import main  # noqa: E402
+from engine.io.render import encode_records  # noqa: E402
 from engine.core.encounter import parse_encounter  # noqa: E402
 from tests.conftest import CASES, RULESET_2026  # noqa: E402
 from tests.engine.analyst.test_diff import _copy  # noqa: E402
@@ -166,7 +169,7 @@ def _good(ident: str) -> dict:
                                  "stop": "2026-03-14T10:02", "indication": "edema", "response": "tolerated"}]}
 
 
-def test_bad_rows_give_error_records_in_place(tmp_path, capsys):
+def test_bad_rows_give_error_outputin_place(tmp_path, capsys):
     administration = pa.struct([("id", pa.string()), ("drug", pa.string()), ("dose", pa.string()),
                                 ("category", pa.string()), ("hormonal", pa.string()), ("route", pa.string()),
                                 ("method", pa.string()), ("start", pa.string()), ("stop", pa.string()),
@@ -280,6 +283,31 @@ def test_a_lost_chunk_becomes_parquet_error_rows():
     assert (coded.records, coded.rejected) == (2, 2)
     assert [row["line"] for row in rows] == [7, 8]
     assert all(row["lines"] is None and "process died" in row["error"]["message"] for row in rows)
+
+
+_TEXTS = st.one_of(st.text(), st.sampled_from(["ed-\ud800", "\udfff", "\u2028\u2029", "\x00\x1f\x7f", "caf\u00e9",
+                                                 "\"\\/", "\ufeff", "\U0010ffff", "x" * 70_000]))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(_TEXTS, _TEXTS, st.lists(_TEXTS, max_size=3), st.booleans()), max_size=5))
+def test_results_read_back_from_jsonl_are_the_rows_record_batch_makes(texts):
+    """read_results, which takes what the workers hand back (JSONL), makes the rows
+    record_batch makes of the records themselves, whatever text they echo."""
+    output = []
+    for number, (encounter, message, ids, rejected) in enumerate(texts, 1):
+        if rejected:
+            output.append(batch.error_record(number, encounter or None, message, message))
+        else:
+            line = {"code": "96374", "units": 1, "modifiers": ids, "date": "2026-03-14", "administrations": ids,
+                    "rules": [message]}
+            finding = {"id": "f", "severity": "warning", "administrations": ids, "message": message, "rule": "r",
+                       "reference": message}
+            output.append({"encounter": encounter, "ruleset": {"name": "n", "version": "v", "digest": "d"},
+                             "lines": [line], "findings": [finding]})
+    read = parquet_io.read_results(encode_records(output, "jsonl"))
+    assert read.schema == parquet_io.RESULT_SCHEMA
+    assert read.to_pylist() == parquet_io.record_batch(output).to_pylist()
 
 
 def test_a_lone_surrogate_in_an_id_is_written_escaped(tmp_path, capsys):
