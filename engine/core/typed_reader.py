@@ -99,7 +99,7 @@ class _ReaderWriter:
         paths = {kind.name: kind.key for kind in declared.kinds}
         return out.compiled("read", "<infuse typed reader>", {
             **self.events.names, "_by_documented": _by_documented,
-            "_key": operator.itemgetter(0),
+            "_by_key": operator.itemgetter(0),  # an entry by the canonical key made as it was read
             "_declared": declared, "_assembled": model.assembled, "_Encounter": model.Encounter,
             "_Documented": model.Documented, "_fill_firsts": model.fill_firsts, "_EPOCH": model.EPOCH_NAIVE,
             "_MAX_SPAN": model.MAX_SPAN_SECONDS,
@@ -206,7 +206,7 @@ class _ReaderWriter:
         if kind.start is None:  # the canonical key of an untimed event reads its fields as filled in
             entries = f"sorted({entries}, key=_by_documented) if len({entries}) > 1 else {entries}"
         else:
-            entries = f"sorted({entries}, key=_key)"
+            entries = f"sorted({entries}, key=_by_key)"
         reads_ordered = self.events.reads_ordered(kind)
         if reads_ordered:
             out.line("ordered = []", 1)
