@@ -48,7 +48,10 @@ def check_input(statements, ctx, header: ast.Span) -> CheckedInput | None:
     fields = tuple(_field(node, None, forms, names, ctx) for node in _unique_fields(encounter, ctx))
     _check_encounter(encounter, fields, ctx)
     checked_kinds = tuple(_kind(node, fields, forms, names, ctx) for node in kinds)
-    _check_first_in(encounter, fields, checked_kinds, ctx)
+    for field in fields:
+        if field.first_in is not None:
+            ctx.error("E-input", f"'else first in {field.first_in}' belongs to a field of a kind of events: "
+                      f"an encounter's field is read as documented, never filled in", field.span)
     for node, kind in zip(kinds, checked_kinds):
         _check_first_in(node, kind.fields, checked_kinds, ctx)
     return CheckedInput(fields, checked_kinds, encounter.doc or "", _undeclared(encounter, ctx))
@@ -253,6 +256,7 @@ def _condition_values(condition: ast.Condition, own: dict, ctx) -> frozenset:
 
 
 def _check_first_in(node: ast.InputDecl, fields: tuple, kinds: tuple, ctx):
+    """`else first in KIND` of an event's field names a kind that has the field."""
     by_kind = {k.name: k for k in kinds}
     for field in fields:
         if field.first_in is None:

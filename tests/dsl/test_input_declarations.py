@@ -277,6 +277,16 @@ def test_a_derived_fact_on_the_encounter_is_an_error_not_dropped():
                       "'derive n' belongs to a kind of events: facts are derived per event", None)]
 
 
+def test_else_first_in_on_the_encounter_is_an_error_not_ignored():
+    """The readers fill `else first in` only in events' fields: on the encounter it would be
+    accepted and do nothing."""
+    text = edited("  field primary: id of administration\n",
+                  "  field primary: id of administration\n  field team: text, else first in administration\n")
+    assert errors(text) == [("E-input", line_of(INPUT, "  field primary:") + 1,
+                             "'else first in administration' belongs to a field of a kind of events: "
+                             "an encounter's field is read as documented, never filled in", None)]
+
+
 def test_else_first_in_an_unknown_kind():
     old = "  field session: text, else first in administration\n  field separately"
     text = edited(old, old.replace("first in administration", "first in administraton"))
