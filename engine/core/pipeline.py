@@ -107,10 +107,9 @@ class Pipeline:
     def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
         (engine.core.trace), built only then. `events`: see `start`."""
-        run = self._ran(encounter, trace, events)
-        return Result(encounter.id, self.header,
-                      tuple(Line(*line) for line in _final_lines(run.lines, self._claim_rank)),
-                      tuple(Finding(*finding) for finding in self._findings(run)))
+        made = self.as_dict(self._ran(encounter, trace, events))
+        return Result(made["encounter"], made["ruleset"], tuple(map(Line.of, made["lines"])),
+                      tuple(map(Finding.of, made["findings"])))
 
     def run_dict(self, encounter: Encounter, events: dict | None = None) -> dict:
         """`run(encounter).as_dict()`, built straight as the dict (a batch wants only that)."""
@@ -134,9 +133,8 @@ class Pipeline:
         return run
 
     def as_dict(self, run: Run) -> dict:
-        """The result of a run through every step, as the contract's JSON object: what
-        `Result.as_dict` gives for `_final_lines` and `_findings`, built as dicts from the
-        start (the tests hold the two equal)."""
+        """The result of a run through every step, as the contract's JSON object (`run` makes
+        its Result of it)."""
         return {"encounter": run.encounter.id, "ruleset": dict(self.header),
                 "lines": _final_line_dicts(run.lines, self._claim_rank), "findings": self._finding_dicts(run)}
 
@@ -224,7 +222,7 @@ class Pipeline:
                     run.raise_finding(finding, effect.rule, line.administrations)
 
     def _finding_dicts(self, run: Run) -> list:
-        """`_findings` as the contract's dicts, each finding's fixed texts looked up once per ruleset."""
+        """The findings raised as the contract's dicts, each finding's fixed texts looked up once per ruleset."""
         found = []
         for (finding_id, rule), administrations in run.findings.items():
             texts = self._finding_texts.get(finding_id)
@@ -236,17 +234,6 @@ class Pipeline:
             found.append({"id": finding_id, "severity": severity, "administrations": list(administrations),
                           "message": f"{message} ({'; '.join(details)})" if details else message,
                           "rule": rule, "reference": reference})
-        return found
-
-    def _findings(self, run: Run) -> list:
-        """The findings raised, each as the fields of a Finding in order."""
-        found = []
-        for (finding_id, rule), administrations in run.findings.items():
-            info = self.ruleset.findings[finding_id]
-            details = run.details.get((finding_id, rule))
-            message = f"{info.message} ({'; '.join(details)})" if details else info.message
-            found.append((finding_id, info.severity, message, tuple(administrations), rule,
-                          self.ruleset.reference(info.refs)))
         return found
 
 
@@ -264,26 +251,10 @@ def _row_ids(rows) -> tuple:
     return tuple(row.id for row in rows)
 
 
-def _final_lines(work_lines: list, claim_rank: dict) -> list:
-    """Combine lines that say the same thing, summing their units; order them as on a
-    claim: by date, initial codes before their add-ons, then standalone codes, then E/M.
-    Each line is the fields of a Line in order; ties keep the order of first appearance."""
-    combined: dict = {}
-    for line in work_lines:
-        key = (line.code, tuple(line.modifiers), line.date, line.administrations)
-        if key in combined:
-            units, rules = combined[key]
-            combined[key] = (units + line.units, rules + [r for r in line.rules if r not in rules])
-        else:
-            combined[key] = (line.units, list(dict.fromkeys(line.rules)))
-    lines = [(code, units, modifiers, date, administrations, tuple(rules))
-             for (code, modifiers, date, administrations), (units, rules) in combined.items()]
-    last = len(claim_rank)
-    return sorted(lines, key=lambda line: (line[3], claim_rank.get(line[0], last)))  # stable: ties keep their order
-
-
 def _final_line_dicts(work_lines: list, claim_rank: dict) -> list:
-    """`_final_lines` as the contract's dicts, combined and ordered as it does them."""
+    """The lines as the contract's dicts: lines that say the same thing combined, their units
+    summed; ordered as on a claim: by date, initial codes before their add-ons, then standalone
+    codes, then E/M; ties keep the order of first appearance."""
     combined: dict = {}
     for line in work_lines:
         key = (line.code, tuple(line.modifiers), line.date, line.administrations)

@@ -17,6 +17,12 @@ class Line:
         return {"code": self.code, "units": self.units, "modifiers": list(self.modifiers), "date": self.date,
                 "administrations": list(self.administrations), "rules": list(self.rules)}
 
+    @classmethod
+    def of(cls, line: dict) -> "Line":
+        """The Line of the contract's dict (`as_dict`'s inverse)."""
+        return cls(line["code"], line["units"], tuple(line["modifiers"]), line["date"],
+                   tuple(line["administrations"]), tuple(line["rules"]))
+
 
 @attrs.frozen
 class Finding:
@@ -30,6 +36,12 @@ class Finding:
     def as_dict(self) -> dict:
         return {"id": self.id, "severity": self.severity, "administrations": list(self.administrations),
                 "message": self.message, "rule": self.rule, "reference": self.reference}
+
+    @classmethod
+    def of(cls, finding: dict) -> "Finding":
+        """The Finding of the contract's dict (`as_dict`'s inverse)."""
+        return cls(finding["id"], finding["severity"], finding["message"], tuple(finding["administrations"]),
+                   finding["rule"], finding["reference"])
 
 
 @attrs.frozen
