@@ -107,10 +107,27 @@ class EventsWriter:
 
     def facts(self, kind: EventKind):
         """The derived facts as passes over `events`, when one of them is a built-in called as
-        build_events calls it (each fact then sees every event's earlier facts, as there)."""
-        if not self._inline(kind):
-            for fact in kind.derived:
-                self._fact(kind, fact)
+        build_events calls it (each fact then sees every event's earlier facts, as there): a
+        written-out fact as a loop of its statements, any other as a call."""
+        if self._inline(kind):
+            return
+        out = self.out
+        for i, fact in enumerate(kind.derived):
+            if not _written_out(kind, fact):
+                if fact.builtin not in generic.BUILT_INS:  # count_lines waits for the lines (engine.core.pipeline)
+                    continue
+                derive, named, of_kind = (out.constant(generic.BUILT_INS[fact.builtin]), out.constant(fact),
+                                          out.constant(kind))
+                out.line(f"{derive}({named}, {of_kind}, events, ordered, encounter)", 1)
+                continue
+            if fact.builtin == "time_since":
+                out.line(f"last_end{i} = {{}}", 1)
+            out.block("""
+                for event, documented in zip(events, ordered):
+                    values = event.values
+                    start, stop = event.start_s, event.stop_s
+            """, 1)
+            self._fact_of_one(kind, fact, f"last_end{i}", 2)
 
     @staticmethod
     def _inline(kind: EventKind) -> bool:
@@ -141,25 +158,6 @@ class EventsWriter:
                 {last_end}[key] = end if previous is None or end > previous else previous
             """, level)
 
-    def _fact(self, kind: EventKind, fact: DerivedFact):
-        """A derived fact as a pass over `events`."""
-        out = self.out
-        if fact.builtin == "time_between" and _written_out(kind, fact):
-            out.line("for event in events:", 1)
-            out.line(f"event.values[{fact.name!r}] = None if event.stop_s is None else event.stop_s - event.start_s", 2)
-        elif fact.builtin == "days_between":
-            first, second = (self._day(kind, name) for name in fact.fields)
-            out.line("for event, documented in zip(events, ordered):", 1)
-            out.line(f"first, second = {first}, {second}", 2)
-            out.line(f"event.values[{fact.name!r}] = None if first is None or second is None "
-                     f"else abs((second - first).days)", 2)
-        elif fact.builtin == "time_since":
-            self._time_since(fact)
-        elif fact.builtin in generic.BUILT_INS:
-            derive, named, of_kind = (out.constant(generic.BUILT_INS[fact.builtin]), out.constant(fact),
-                                      out.constant(kind))
-            out.line(f"{derive}({named}, {of_kind}, events, ordered, encounter)", 1)
-
     def _day(self, kind: EventKind, name: str) -> str:
         """The expression of the date of a date or time field, the event's or else the
         encounter's (its start and stop, and the encounter's date, as the Documented and the
@@ -178,27 +176,6 @@ class EventsWriter:
     def _matches(self, fact: DerivedFact) -> str:
         return " and ".join(f"values.get({field!r}) in {self.out.constant(frozenset(values))}"
                             for field, values in fact.where)
-
-    def _time_since(self, fact: DerivedFact):
-        """Time from the latest end among the earlier matching events sharing `per` to the start."""
-        out = self.out
-        key = "".join(f"values.get({name!r}), " for name in fact.per)
-        out.block(f"""
-            last_end = {{}}
-            for event in events:
-                values = event.values
-                key = ({key})
-                previous = last_end.get(key)
-                values[{fact.name!r}] = None if previous is None else event.start_s - previous
-        """, 1)
-        level = 2
-        if fact.where:
-            out.line(f"if {self._matches(fact)}:", 2)
-            level = 3
-        out.block("""
-            end = event.stop_s if event.stop_s is not None else event.start_s
-            last_end[key] = end if previous is None or end > previous else previous
-        """, level)
 
 
 def _written_out(kind: EventKind, fact: DerivedFact) -> bool:
