@@ -150,10 +150,12 @@ class _EventRowWriter(_RowWriter):
     def _lines(self, code: str, units_rule: str | None, part: str, modifier: str | None):
         code = self._constant(code)
         if units_rule is None:
-            self.body.append(f"run.lines.append(_WorkLine({code}, 1, _day_text(run.encounter.date"
-                             " if event.wall_start is None else event.wall_start.date()),"
-                             f" {{**event.values, 'code': {code}, 'part': {part!r}}}, event.ids,"
-                             f" [*event.trail, _rule], event.kind, {_modifiers(modifier)}))")
+            self.body += ["line_values = event.values.copy()",  # a display after ** would build a second dict
+                          f"line_values['code'] = {code}",
+                          f"line_values['part'] = {part!r}",
+                          f"run.lines.append(_WorkLine({code}, 1, _day_text(run.encounter.date"
+                          " if event.wall_start is None else event.wall_start.date()),"
+                          f" line_values, event.ids, [*event.trail, _rule], event.kind, {_modifiers(modifier)}))"]
             return
         timed = self._constant(_TimedLines(self.plan, self.plan.units[units_rule], f"units/{units_rule}"))
         self.body.append(f"{timed}.add(run, event, {code}, {part!r}, _rule, {modifier})")
@@ -200,7 +202,9 @@ class _TimedLines:
         units_by_date: dict = {}  # as collections.Counter counts them, without its cost for a few dates
         for date in event.unit_dates(self.offsets(self.counting, counted), day_text(run.encounter.date)):
             units_by_date[date] = units_by_date.get(date, 0) + 1
-        values = {**event.values, "code": code, "part": part}
+        values = event.values.copy()
+        values["code"] = code
+        values["part"] = part
         rules = [*event.trail, rule, self.tag]
         for date, units in units_by_date.items():
             run.lines.append(WorkLine(code, units, date, values, event.ids, list(rules), event.kind,

@@ -75,6 +75,29 @@ class EventsWriter:
         kind's readable fields."""
         return f"{{**shared{''.join(f', {f.name!r}: {_folded(f, read(f))}' for f in _readable(kind.fields))}}}"
 
+    def values_from_draft(self, kind: EventKind, read: Callable[[InputField], str], level: int):
+        """The statements making `values` (what `values` displays) from `draft`, the dict of
+        the kind's fields as read: a copy of it, its unread fields taken away or given the
+        encounter's value of the same name, the encounter's fields added, the folded ones
+        folded. Copying a dict of some twenty keys costs a fifth of displaying one, and a
+        display after `**shared` builds a second dict to merge (1.5 µs of a typical-day
+        record's 12 in the reader)."""
+        out = self.out
+        shared = [field.name for field in _readable(self.declared.fields)]
+        own = {field.name for field in _readable(kind.fields)}
+        out.line("values = draft.copy()", level)
+        for field in kind.fields:
+            if field.name not in own and field.name not in shared:
+                out.line(f"del values[{field.name!r}]", level)
+        for name in shared:
+            if name not in own:
+                out.line(f"values[{name!r}] = shared[{name!r}]", level)
+        for field in _readable(kind.fields):
+            if field.folded:
+                local = read(field)
+                out.line(f"if {local} is not None:", level)
+                out.line(f"values[{field.name!r}] = {local}.strip().casefold()", level + 1)
+
     @staticmethod
     def value(field: InputField, expression: str) -> str:
         """The expression of a field's value as the tables compare it, `expression` its value as read."""

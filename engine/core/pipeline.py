@@ -69,7 +69,7 @@ class Pipeline:
         self.unit_offsets = unit_offsets
         self.header = {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest}
         kinds = ("initial", "addon", "standalone", "em")
-        self._claim_rank = {code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()}
+        self._claim_order = _claim_order({code: kinds.index(kind) for code, (kind, _) in ruleset.codes.items()})
         self.declared = ruleset.input
         self.main = self.declared.main
         self._build_events = generated_builder(self.declared) if generated else None
@@ -136,7 +136,7 @@ class Pipeline:
         """The result of a run through every step, as the contract's JSON object (`run` makes
         its Result of it)."""
         return {"encounter": run.encounter.id, "ruleset": dict(self.header),
-                "lines": _final_line_dicts(run.lines, self._claim_rank), "findings": self._finding_dicts(run)}
+                "lines": _final_line_dicts(run.lines, self._claim_order), "findings": self._finding_dicts(run)}
 
     def _ran(self, encounter: Encounter, trace: list | None, events: dict | None) -> Run:
         run = self.start(encounter, trace, events)
@@ -251,24 +251,39 @@ def _row_ids(rows) -> tuple:
     return tuple(row.id for row in rows)
 
 
-def _final_line_dicts(work_lines: list, claim_rank: dict) -> list:
+def _claim_order(claim_rank: dict):
+    """The sort key of a line dict on a claim: its date, then its code's rank (initial codes,
+    add-ons, standalone codes, E/M; a code of no rank last). Made once per pipeline."""
+    rank_of, last = claim_rank.get, len(claim_rank)
+
+    def order(line: dict) -> tuple:
+        return line["date"], rank_of(line["code"], last)
+    return order
+
+
+_distinct = dict.fromkeys
+
+
+def _final_line_dicts(work_lines: list, claim_order) -> list:
     """The lines as the contract's dicts: lines that say the same thing combined, their units
-    summed; ordered as on a claim: by date, initial codes before their add-ons, then standalone
-    codes, then E/M; ties keep the order of first appearance."""
+    summed; ordered as on a claim by `claim_order` (`_claim_order`); ties keep the order of
+    first appearance. A line's rules are listed once each (a row setting two attributes
+    leaves its rule twice on the trail); a set tells first whether any is there twice, as
+    dict.fromkeys costs twice a set's time on the three or so rules of a line."""
     combined: dict = {}
     for line in work_lines:
         key = (line.code, tuple(line.modifiers), line.date, line.administrations)
         made = combined.get(key)
         if made is None:
+            rules = line.rules
             combined[key] = {"code": line.code, "units": line.units, "modifiers": list(line.modifiers),
                              "date": line.date, "administrations": list(line.administrations),
-                             "rules": list(dict.fromkeys(line.rules))}
+                             "rules": rules.copy() if len(set(rules)) == len(rules) else [*_distinct(rules)]}
         else:
             made["units"] += line.units
             rules = made["rules"]
             rules += [r for r in line.rules if r not in rules]
     lines = list(combined.values())
     if len(lines) > 1:
-        last = len(claim_rank)
-        lines.sort(key=lambda line: (line["date"], claim_rank.get(line["code"], last)))  # stable: ties keep their order
+        lines.sort(key=claim_order)  # stable: ties keep their order
     return lines

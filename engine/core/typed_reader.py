@@ -15,7 +15,10 @@ As it reads each event it also makes the event's values from the fields just rea
 builds the events as the builder generated for the declaration would build them from the
 Encounter (engine.core.generated_events, whose EventsWriter writes both), so that the
 compiled engine does not read every field a second time (tests/engine/core/test_typed.py
-holds them equal).
+holds them equal). An event's values are a copy of its fields as read, changed where they
+differ (EventsWriter.values_from_draft): their keys stand in another order than the builder's,
+which no step reads. `else first in` fields are filled in only when a record gives a value
+one of them may take (most give none: a single session without a label).
 
 Example:
     read = generated_reader(declared)
@@ -49,11 +52,15 @@ class _ReaderWriter:
         self.out = SourceWriter()
         self.names = {id(kind): f"k{i}" for i, kind in enumerate(declared.kinds)}
         self.events = EventsWriter(declared, self.out)
+        self.firsts = tuple((kind.name, f.name, f.first_in) for kind in declared.kinds for f in kind.fields
+                            if f.first_in is not None)  # (kind, field, the kind whose first value it takes)
 
     def function(self):
         out, declared = self.out, self.declared
         out.line("def read(record):")
         out.line("aware = False", 1)  # a time with an offset seen: `assembled` places the events
+        if self.firsts:
+            out.line("first_given = False", 1)  # a value an `else first in` field may take: fill them in
         own = [f for f in declared.fields if f.refers_to is None]
         for i, field in enumerate(own):
             self._field(field, f"e{i}", "record", 1)
@@ -83,10 +90,9 @@ class _ReaderWriter:
                     out.line("return None", 3)
         events = ", ".join(f"{kind.name!r}: tuple(p{self.names[id(kind)]})" for kind in declared.kinds)
         out.line(f"events = {{{events}}}", 1)
-        firsts = tuple((kind.name, f.name, f.first_in) for kind in declared.kinds for f in kind.fields
-                       if f.first_in is not None)
-        if firsts:
-            out.line(f"_fill_firsts({out.constant(firsts)}, events)", 1)
+        if self.firsts:
+            out.line("if first_given:", 1)  # else no field has a first value to take
+            out.line(f"_fill_firsts({out.constant(self.firsts)}, events)", 2)
             self._filled()
         payer = f"own[{declared.payer_field!r}]" if declared.payer_field else "None"
         primary = f"own[{declared.primary_field!r}]" if declared.primary_field else "None"
@@ -151,6 +157,9 @@ class _ReaderWriter:
         for i, field in enumerate(kind.fields):
             self._field(field, f"f{i}", "item", 2)
         position = {field.name: f"f{i}" for i, field in enumerate(kind.fields)}
+        for taken in dict.fromkeys(field for _, field, source in self.firsts if source == kind.name):
+            out.line(f"if {position[taken]} is not None:", 2)
+            out.line("first_given = True", 3)
         if kind.id_field:
             out.block(f"""
                 if {position[kind.id_field]} is not None:
@@ -162,11 +171,11 @@ class _ReaderWriter:
         out.line(f"draft = {{{fields}}}", 2)
         out.line(f"{name}.append(draft)", 2)
         event_id = position[kind.id_field] if kind.id_field else "None"
-        values = self.events.values(kind, lambda field: position[field.name])
         if kind.start is None:
             out.line(f"documented = _Documented({kind.name!r}, index, {event_id}, draft)", 2)
             out.line(f"p{name}.append(documented)", 2)
-            out.line(f"v{name}.append((None, documented, {values}))", 2)
+            self.events.values_from_draft(kind, lambda field: position[field.name], 2)
+            out.line(f"v{name}.append((None, documented, values))", 2)
             return
         start, stop = position[kind.start], position[kind.stop] if kind.stop else "None"
         out.block(f"""
@@ -183,9 +192,10 @@ class _ReaderWriter:
                     return None
             documented = _Documented({kind.name!r}, index, {event_id}, draft, {start}, {stop}, start_s, stop_s)
             p{name}.append(documented)
-            v{name}.append(((0, start_s, start_s if stop_s is None else stop_s, {event_id} or ""),  # canonical_key
-                            documented, {values}))
         """, 2)
+        self.events.values_from_draft(kind, lambda field: position[field.name], 2)
+        out.line(f"v{name}.append(((0, start_s, start_s if stop_s is None else stop_s, {event_id} or \"\"),"
+                 " documented, values))  # the canonical key, as canonical_key makes it", 2)
 
     def _filled(self):
         """Each event's values take what `else first in` filled into its fields, folded as read."""
@@ -194,9 +204,9 @@ class _ReaderWriter:
                 if field.first_in is None or not readable(field):
                     continue
                 name = field.name
-                self.out.line(f"for _, documented, values in v{self.names[id(kind)]}:", 1)
-                self.out.line(f"if values[{name!r}] is None:", 2)
-                self.out.line(f"values[{name!r}] = {self.events.value(field, f'documented.values[{name!r}]')}", 3)
+                self.out.line(f"for _, documented, values in v{self.names[id(kind)]}:", 2)
+                self.out.line(f"if values[{name!r}] is None:", 3)
+                self.out.line(f"values[{name!r}] = {self.events.value(field, f'documented.values[{name!r}]')}", 4)
 
     def _built(self, kind: EventKind):
         """The kind's events in canonical order from its (key, Documented, values) entries (a
