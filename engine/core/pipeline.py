@@ -24,7 +24,7 @@ from engine.core.stages.edits import EditPlan, edit
 from engine.core.stages.generated_initial import generated_initial
 from engine.core.stages.initial import Facts, initial, ranked_values
 from engine.core.stages.merge import merge
-from engine.core.stages.prepared_edits import prepared_edit
+from engine.core.stages.prepared_edits import prepared_edit, prepared_edits
 from engine.core.stages.prepared_merge import PreparedMerge
 from engine.core.stages.state import Event, Run, WorkLine
 from engine.core.trace import TableRecord, UnitsRecord
@@ -102,7 +102,7 @@ class Pipeline:
                 edit_plan = EditPlan.of(stage)
                 steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
-        self._steps = tuple(steps)  # the same, without their names: what a run loops over
+        self._steps = _edits_joined(ruleset.stages, steps) if generated else tuple(steps)  # what a run loops over
 
     def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
@@ -235,6 +235,25 @@ class Pipeline:
                           "message": f"{message} ({'; '.join(details)})" if details else message,
                           "rule": rule, "reference": reference})
         return found
+
+
+def _edits_joined(stages: tuple, steps: list) -> tuple:
+    """The steps a run of the compiled engine loops over: those of the stages, but edits that
+    follow one another as one step (prepared_edits), which gathers the codes on the claim once
+    for them all. `Pipeline.steps` keeps a step per stage, for a profile to name."""
+    joined: list = []
+    edits: list = []  # the plans of the edits met since the last other stage
+    for stage, step in zip(stages, steps):
+        if isinstance(stage, CheckedEdit):
+            edits.append(EditPlan.of(stage))
+            continue
+        if edits:
+            joined.append(prepared_edits(tuple(edits)))
+            edits = []
+        joined.append(step)
+    if edits:
+        joined.append(prepared_edits(tuple(edits)))
+    return tuple(joined)
 
 
 def _step_name(stage) -> str:

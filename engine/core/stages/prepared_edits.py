@@ -20,20 +20,36 @@ def prepared_edit(plan: EditPlan):
     tell that a clause cannot act. Lines enter an edit with at least one unit (tables make
     them so, limits take away the lines they leave with none), so a clause that acts on no
     line changes nothing."""
-    steps = tuple(_prepared(clause, index, plan.finding, plan.rule) for index, clause in plan.ordered)
-    requires = _prepared_requires(plan) if plan.requires else None
+    return prepared_edits((plan,))
+
+
+def prepared_edits(plans: tuple):
+    """Edits that follow one another as one step, as `prepared_edit` of each in turn, the codes
+    gathered once for them all: no edit adds a line, so the set gathered before the first
+    stays a superset through the last (a pipeline's five edits gathered it five times). The
+    requires of an edit are given the codes exactly as they stand, gathered again when a clause
+    may have taken a line away since."""
+    edits = tuple((tuple(_prepared(clause, index, plan.finding, plan.rule) for index, clause in plan.ordered),
+                   _prepared_requires(plan) if plan.requires else None) for plan in plans)
 
     def prepared(run: Run):
         if run.trace is not None:
-            edit(plan, run)
+            for plan in plans:
+                edit(plan, run)
             return
         if not run.lines:
             return
         codes = set(map(_CODE, run.lines))
-        for step in steps:
-            step(run, codes)
-        if requires is not None:
-            requires(run, set(map(_CODE, run.lines)) if steps else codes)
+        exact = True  # `codes` are those on the claim, not a superset
+        for steps, requires in edits:
+            for step in steps:
+                step(run, codes)
+                exact = False
+            if requires is not None:
+                if not exact:
+                    codes = set(map(_CODE, run.lines))
+                requires(run, codes)
+                exact = False
     return prepared
 
 

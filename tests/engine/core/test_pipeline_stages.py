@@ -184,6 +184,16 @@ def test_an_administration_before_or_after_the_rules_in_force_is_rejected(coders
     assert error.value.message.startswith("expected a time within 2030-01-01 .. 2030-12-31, when ruleset toy 1.0")
 
 
+@pytest.mark.parametrize("start", ["2030-01-01T00:00", "2030-12-31T23:59:59.999999", "2030-01-01T00:10+14:00",
+                                   "2030-12-31T23:50-12:00"])
+def test_an_administration_is_in_the_period_by_its_wall_clock_date(coders, start):
+    """The first and last moments of the period are in it, and a time with an offset is in it
+    by the date its wall clock shows, wherever that falls in UTC."""
+    data = encounter(admin("red", "09:00", "09:30"), admin("blue", "10:00"))
+    data["administrations"][1].update(start=start)
+    assert coders["compiled"].code(data).lines
+
+
 def test_an_administration_started_in_the_period_may_run_past_its_end(coders):
     data = encounter(admin("red", "09:00", "09:30"))
     data.update(date="2030-12-31")

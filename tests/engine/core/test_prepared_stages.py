@@ -33,7 +33,7 @@ from engine.core.compiled import CompiledTable, compiled_unit_offsets
 from engine.core.encounter import EncounterError, parse_encounter
 from engine.core.pipeline import Pipeline
 from engine.core.stages import edits, merge
-from engine.core.stages.prepared_edits import prepared_edit
+from engine.core.stages.prepared_edits import prepared_edit, prepared_edits
 from engine.core.stages.state import Run, WorkLine
 from tests.conftest import ROOT, RULESET_2026
 from tests.engine.core.test_stage_grouping import self_subtracting_ruleset
@@ -256,8 +256,26 @@ lines = st.lists(st.builds(lambda code, units, date, claim, session, site, modif
 def test_random_edits_act_alike(written, made):
     """Any mix of clauses on any lines: what is left of each line, in order, and the findings."""
     plan = edits.EditPlan.of(CheckedEdit("e", (), tuple(written), "f"))
+    _act_alike(prepared_edit(plan), lambda run: edits.edit(plan, run), made)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(written=st.lists(st.lists(clauses, min_size=1, max_size=3), min_size=2, max_size=4), made=lines)
+def test_edits_that_follow_one_another_act_as_one_step_alike(written, made):
+    """Edits joined into one step (the codes gathered once, the requires of a later edit after
+    an earlier one took lines away) leave what each edit in turn leaves."""
+    plans = tuple(edits.EditPlan.of(CheckedEdit(f"e{n}", (), tuple(clauses_), f"f{n}"))
+                  for n, clauses_ in enumerate(written))
+
+    def each(run):
+        for plan in plans:
+            edits.edit(plan, run)
+    _act_alike(prepared_edits(plans), each, made)
+
+
+def _act_alike(prepared, generic, made: list):
     outcomes = []
-    for act in (prepared_edit(plan), lambda run: edits.edit(plan, run)):
+    for act in (prepared, generic):
         copies = [WorkLine(line.code, line.units, line.date, line.values, line.administrations, [], line.kind,
                            list(line.modifiers)) for line in made]
         run = Run(None, [], {}, lines=copies)
