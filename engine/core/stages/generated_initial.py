@@ -115,9 +115,14 @@ _EVENT_OF = operator.itemgetter(2)  # of a candidate (rank, ties, event, own ran
 def _few_roles(out: SourceWriter, field: str, same: str):
     """The roles of a group of a few events as initial.Roles gives them, what came before kept
     in lists and scanned (`earlier`: the (start, end, substance) of the concurrent events given;
-    `ahead`: the initial event's, for the events before it), each value read where Roles reads it."""
+    `ahead`: the initial event's, for the events before it), each value read where Roles reads it.
+    Loops, not comprehensions and any(): Python 3.11 makes a function object for each of those."""
     out.block(f"""
-        ahead = [(a, b, {same.format(event='chosen')}) for a, b in chosen.intervals] if chosen.values.get({field!r}) in _concurrent else ()
+        ahead = []
+        if chosen.values.get({field!r}) in _concurrent:
+            substance = {same.format(event='chosen')}
+            for a, b in chosen.intervals:
+                ahead.append((a, b, substance))
         earlier = []
         first = set()
         last_role = {{}}
@@ -132,16 +137,19 @@ def _few_roles(out: SourceWriter, field: str, same: str):
                 if values.get({field!r}) in _concurrent:
                     before = event.order < chosen.order
                     for s, e in event.intervals:
-                        if any(a < e and s < b and other != substance for a, b, other in earlier) or (
-                                before and any(a < e and s < b and other != substance for a, b, other in ahead)):
-                            role = 'concurrent'
+                        for a, b, other in (earlier + ahead if before else earlier):
+                            if a < e and s < b and other != substance:
+                                role = 'concurrent'
+                                break
+                        if role == 'concurrent':
                             break
             values['role'] = role
             values['repeats'] = last_role.get((substance, values.get({field!r})))
             event.trail.append(_rule)
             value = values.get({field!r})
             if value in _concurrent:
-                earlier.extend((a, b, substance) for a, b in event.intervals)
+                for a, b in event.intervals:
+                    earlier.append((a, b, substance))
             first.add(substance)
             last_role[(substance, value)] = role
     """, 2)

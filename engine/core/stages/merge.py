@@ -55,8 +55,10 @@ def merged_event(members: list, counted: list, duration: str, rule: str) -> Even
         ids = tuple(a for m in members for a in m.ids)
         has_time = any(m.values.get(duration) is not None for m in members)
         stop = max((m.stop_s for m in members if m.stop_s is not None), default=None)
-    return Event(ids, {**first.values, duration: intervals.total(counted) if has_time else None}, first.start_s,
-                 stop, first.wall_start, counted, first.order, [*first.trail, rule], first.kind)
+    values = first.values.copy()  # a display after ** would build a second dict to merge
+    values[duration] = intervals.total(counted) if has_time else None
+    return Event(ids, values, first.start_s, stop, first.wall_start, counted, first.order, [*first.trail, rule],
+                 first.kind)
 
 
 class _Cuts:

@@ -58,8 +58,12 @@ class PreparedMerge:
             for member in members[1:]:
                 merged_for[id(member)] = None
             merged_for[id(members[0])] = self._merged(members, cuts)
-        events = [merged_for.get(id(event), event) for event in events]
-        run.events = events if len(merged_for) == len(groups) else [event for event in events if event is not None]
+        kept = []  # loops, not comprehensions: Python 3.11 makes a function object for each
+        for event in events:
+            event = merged_for.get(id(event), event)
+            if event is not None:
+                kept.append(event)
+        run.events = kept
 
     def _cuts(self, events: list) -> dict:
         """The time taken away, by the values of the `minus` keys: the union of the intervals
@@ -68,14 +72,19 @@ class PreparedMerge:
         spans: dict = {}
         for event in events:
             if event.values.get(field) in values:
-                spans.setdefault(tuple([event.values.get(k) for k in keys]), []).extend(event.intervals)
+                spans.setdefault(tuple(map(event.values.get, keys)), []).extend(event.intervals)
         return {key: intervals.union(found) for key, found in spans.items()}
 
     def _merged(self, members: list, cuts: dict | None) -> Event:
         """The one event a group merges into, as the generic stage makes it."""
         first = members[0]
-        spans = [span for member in members for span in member.intervals]
-        spans = intervals.union(spans) if len(spans) > 1 else [span for span in spans if span[1] > span[0]]
-        removed = cuts.get(tuple([first.values.get(k) for k in self.stage.minus_keys])) if cuts else None
+        spans = []
+        for member in members:
+            spans += member.intervals
+        if len(spans) == 1 and spans[0][1] <= spans[0][0]:  # an instant: no time
+            spans = []
+        elif len(spans) > 1:
+            spans = intervals.union(spans)
+        removed = cuts.get(tuple(map(first.values.get, self.stage.minus_keys))) if cuts else None
         counted = intervals.subtract(spans, removed) if removed else spans
         return merged_event(members, counted, self.duration, self.rule)
