@@ -49,6 +49,7 @@ class Coder:
         self._building = threading.Lock()
         self._typed = TypedReading.of(self.declared)
         self._alike: dict = {}  # id(a ruleset's input) -> it equals self.declared
+        self._chosen_for: dict = {}  # (date, payer) -> the ruleset the typed way codes it by, or None
 
     def _once(self, built: dict, ruleset: CheckedRuleset, build):
         """`built[id(ruleset)]`, made by `build(ruleset)` the first time it is asked for.
@@ -120,17 +121,32 @@ class Coder:
         if read is None:
             return None
         encounter = read[0]
-        family = self.registry.family_for(day_text(encounter.date))
+        key = (encounter.date, self.payer or encounter.payer)
+        ruleset = self._chosen_for.get(key, _UNCHOSEN)
+        if ruleset is _UNCHOSEN:
+            ruleset = self._choice(*key)
+            if len(self._chosen_for) >= _MAX_CHOICES:  # payers are any text a record holds
+                self._chosen_for.clear()
+            self._chosen_for[key] = ruleset
+        if ruleset is None:
+            return None
+        try:
+            check_period(encounter, ruleset)
+        except EncounterError:
+            return None
+        return ruleset, encounter
+
+    def _choice(self, date, payer: str | None) -> CheckedRuleset | None:
+        """The ruleset of a date and payer, for `_chosen`, which keeps it: a batch holds few of
+        them, and choosing took four calls an encounter."""
+        family = self.registry.family_for(day_text(date))
         if family is None:
             return None
         try:
-            ruleset = family.for_payer(self.payer or encounter.payer)
-            if not self._reads_alike(ruleset.input):
-                return None
-            check_period(encounter, ruleset)
-        except (UnknownPayer, EncounterError):
+            ruleset = family.for_payer(payer)
+        except UnknownPayer:
             return None
-        return ruleset, encounter
+        return ruleset if self._reads_alike(ruleset.input) else None
 
     def code_json(self, raw: bytes) -> dict | None:
         """`code_dict(decode_record(raw))` for a record `select_json` reads; else None."""
@@ -162,6 +178,10 @@ class Coder:
         if selected is None:
             return (*self.select(data), None)
         return (*selected, read[1])
+
+
+_UNCHOSEN = object()
+_MAX_CHOICES = 4096  # (date, payer) pairs kept; past it the keeping starts again
 
 
 def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None,

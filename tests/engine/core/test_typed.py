@@ -297,3 +297,24 @@ events note from notes [cpt]
     notes = {event.ids[0]: event.values for event in read[1]["note"]}
     assert notes["n1"]["claim"] == "mine" and notes["n2"]["claim"] is None
     assert {"id", "written"}.isdisjoint(notes["n1"]) and notes["n1"]["pos"] == "22"
+
+
+def test_the_rulesets_chosen_are_kept_by_date_and_payer(monkeypatch):
+    """The typed way keeps the ruleset of each (date, payer) it met, an unknown payer's None
+    too, and starts again past its bound: each record is still selected as the careful way
+    selects it."""
+    from engine.core import coder as coder_module
+
+    monkeypatch.setattr(coder_module, "_MAX_CHOICES", 2)
+    fast, careful = engine.load(RULESET_2026), _Careful(engine.load(RULESET_2026).registry)
+    records = [dict(_VALID, payer=payer, date=date)
+               for payer in ("medicare", "commercial", "nobody", None) for date in ("2026-03-14", "2026-03-15")]
+    outcomes = []
+    for record in [*records, *reversed(records)]:
+        raw = json.dumps({key: value for key, value in record.items() if value is not None}).encode()
+        expected = _careful_select(careful, raw)
+        selected = fast.select_json(raw)
+        assert ("selected", selected) == expected if selected is not None else expected[0] == "rejected"
+        assert len(fast._chosen_for) <= 2
+        outcomes.append((expected[0], selected is not None))
+    assert outcomes.count(("selected", True)) == 12 and outcomes.count(("rejected", False)) == 4
