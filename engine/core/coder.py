@@ -125,9 +125,10 @@ class Coder:
         ruleset = self._chosen_for.get(key, _UNCHOSEN)
         if ruleset is _UNCHOSEN:
             ruleset = self._choice(*key)
-            if len(self._chosen_for) >= _MAX_CHOICES:  # payers are any text a record holds
-                self._chosen_for.clear()
-            self._chosen_for[key] = ruleset
+            if key[1] is None or len(key[1]) <= _KEPT_PAYER_LENGTH:  # a payer is any text a record holds
+                if len(self._chosen_for) >= _MAX_CHOICES:
+                    self._chosen_for.clear()
+                self._chosen_for[key] = ruleset
         if ruleset is None:
             return None
         try:
@@ -182,6 +183,7 @@ class Coder:
 
 _UNCHOSEN = object()
 _MAX_CHOICES = 4096  # (date, payer) pairs kept; past it the keeping starts again
+_KEPT_PAYER_LENGTH = 64  # a longer payer is chosen for each time, not kept (it may be megabytes)
 
 
 def load(path: str | os.PathLike | None = None, engine: str = "compiled", payer: str | None = None,

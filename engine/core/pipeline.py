@@ -80,6 +80,7 @@ class Pipeline:
         self._finding_texts: dict = {}  # finding id -> (severity, message, reference)
         rows_plan = fast_tables.Plan(self.main.name, self._durations, self._line_counts, ruleset.units, unit_offsets)
         steps = []
+        plans: dict = {}  # the index of an edit's step -> its plan
         for stage in ruleset.stages:
             if isinstance(stage, CheckedTable):
                 for row in stage.rows:
@@ -101,8 +102,9 @@ class Pipeline:
             elif isinstance(stage, CheckedEdit):
                 edit_plan = EditPlan.of(stage)
                 steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
+                plans[len(steps) - 1] = edit_plan
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
-        self._steps = _edits_joined(ruleset.stages, steps) if generated else tuple(steps)  # what a run loops over
+        self._steps = _edits_joined(steps, plans) if generated else tuple(steps)  # what a run loops over
 
     def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
@@ -237,15 +239,16 @@ class Pipeline:
         return found
 
 
-def _edits_joined(stages: tuple, steps: list) -> tuple:
-    """The steps a run of the compiled engine loops over: those of the stages, but edits that
-    follow one another as one step (prepared_edits), which gathers the codes on the claim once
-    for them all. `Pipeline.steps` keeps a step per stage, for a profile to name."""
+def _edits_joined(steps: list, plans: dict) -> tuple:
+    """The steps a run of the compiled engine loops over: `steps`, but edits that follow one
+    another (`plans`: an edit's index among the steps -> its plan) as one step
+    (prepared_edits), which gathers the codes on the claim once for them all.
+    `Pipeline.steps` keeps a step per stage, for a profile to name."""
     joined: list = []
-    edits: list = []  # the plans of the edits met since the last other stage
-    for stage, step in zip(stages, steps):
-        if isinstance(stage, CheckedEdit):
-            edits.append(EditPlan.of(stage))
+    edits: list = []  # the plans of the edits met since the last other step
+    for index, step in enumerate(steps):
+        if index in plans:
+            edits.append(plans[index])
             continue
         if edits:
             joined.append(prepared_edits(tuple(edits)))
@@ -280,9 +283,6 @@ def _claim_order(claim_rank: dict):
     return order
 
 
-_distinct = dict.fromkeys
-
-
 def _final_line_dicts(work_lines: list, claim_order) -> list:
     """The lines as the contract's dicts: lines that say the same thing combined, their units
     summed; ordered as on a claim by `claim_order` (`_claim_order`); ties keep the order of
@@ -297,7 +297,7 @@ def _final_line_dicts(work_lines: list, claim_order) -> list:
             rules = line.rules
             combined[key] = {"code": line.code, "units": line.units, "modifiers": list(line.modifiers),
                              "date": line.date, "administrations": list(line.administrations),
-                             "rules": rules.copy() if len(set(rules)) == len(rules) else [*_distinct(rules)]}
+                             "rules": rules.copy() if len(set(rules)) == len(rules) else [*dict.fromkeys(rules)]}
         else:
             made["units"] += line.units
             rules = made["rules"]

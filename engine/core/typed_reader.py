@@ -157,7 +157,7 @@ class _ReaderWriter:
         for i, field in enumerate(kind.fields):
             self._field(field, f"f{i}", "item", 2)
         position = {field.name: f"f{i}" for i, field in enumerate(kind.fields)}
-        for taken in dict.fromkeys(field for _, field, source in self.firsts if source == kind.name):
+        for taken in dict.fromkeys(name for _, name, source in self.firsts if source == kind.name):
             out.line(f"if {position[taken]} is not None:", 2)
             out.line("first_given = True", 3)
         if kind.id_field:

@@ -44,6 +44,7 @@ def prepared_edits(plans: tuple):
         for steps, requires in edits:
             for step in steps:
                 step(run, codes)
+            if steps:
                 exact = False
             if requires is not None:
                 if not exact:

@@ -1,6 +1,8 @@
 """The pipeline's generic stages on a small made-up ruleset: the engine knows events,
 durations, groups, ranks, roles, units and edits, and nothing of drug administration."""
 
+import json
+
 import pytest
 
 import engine
@@ -192,6 +194,7 @@ def test_an_administration_is_in_the_period_by_its_wall_clock_date(coders, start
     data = encounter(admin("red", "09:00", "09:30"), admin("blue", "10:00"))
     data["administrations"][1].update(start=start)
     assert coders["compiled"].code(data).lines
+    assert coders["compiled"].select_json(json.dumps(data).encode()) is not None  # the typed way takes it too
 
 
 def test_an_administration_started_in_the_period_may_run_past_its_end(coders):

@@ -273,6 +273,22 @@ def test_edits_that_follow_one_another_act_as_one_step_alike(written, made):
     _act_alike(prepared_edits(plans), each, made)
 
 
+def test_a_requires_after_a_requires_sees_the_lines_it_took_away():
+    """The second edit's add-on B needs A, which the first edit took away (its primary P is not
+    on the claim): the codes gathered before the first requires no longer hold for the second."""
+    plans = tuple(edits.EditPlan.of(CheckedEdit(f"e{n}", (), (CheckedRequire(frozenset(addon), frozenset(primary)),),
+                                                f"f{n}")) for n, (addon, primary) in enumerate(("AP", "BA")))
+    made = [WorkLine(code, 1, DATES[0], {}, (f"a{code}",), [], "administration", []) for code in "AB"]
+
+    def each(run):
+        for plan in plans:
+            edits.edit(plan, run)
+    _act_alike(prepared_edits(plans), each, made)
+    run = Run(None, [], {}, lines=list(made))
+    prepared_edits(plans)(run)
+    assert run.lines == []
+
+
 def _act_alike(prepared, generic, made: list):
     outcomes = []
     for act in (prepared, generic):

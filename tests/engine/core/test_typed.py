@@ -299,22 +299,70 @@ events note from notes [cpt]
     assert {"id", "written"}.isdisjoint(notes["n1"]) and notes["n1"]["pos"] == "22"
 
 
-def test_the_rulesets_chosen_are_kept_by_date_and_payer(monkeypatch):
+@pytest.mark.parametrize("payer", [None, "medicare"])
+def test_the_rulesets_chosen_are_kept_by_date_and_payer(monkeypatch, payer):
     """The typed way keeps the ruleset of each (date, payer) it met, an unknown payer's None
-    too, and starts again past its bound: each record is still selected as the careful way
-    selects it."""
+    too, and starts again past its bound; the period is checked for each encounter, a kept
+    choice or not; a long payer is not kept. Each record is selected as the careful way selects
+    it, by a Coder for any payer or for one."""
     from engine.core import coder as coder_module
 
     monkeypatch.setattr(coder_module, "_MAX_CHOICES", 2)
-    fast, careful = engine.load(RULESET_2026), _Careful(engine.load(RULESET_2026).registry)
-    records = [dict(_VALID, payer=payer, date=date)
-               for payer in ("medicare", "commercial", "nobody", None) for date in ("2026-03-14", "2026-03-15")]
+    fast, careful = engine.load(RULESET_2026, payer=payer), _Careful(engine.load(RULESET_2026).registry, payer=payer)
+    late = [{**_VALID["administrations"][0], "start": "2027-01-02T10:00", "stop": "2027-01-02T10:02"}]
+    records = [dict(_VALID, payer=who, date=date)
+               for who in ("medicare", "commercial", "nobody", None) for date in ("2026-03-14", "2026-03-15")]
+    records += [dict(_VALID, date="2026-03-14", administrations=late),  # after its (date, payer) is kept
+                dict(_VALID, date="2031-01-01"), dict(_VALID, payer="x" * 65)]
     outcomes = []
     for record in [*records, *reversed(records)]:
         raw = json.dumps({key: value for key, value in record.items() if value is not None}).encode()
         expected = _careful_select(careful, raw)
         selected = fast.select_json(raw)
         assert ("selected", selected) == expected if selected is not None else expected[0] == "rejected"
-        assert len(fast._chosen_for) <= 2
+        assert len(fast._chosen_for) <= 2 and all(key[1] != "x" * 65 for key in fast._chosen_for)
         outcomes.append((expected[0], selected is not None))
-    assert outcomes.count(("selected", True)) == 12 and outcomes.count(("rejected", False)) == 4
+    assert outcomes.count(("selected", True)) == (12 if payer is None else 18)
+    assert outcomes.count(("rejected", False)) == (10 if payer is None else 4)
+
+
+_CROSSED = declared_input(administration="""  field label: text, folded, else first in note
+  field claim: text, folded
+  field payer: time
+""", extra="""
+events note from notes [cpt]
+  field id: text, unique
+  field label: text, folded
+  field pos: text, folded, else first in visit
+
+events visit from visits, timed at .. until [cpt]
+  field at: time, required
+  field until: time
+  field pos: text, folded, else first in note
+""")
+_LABELS = st.sampled_from([None, "A", " b ", "B"])
+
+
+def _given(**fields) -> st.SearchStrategy:
+    """A dict of the fields drawn, those drawn None left out."""
+    return st.fixed_dictionaries(fields).map(lambda drawn: {k: v for k, v in drawn.items() if v is not None})
+
+
+@PROPERTY
+@given(administrations=st.lists(_given(
+    id=st.sampled_from(["a1"]), drug=st.just("x"), category=st.just("therapeutic"), route=st.just("iv"),
+    method=st.just("push"), start=st.sampled_from(["2026-03-14T09:00", "2026-03-14T10:00+01:00"]),
+    label=_LABELS, claim=st.sampled_from([None, " X "]), payer=st.sampled_from([None, "2026-03-14T07:00"])),
+    max_size=1), notes=st.lists(_given(label=_LABELS, pos=st.sampled_from([None, " P "])), max_size=3),
+    visits=st.lists(_given(at=st.sampled_from(["2026-03-14T08:00", "2026-03-14T11:00"]),
+                           pos=st.sampled_from([None, "V"])), max_size=2))
+def test_fields_taking_the_first_value_of_another_kind_read_as_built(administrations, notes, visits):
+    """`else first in` from another kind (an administration's label from the notes, a note's
+    place from the visits and a visit's from the notes), and event fields named like the
+    encounter's, read (claim) or not (payer, a time): the typed reader's events are the builders'."""
+    record = {"id": "e1", "date": "2026-03-14", "claim": "facility", "pos": "22", "payer": "medicare",
+              "administrations": administrations, "notes": notes, "visits": visits}
+    raw = json.dumps(record).encode()
+    read = TypedReading.of(_CROSSED).read(raw)
+    assert read is not None
+    assert _read_alike(read, parse_encounter(decode_record(raw), _CROSSED), _CROSSED)
