@@ -3,8 +3,8 @@ batch codes it (engine.io.batch.code_record), each part timed on its own: readin
 (JSON decoded straight into the declared types, the events built as it is read and the ruleset
 chosen, Coder.read_json, or the careful way when that declines), starting the run (building the
 events the reader left: a record with offsets, or read the careful way), each step of the
-pipeline by name (edits one by one: a run joins those that follow one another into one step,
-engine.core.pipeline._edits_joined), the result dict, and JSON encode; beside it, the whole path untimed by parts
+pipeline by name as a run takes them (Pipeline.run_steps: the edits that follow one another as
+one step), the result dict, and JSON encode; beside it, the whole path untimed by parts
 and bench/handwritten.py with the same JSON library (orjson), so the parts can be read against
 the yardstick. Timing each part adds a little to the sum of the parts; the whole-path figure has
 none of it.
@@ -47,7 +47,7 @@ def parts(texts: list, coder) -> dict:
         run = pipeline.start(encounter, events=events)
         spent["read (decode, choose, validate, build events)"] += t2 - t1
         spent["start (events the reader left)"] += clock() - t2
-        for name, step in pipeline.steps:
+        for name, step in pipeline.run_steps:
             t = clock()
             step(run)
             spent[name] += clock() - t

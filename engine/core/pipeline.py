@@ -104,7 +104,9 @@ class Pipeline:
                 steps.append(prepared_edit(edit_plan) if generated else functools.partial(edit, edit_plan))
                 plans[len(steps) - 1] = edit_plan
         self.steps = tuple(zip((_step_name(stage) for stage in ruleset.stages), steps))  # (`kind:name`, step)
-        self._steps = _edits_joined(steps, plans) if generated else tuple(steps)  # what a run loops over
+        # (name, step) as a run takes them: the compiled engine joins edits that follow one another
+        self.run_steps = _edits_joined(self.steps, plans) if generated else self.steps
+        self._steps = tuple(step for _, step in self.run_steps)  # without their names: what a run loops over
 
     def run(self, encounter: Encounter, trace: list | None = None, events: dict | None = None) -> Result:
         """Code one encounter; with `trace`, append a record of every decision to it
@@ -239,23 +241,26 @@ class Pipeline:
         return found
 
 
-def _edits_joined(steps: list, plans: dict) -> tuple:
-    """The steps a run of the compiled engine loops over: `steps`, but edits that follow one
-    another (`plans`: an edit's index among the steps -> its plan) as one step
-    (prepared_edits), which gathers the codes on the claim once for them all.
-    `Pipeline.steps` keeps a step per stage, for a profile to name."""
+def _edits_joined(steps: tuple, plans: dict) -> tuple:
+    """The (name, step) pairs of `steps` as a run of the compiled engine takes them: edits that
+    follow one another (`plans`: an edit's index among the steps -> its plan) as one step
+    (prepared_edits), which gathers the codes on the claim once for them all, named by theirs
+    joined by "+"."""
     joined: list = []
-    edits: list = []  # the plans of the edits met since the last other step
-    for index, step in enumerate(steps):
+    edits: list = []  # the (name, plan) of the edits met since the last other step
+
+    def join():
+        joined.append(("+".join(name for name, _ in edits), prepared_edits(tuple(plan for _, plan in edits))))
+        edits.clear()
+    for index, (name, step) in enumerate(steps):
         if index in plans:
-            edits.append(plans[index])
+            edits.append((name, plans[index]))
             continue
         if edits:
-            joined.append(prepared_edits(tuple(edits)))
-            edits = []
-        joined.append(step)
+            join()
+        joined.append((name, step))
     if edits:
-        joined.append(prepared_edits(tuple(edits)))
+        join()
     return tuple(joined)
 
 
