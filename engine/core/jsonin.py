@@ -129,7 +129,8 @@ def _fast(raw: bytes | str, decode: Callable[[bytes | str], object] = _msgspec_d
     A record with an escape goes the careful way: an escaped colon in a string would be one
     more colon in the encoding than in the record, and hide a key given twice from the count.
     Looking for a backslash costs a tenth of looking for that escape alone (one byte is found
-    by memchr), and records seldom hold one. `typed`: `decode` reads into types (see decode_typed).
+    by memchr; `find`, as `in` on bytes takes a buffer first at twice the cost), and records
+    seldom hold one. `typed`: `decode` reads into types (see decode_typed).
     """
     if isinstance(raw, bytes) and not raw.isascii():
         try:
@@ -137,7 +138,7 @@ def _fast(raw: bytes | str, decode: Callable[[bytes | str], object] = _msgspec_d
         except UnicodeDecodeError:
             return _UNSURE
     colon, backslash, square, curly = _BYTE_MARKS if isinstance(raw, bytes) else _TEXT_MARKS
-    if backslash in raw or not typed and raw.count(square) + raw.count(curly) > _FAST_BRACKETS:
+    if raw.find(backslash) >= 0 or not typed and raw.count(square) + raw.count(curly) > _FAST_BRACKETS:
         return _UNSURE
     try:
         value = decode(raw)

@@ -216,7 +216,7 @@ class _ReaderWriter:
         if kind.start is None:  # the canonical key of an untimed event reads its fields as filled in
             entries = f"sorted({entries}, key=_by_documented) if len({entries}) > 1 else {entries}"
         else:
-            entries = f"sorted({entries}, key=_by_key)"
+            entries = f"sorted({entries}, key=_by_key) if len({entries}) > 1 else {entries}"
         reads_ordered = self.events.reads_ordered(kind)
         if reads_ordered:
             out.line("ordered = []", 1)
