@@ -170,6 +170,8 @@ def _group(out: SourceWriter, keys: tuple, candidate: str):
         out.line(f"if (v{i} := values.get({key!r})) is not None:", 2)
         out.line(f"first{i}.setdefault(({''.join(f'v{j}, ' for j in range(i))}), v{i})", 3)
     out.line(f"candidates.append({candidate}, ({documented})))", 2)
+    out.line("if not candidates:", 1)  # most encounters, for a stage ranking what few have (a pump)
+    out.line("return", 2)
     out.line("groups = {}", 1)
     out.line("for candidate in candidates:", 1)
     if keys:
