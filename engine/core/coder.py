@@ -68,6 +68,9 @@ class Coder:
         return value
 
     def pipeline(self, ruleset: CheckedRuleset) -> Pipeline:
+        built = self._pipelines.get(id(ruleset))  # as `_once` looks, without making its builder each time
+        if built is not None:
+            return built
         return self._once(self._pipelines, ruleset, lambda r: Pipeline(r, *ENGINES[self.engine],
                                                                     generated=self.engine == "compiled"))
 
