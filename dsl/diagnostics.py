@@ -5,7 +5,6 @@ source line and a caret under the span, and a "did you mean" where a name is clo
 """
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterable
 
@@ -72,6 +71,8 @@ class RulesetError(Exception):
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """The hint for a near-miss name, or None when nothing is close. Case is ignored in the
     comparison, so a name in the wrong case ('ACME', 'Commercial') finds its match."""
+    import difflib  # only for a mistake: a start-up that meets none does not load it
+
     by_folded: dict[str, str] = {}
     for candidate in sorted(set(candidates)):
         by_folded.setdefault(candidate.casefold(), candidate)

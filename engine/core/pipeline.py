@@ -27,7 +27,6 @@ from engine.core.stages.merge import merge
 from engine.core.stages.prepared_edits import prepared_edit, prepared_edits
 from engine.core.stages.prepared_merge import PreparedMerge
 from engine.core.stages.state import Event, Run, WorkLine
-from engine.core.trace import TableRecord, UnitsRecord
 from engine.core.undeclared import raise_undeclared
 
 _SPECIAL_OUTPUTS = {"code", "addon", "units", "addon_units", "modifier", "finding", "report"}
@@ -156,6 +155,8 @@ class Pipeline:
         for event in events:
             rows = decide(event.values)
             if run.trace is not None:
+                from engine.core.trace import TableRecord  # loads with the first trace (bench/startup.py)
+
                 run.trace.append(TableRecord(table.name, table.scope, self._named(event), _inputs(table, event.values),
                                              _row_ids(rows)))
             for row in rows:
@@ -200,6 +201,8 @@ class Pipeline:
             dates = event.unit_dates(offsets, day_text(run.encounter.date))
             rules.append(f"units/{units_rule}")
             if run.trace is not None:
+                from engine.core.trace import UnitsRecord  # loads with the first trace (bench/startup.py)
+
                 run.trace.append(UnitsRecord(units_rule, code, event.ids, counted, counting.after, counting.period,
                                              counting.bar, tuple(offsets), tuple(dates)))
         made = []
@@ -215,6 +218,8 @@ class Pipeline:
                 continue
             rows = decide(line.values)
             if run.trace is not None:
+                from engine.core.trace import TableRecord  # loads with the first trace (bench/startup.py)
+
                 run.trace.append(TableRecord(table.name, "line", line.administrations, _inputs(table, line.values),
                                              _row_ids(rows), line.code))
             for row in rows:

@@ -23,10 +23,8 @@ import errno
 import io
 import os
 import re
-import socket
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
@@ -159,6 +157,9 @@ def atomic_output(path: str | os.PathLike, binary: bool = False) -> Iterator[Tex
             file, its folder does not exist, or no file can be made there.
         OutputError: the file could not be completed (what was at `path` stays).
     """
+    import socket  # with tempfile, some 11 ms to import: only for a file written, not standard output
+    import tempfile
+
     shown, target = os.fspath(path), os.path.abspath(path)
     folder, name = os.path.split(target)
     _check_target(target, folder)

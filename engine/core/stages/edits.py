@@ -9,7 +9,6 @@ import attrs
 from dsl.checked import CheckedEdit, CheckedLimit, CheckedLimitsFrom, CheckedPair, CheckedPairsFrom, CheckedRequire
 from dsl.edit_data import LimitRow, PairRow, in_force
 from engine.core.stages.state import Run, WorkLine
-from engine.core.trace import EditRecord
 
 
 @attrs.frozen
@@ -55,7 +54,7 @@ def limit(clause: CheckedLimit, index: int, finding: str, rule: str, run: Run):
         if line.units > allowed:
             run.raise_finding(finding, rule, line.administrations)
             if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "limit", line.code, line.administrations, kept=allowed))
+                _record(run, rule, index, "limit", line.code, line.administrations, kept=allowed)
             line.units = allowed
             line.rules.append(rule)
         used += line.units
@@ -78,8 +77,8 @@ def pair(clause: CheckedPair, index: int, finding: str, rule: str, run: Run):
             if modifier not in line.modifiers:
                 line.modifiers.append(modifier)
             if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "modifier", line.code, line.administrations,
-                                            attribute=attribute, modifier=modifier))
+                _record(run, rule, index, "modifier", line.code, line.administrations,
+                        attribute=attribute, modifier=modifier)
             line.rules.append(rule)
             kept.append(line)
         else:
@@ -98,7 +97,15 @@ def _bundle(line: WorkLine, clause, index: int, finding: str, rule: str, run: Ru
         if attribute in missing:
             run.raise_finding(gap, rule, line.administrations)
     if run.trace is not None:
-        run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations, missing=missing, **cited))
+        _record(run, rule, index, "remove", line.code, line.administrations, missing=missing, **cited)
+
+
+def _record(run: Run, *fields, **named):
+    """Append an edit's record to the run's trace: engine.core.trace loads with the first
+    trace, not with every start-up (bench/startup.py)."""
+    from engine.core.trace import EditRecord
+
+    run.trace.append(EditRecord(*fields, **named))
 
 
 class _Partners:
@@ -192,15 +199,15 @@ def pairs_from(clause: CheckedPairsFrom, index: int, finding: str, rule: str, ru
                 line.modifiers.append(modifier)
                 line.rules.append(rule)
             if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "modifier", line.code, line.administrations,
-                                            attribute=attribute, modifier=modifier, row=f"{path}:{row.line}",
-                                            partner=row.column1, indicator=row.indicator, present=present))
+                _record(run, rule, index, "modifier", line.code, line.administrations,
+                        attribute=attribute, modifier=modifier, row=f"{path}:{row.line}",
+                        partner=row.column1, indicator=row.indicator, present=present)
             kept.append(line)
         elif never is not None:
             run.raise_finding(finding, rule, line.administrations)
             if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations,
-                                            row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator))
+                _record(run, rule, index, "remove", line.code, line.administrations,
+                        row=f"{path}:{row.line}", partner=row.column1, indicator=row.indicator)
         else:
             _bundle(line, clause, index, finding, rule, run, row=f"{path}:{row.line}", partner=row.column1,
                     indicator=row.indicator)
@@ -248,8 +255,8 @@ def _limits_from(clause: CheckedLimitsFrom, index: int, finding: str, rule: str,
         if line.units > allowed:
             run.raise_finding(finding, rule, line.administrations)
             if run.trace is not None:
-                run.trace.append(EditRecord(rule, index, "limit", line.code, line.administrations, kept=allowed,
-                                            row=f"{path}:{row.line}", indicator=row.mai, allowed=row.units))
+                _record(run, rule, index, "limit", line.code, line.administrations, kept=allowed,
+                        row=f"{path}:{row.line}", indicator=row.mai, allowed=row.units)
             line.units = allowed
             line.rules.append(rule)
             cut = True
@@ -278,7 +285,7 @@ def require(clauses, finding: str, rule: str, run: Run):
             continue
         run.raise_finding(finding, rule, line.administrations)
         if run.trace is not None:
-            run.trace.append(EditRecord(rule, index, "remove", line.code, line.administrations))
+            _record(run, rule, index, "remove", line.code, line.administrations)
         removed.add(id(line))
         counts[line.code] -= 1
         if not counts[line.code]:

@@ -11,7 +11,6 @@ from dsl.checked import CheckedInitial
 from engine.core import intervals
 from engine.core.stages import grouping
 from engine.core.stages.state import Event, Run
-from engine.core.trace import Candidate, InitialRecord, Role
 
 
 @attrs.frozen
@@ -62,6 +61,8 @@ def initial(stage: CheckedInitial, ranked: frozenset, facts: Facts, run: Run):
         events = sorted((c[2] for c in members), key=lambda e: e.order)
         roles = Roles(stage, initial, events, facts)
         recorded = [] if run.trace is not None else None  # the roles, for the trace
+        if recorded is not None:
+            from engine.core.trace import Role  # a trace's records load with the first trace (bench/startup.py)
         for event in events:
             event.values["distinct"] = distinct
             role = event.values["role"] = "initial" if event is initial else roles.role(event)
@@ -80,9 +81,11 @@ BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the
 
 
 def _initial_record(stage: CheckedInitial, group: dict, distinct: str, members: list, roles: list,
-                    primary, facts: Facts) -> InitialRecord:
+                    primary, facts: Facts):
     """One group's choice as its trace record holds it: the candidates by rank, the ranking
     that ranked the chosen one."""
+    from engine.core.trace import Candidate, InitialRecord  # a trace's records load with the first trace (bench/startup.py)
+
     ranked = sorted(members, key=BY_RANK)
     selector = ranked[0][4]
     candidates = tuple(Candidate(event.ids, event.values.get(stage.ranked_field), rank, own, tie_key,

@@ -319,7 +319,8 @@ def test_the_lark_parser_from_the_cache_parses_as_a_built_one(cache_dir):
 
 HEAVY = ("lark", "dsl.parser", "dsl.checker", "engine.analyst", "pyarrow", "engine.cli.check", "engine.cli.diff",
          "engine.cli.explain", "engine.cli.test", "engine.cli.fmt", "engine.cli.table", "engine.cli.export",
-         "engine.cli.new_year", "engine.cli.columns", "engine.cli.schema", "importlib.metadata")
+         "engine.cli.new_year", "engine.cli.columns", "engine.cli.schema", "importlib.metadata",
+         "engine.core.trace", "difflib", "socket", "tempfile")  # the last four: only for a trace, a mistake, a file written
 
 PROBE = """
 import sys

@@ -4,7 +4,6 @@ distinction that added a modifier, the ties that chose the initial service; none
 when no trace is asked for.
 """
 import collections
-import contextlib
 import copy
 from unittest import mock
 
@@ -13,9 +12,8 @@ from hypothesis import given, settings
 
 from engine.core import intervals
 
-from engine.core import pipeline
+from engine.core import trace as trace_module
 from engine.core.reference import reference_unit_offsets
-from engine.core.stages import edits, initial, merge
 from engine.core.trace import EditRecord, InitialRecord, MergeRecord, Role, TableRecord, TieBreak, UnitsRecord
 from tests.conftest import CASES
 from tests.golden import load_cases
@@ -168,16 +166,28 @@ def test_both_engines_record_the_same_decisions(name, compiled_coder, reference_
 
 
 def test_no_record_is_built_without_a_trace(compiled_coder):
+    """The stages import a record's class where they build one (engine.core.trace loads with
+    the first trace), so refusing the classes there refuses every record."""
     def refused(*args, **kwargs):
         raise AssertionError("a trace record built for an untraced run")
-    kinds = {pipeline: ("TableRecord", "UnitsRecord"), merge: ("MergeRecord",),
-             initial: ("InitialRecord", "Role", "Candidate"), edits: ("EditRecord",)}
-    with contextlib.ExitStack() as patches:
-        for module, names in kinds.items():
-            patches.enter_context(mock.patch.multiple(module, **dict.fromkeys(names, refused)))
+    names = ("TableRecord", "UnitsRecord", "MergeRecord", "InitialRecord", "Role", "Candidate", "EditRecord")
+    with mock.patch.multiple(trace_module, **dict.fromkeys(names, refused)):
         for name, data in CASE_DATA.items():
             ruleset, encounter = compiled_coder.select(copy.deepcopy(data["encounter"]))
             compiled_coder.pipeline(ruleset).run(encounter)
+
+
+@pytest.mark.parametrize("name", ["TableRecord", "UnitsRecord", "MergeRecord", "InitialRecord", "Role",
+                                  "Candidate", "EditRecord"])
+def test_every_kind_of_record_is_built_from_the_trace_module(name, compiled_coder):
+    """A traced run over the cases meets each class refused in engine.core.trace: no stage
+    builds a record from a class of its own, which the refusal above would miss."""
+    def refused(*args, **kwargs):
+        raise LookupError(name)
+    with mock.patch.object(trace_module, name, refused), pytest.raises(LookupError, match=name):
+        for data in CASE_DATA.values():
+            ruleset, encounter = compiled_coder.select(copy.deepcopy(data["encounter"]))
+            compiled_coder.pipeline(ruleset).run(encounter, trace=[])
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
