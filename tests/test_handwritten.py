@@ -4,10 +4,12 @@ finding ids, on a generated corpus over the whole domain and on every golden cas
 from __future__ import annotations
 
 import collections
+import io
+import json
 
 import pytest
 
-from bench import corpus, handwritten
+from bench import corpus, handwritten, handwritten_batch
 from engine.core.reference import ReferenceTable
 from tests.conftest import CASES
 from tests.golden import load_cases
@@ -96,3 +98,16 @@ def _coding_outputs(rows) -> tuple:
     code, units, addon, addon_units, findings = rows[0].outputs[:5]  # a variant may add `modifier`
     names = {None: None, "additional_hours": "additional", "hydration_hours": "hydration"}
     return code, names[units], addon, names[addon_units], findings or ()
+
+
+def test_the_handwritten_batch_writes_a_record_for_every_line(tmp_path):
+    """bench/handwritten_batch.py, the yardstick of a whole `infuse code` process: each line
+    coded as code_encounter codes it, a bad one an error record in its place."""
+    good = [json.dumps(encounter).encode() for encounter in SHAPES[:3]]
+    lines = [good[0] + b"\n", b"{not json\n", good[1] + b"\n", good[2]]
+    out = io.BytesIO()
+    assert handwritten_batch.code_lines(lines, out) == 4
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [record.get("encounter") for record in records] == [SHAPES[0]["id"], None, SHAPES[1]["id"], SHAPES[2]["id"]]
+    assert records[0] == json.loads(json.dumps(handwritten.code_encounter(SHAPES[0])))
+    assert records[1]["line"] == 2 and records[1]["error"]["message"]

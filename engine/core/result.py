@@ -1,11 +1,16 @@
-"""The result of coding one encounter, as the contract shapes it."""
+"""The result of coding one encounter, as the contract shapes it.
+
+Frozen msgspec Structs, like the encounter they are coded from (engine.core.encounter): an
+embedder's `Coder.code` makes one Result, a few Lines and Findings an encounter, and a Struct
+is made in C, a third of the time of a frozen attrs class's `__init__` (0.75 against 2.2 µs a
+Line, bench/RESULTS.md). They compare, hash and print as the attrs classes did.
+"""
 from __future__ import annotations
 
-import attrs
+import msgspec
 
 
-@attrs.frozen
-class Line:
+class Line(msgspec.Struct, frozen=True):
     code: str
     units: int
     modifiers: tuple[str, ...]
@@ -24,8 +29,7 @@ class Line:
                    tuple(line["administrations"]), tuple(line["rules"]))
 
 
-@attrs.frozen
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     id: str
     severity: str
     message: str
@@ -44,8 +48,7 @@ class Finding:
                    finding["rule"], finding["reference"])
 
 
-@attrs.frozen
-class Result:
+class Result(msgspec.Struct, frozen=True):
     encounter: str
     ruleset: dict
     lines: tuple[Line, ...]
