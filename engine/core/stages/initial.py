@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -11,6 +12,9 @@ from dsl.checked import CheckedInitial
 from engine.core import intervals
 from engine.core.stages import grouping
 from engine.core.stages.state import Event, Run
+
+if TYPE_CHECKING:
+    from engine.core.trace import InitialRecord
 
 
 @attrs.frozen
@@ -62,7 +66,7 @@ def initial(stage: CheckedInitial, ranked: frozenset, facts: Facts, run: Run):
         roles = Roles(stage, initial, events, facts)
         recorded = [] if run.trace is not None else None  # the roles, for the trace
         if recorded is not None:
-            from engine.core.trace import Role  # a trace's records load with the first trace (bench/startup.py)
+            from engine.core.trace import Role  # loads with the first trace (bench/startup.py)
         for event in events:
             event.values["distinct"] = distinct
             role = event.values["role"] = "initial" if event is initial else roles.role(event)
@@ -81,10 +85,10 @@ BY_RANK = operator.itemgetter(0, 1)  # a candidate's rank, then its tie key: the
 
 
 def _initial_record(stage: CheckedInitial, group: dict, distinct: str, members: list, roles: list,
-                    primary, facts: Facts):
+                    primary, facts: Facts) -> InitialRecord:
     """One group's choice as its trace record holds it: the candidates by rank, the ranking
     that ranked the chosen one."""
-    from engine.core.trace import Candidate, InitialRecord  # a trace's records load with the first trace (bench/startup.py)
+    from engine.core.trace import Candidate, InitialRecord  # loads with the first trace (bench/startup.py)
 
     ranked = sorted(members, key=BY_RANK)
     selector = ranked[0][4]

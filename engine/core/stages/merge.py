@@ -29,7 +29,7 @@ def merge(stage: CheckedMerge, duration: str, run: Run):
         counted = intervals.subtract(spans, cuts.removed(first))
         merged = merged_event(members, counted, duration, rule)
         if run.trace is not None:
-            from engine.core.trace import MergeRecord  # a trace's records load with the first trace (bench/startup.py)
+            from engine.core.trace import MergeRecord  # loads with the first trace (bench/startup.py)
 
             time = merged.values[duration]
             run.trace.append(MergeRecord(stage.name, tuple(m.ids for m in members), time,
