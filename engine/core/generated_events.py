@@ -96,7 +96,7 @@ class EventsWriter:
             if field.folded:
                 local = read(field)
                 out.line(f"if {local} is not None:", level)
-                out.line(f"values[{field.name!r}] = {local}.strip().casefold()", level + 1)
+                out.line(f"values[{field.name!r}] = {_fold(local)}", level + 1)
 
     @staticmethod
     def value(field: InputField, expression: str) -> str:
@@ -212,4 +212,9 @@ def _folded(field: InputField, value: str) -> str:
     """The expression of a field's value as the tables compare it (folded: without case and surrounding space)."""
     if not field.folded:
         return value
-    return f"(None if (text := {value}) is None else text.strip().casefold())"
+    return f"(None if (text := {value}) is None else {_fold('text')})"
+
+
+def _fold(text: str) -> str:
+    """The expression folding `text`, an expression that is never None, as engine.core.events folds a value."""
+    return f"{text}.strip().casefold()"
