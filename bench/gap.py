@@ -1,0 +1,153 @@
+"""Where infuse spends more than the hand-written coder: the typical-day mix through both,
+each in the same parts (reading the record and building its events, merges, initial
+services, tables and lines, edits, the result dict, encoding), so that the issue-11 targets
+that ask infuse to come near plain Python can be read part by part.
+
+infuse's parts are bench/stages.py's, grouped. The hand-written coder's are its own
+functions (bench/handwritten.py), each wrapped in a timer for this run only: `_events` is
+its reading, `service`, `coding` and `_emit` its tables and lines, and what `code_encounter`
+does between the calls (dates, modifiers, E/M services, findings) is "inline", which also
+takes most of what the timers of its functions cost. Timers add to the parts (about a
+microsecond a timed call on a slow host); the sums of the parts stand beside the whole
+paths, untimed by parts, to show how much.
+
+The last line bounds what joining infuse's steps into one generated function could save of
+the calls between them: a run's loop over as many steps as its pipeline has, each a function
+that returns at once.
+
+    .venv/bin/python bench/gap.py [--count 3000] [--passes 3]
+
+Figures are µs per encounter, the best of the passes (wall-clock time: run it on an idle machine).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("INFUSE_CACHE_DIR", "off")
+
+from bench import handwritten, stages, subjects  # noqa: E402
+from engine.io.batch import code_record  # noqa: E402
+
+clock = time.perf_counter
+
+# The hand-written coder's functions by the part they do, as code_encounter calls them.
+HANDWRITTEN_PARTS = {
+    "_events": "read", "_merge_hydration": "merge", "_merge_subq_sites": "merge", "_initial_iv": "initial",
+    "_initial_subq": "initial", "service": "tables and lines", "coding": "tables and lines",
+    "_emit": "tables and lines", "_edits": "edits", "_claim_lines": "result dict",
+}
+PARTS = ("read", "merge", "initial", "tables and lines", "edits", "result dict", "encode", "inline")
+
+
+def infuse_part(name: str) -> str:
+    """The part of one of bench/stages.py's names."""
+    kind = name.split(":", 1)[0]
+    return {"table": "tables and lines", "edit": "edits", "start (events the reader left)": "read",
+            "read (decode, choose, validate, build events)": "read"}.get(kind, kind if kind in PARTS else name)
+
+
+def handwritten_parts(texts: list) -> dict:
+    """Seconds per part of the hand-written coder over `texts`, its functions timed in place."""
+    spent: dict = collections.Counter()
+    originals = {name: getattr(handwritten, name) for name in HANDWRITTEN_PARTS}
+
+    def timed(name, function):
+        part = HANDWRITTEN_PARTS[name]
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            start = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[part] += clock() - start
+        return call
+    for name, function in originals.items():
+        setattr(handwritten, name, timed(name, function))
+    try:
+        for text in texts:
+            t1 = clock()
+            data = orjson.loads(text)
+            t2 = clock()
+            spent["read"] += t2 - t1
+            before = sum(spent.values())
+            result = handwritten.code_encounter(data)
+            t3 = clock()
+            spent["inline"] += (t3 - t2) - (sum(spent.values()) - before)
+            orjson.dumps(result)
+            spent["encode"] += clock() - t3
+    finally:
+        for name, function in originals.items():
+            setattr(handwritten, name, function)
+    return spent
+
+
+def between_steps(texts: list, coder) -> float:
+    """Seconds over `texts` of a run's loop over its pipeline's steps, each returning at once."""
+    runs = []
+    for text in texts:
+        ruleset, encounter, events = coder.read_json(text)
+        pipeline = coder.pipeline(ruleset)
+        runs.append((pipeline.start(encounter, events=events), (_return,) * len(pipeline.run_steps)))
+    start = clock()
+    for run, steps in runs:
+        for step in steps:
+            step(run)
+    return clock() - start
+
+
+def _return(run) -> None:
+    return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--passes", type=int, default=3)
+    options = parser.parse_args(argv)
+    texts = [text.encode() for text in subjects.encounter_texts("typical_day", options.count)]
+    coder = subjects.coder("compiled")
+    load_before = os.getloadavg()[0]
+    best: dict = {}
+
+    def keep(side: str, seconds_by_part: dict):
+        grouped: dict = collections.Counter()
+        for name, seconds in seconds_by_part.items():
+            grouped[infuse_part(name) if side == "infuse" else name] += seconds
+        for part, seconds in grouped.items():
+            best[side, part] = min(seconds, best.get((side, part), seconds))
+    for _ in range(options.passes):
+        keep("infuse", stages.parts(texts, coder))
+        keep("handwritten", handwritten_parts(texts))
+        for side, code in (("infuse", functools.partial(code_record, coder, 0)),
+                           ("handwritten", lambda text: handwritten.code_encounter(orjson.loads(text)))):
+            seconds = stages.whole(texts, code)
+            best[side, "whole path"] = min(seconds, best.get((side, "whole path"), seconds))
+        seconds = between_steps(texts, coder)
+        best["infuse", "between steps"] = min(seconds, best.get(("infuse", "between steps"), seconds))
+    micro = {key: seconds / len(texts) * 1e6 for key, seconds in best.items()}
+    print(f"{'part':<22}{'infuse':>9}{'handwritten':>13}{'ratio':>8}")
+    for part in PARTS:
+        mine, theirs = micro.get(("infuse", part), 0.0), micro.get(("handwritten", part), 0.0)
+        ratio = f"{mine / theirs:7.2f}x" if theirs else "       -"
+        print(f"{part:<22}{mine:9.2f}{theirs:13.2f}{ratio}")
+    for label in ("sum of the parts", "whole path"):
+        mine, theirs = (sum(v for (s, p), v in micro.items() if s == side and p in PARTS)
+                        if label != "whole path" else micro[side, "whole path"] for side in ("infuse", "handwritten"))
+        print(f"{label:<22}{mine:9.2f}{theirs:13.2f}{mine / theirs:7.2f}x")
+    print(f"{'between steps':<22}{micro['infuse', 'between steps']:9.2f}  (of the whole path: its calls of the steps)")
+    print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
