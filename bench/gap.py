@@ -11,6 +11,13 @@ takes most of what the timers of its functions cost. Timers add to the parts (ab
 microsecond a timed call on a slow host); the sums of the parts stand beside the whole
 paths, untimed by parts, to show how much.
 
+Two of infuse's parts are then taken apart. Its read: msgspec decoding into the declared
+types (and the count of pairs that finds a key given twice), the reader generated for the
+declaration (formats, ids, references, the events and their facts), and what
+Coder.read_json does after it (the ruleset by date and payer, the check that each
+administration falls in its period). Its edits one by one, each as its own step (its codes
+gathered for it alone, which the joined step does once).
+
 The last line bounds what joining infuse's steps into one generated function could save of
 the calls between them: a run's loop over as many steps as its pipeline has, each a function
 that returns at once.
@@ -35,6 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("INFUSE_CACHE_DIR", "off")
 
 from bench import handwritten, stages, subjects  # noqa: E402
+from dsl.checked import CheckedEdit  # noqa: E402
+from engine.core.jsonin import decode_typed  # noqa: E402
+from engine.core.stages.edits import EditPlan  # noqa: E402
+from engine.core.stages.prepared_edits import prepared_edit  # noqa: E402
+from engine.core.typed import TypedReading  # noqa: E402
 from engine.io.batch import code_record  # noqa: E402
 
 clock = time.perf_counter
@@ -50,9 +62,12 @@ PARTS = ("read", "merge", "initial", "tables and lines", "edits", "result dict",
 
 def infuse_part(name: str) -> str:
     """The part of one of bench/stages.py's names."""
-    kind = name.split(":", 1)[0]
-    return {"table": "tables and lines", "edit": "edits", "start (events the reader left)": "read",
-            "read (decode, choose, validate, build events)": "read"}.get(kind, kind if kind in PARTS else name)
+    if name.startswith(("read ", "start ")):
+        return "read"
+    return _STEP_PARTS.get(name.split(":", 1)[0], name)
+
+
+_STEP_PARTS = {"table": "tables and lines", "edit": "edits", "merge": "merge", "initial": "initial"}
 
 
 def handwritten_parts(texts: list) -> dict:
@@ -88,6 +103,48 @@ def handwritten_parts(texts: list) -> dict:
     finally:
         for name, function in originals.items():
             setattr(handwritten, name, function)
+    return spent
+
+
+def read_parts(texts: list, coder) -> dict:
+    """Seconds over `texts` of each part of infuse's typed read (`texts` all read the typed way)."""
+    reading = TypedReading.of(coder.declared)
+    spent: dict = {}
+    start = clock()
+    structs = [decode_typed(text, reading.decode) for text in texts]
+    spent["decode into the declared types, the pairs counted"] = clock() - start
+    start = clock()
+    for struct in structs:
+        reading.assemble(struct)  # each read let go, as a batch lets it go (thousands kept alive cost the GC more)
+    spent["the generated reader: formats, ids, events"] = clock() - start
+    reads = [reading.assemble(struct) for struct in structs]
+    start = clock()
+    for read in reads:
+        coder._chosen(read)  # what read_json does after the reader (a private step, timed alone here)
+    spent["ruleset chosen, period checked"] = clock() - start
+    return spent
+
+
+def edit_parts(texts: list, coder) -> dict:
+    """Seconds over `texts` of each edit of infuse's pipelines, as a step of its own."""
+    spent: dict = collections.Counter()
+    alone: dict = {}  # id(pipeline) -> ((edit name, its step), ...)
+    for text in texts:
+        ruleset, encounter, events = coder.read_json(text)
+        pipeline = coder.pipeline(ruleset)
+        edits = alone.get(id(pipeline))
+        if edits is None:
+            edits = alone[id(pipeline)] = tuple((stage.name, prepared_edit(EditPlan.of(stage)))
+                                                for stage in ruleset.stages if isinstance(stage, CheckedEdit))
+        run = pipeline.start(encounter, events=events)
+        for name, step in pipeline.run_steps:
+            if not name.startswith("edit:"):
+                step(run)
+                continue
+            for edit_name, edit_step in edits:
+                start = clock()
+                edit_step(run)
+                spent[edit_name] += clock() - start
     return spent
 
 
@@ -132,6 +189,9 @@ def main(argv=None) -> int:
                            ("handwritten", lambda text: handwritten.code_encounter(orjson.loads(text)))):
             seconds = stages.whole(texts, code)
             best[side, "whole path"] = min(seconds, best.get((side, "whole path"), seconds))
+        for side, seconds_by_part in (("read", read_parts(texts, coder)), ("edit", edit_parts(texts, coder))):
+            for name, seconds in seconds_by_part.items():
+                best[side, name] = min(seconds, best.get((side, name), seconds))
         seconds = between_steps(texts, coder)
         best["infuse", "between steps"] = min(seconds, best.get(("infuse", "between steps"), seconds))
     micro = {key: seconds / len(texts) * 1e6 for key, seconds in best.items()}
@@ -140,10 +200,15 @@ def main(argv=None) -> int:
         mine, theirs = micro.get(("infuse", part), 0.0), micro.get(("handwritten", part), 0.0)
         ratio = f"{mine / theirs:7.2f}x" if theirs else "       -"
         print(f"{part:<22}{mine:9.2f}{theirs:13.2f}{ratio}")
-    for label in ("sum of the parts", "whole path"):
-        mine, theirs = (sum(v for (s, p), v in micro.items() if s == side and p in PARTS)
-                        if label != "whole path" else micro[side, "whole path"] for side in ("infuse", "handwritten"))
+    sums = [sum(micro.get((side, part), 0.0) for part in PARTS) for side in ("infuse", "handwritten")]
+    wholes = [micro[side, "whole path"] for side in ("infuse", "handwritten")]
+    for label, (mine, theirs) in (("sum of the parts", sums), ("whole path", wholes)):
         print(f"{label:<22}{mine:9.2f}{theirs:13.2f}{mine / theirs:7.2f}x")
+    for side, title in (("read", "infuse's read"), ("edit", "infuse's edits, each alone")):
+        print(f"{title}:")
+        for (kind, name), value in micro.items():
+            if kind == side:
+                print(f"{value:9.2f}  {name}")
     print(f"{'between steps':<22}{micro['infuse', 'between steps']:9.2f}  (of the whole path: its calls of the steps)")
     print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 0

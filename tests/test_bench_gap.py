@@ -23,3 +23,11 @@ def test_the_handwritten_coder_is_timed_in_place_and_left_as_it_was():
 def test_the_loop_between_steps_is_timed(compiled_coder):
     texts = [text.encode() for text in subjects.encounter_texts("typical_day", 5)]
     assert gap.between_steps(texts, compiled_coder) > 0
+
+
+def test_the_read_and_the_edits_are_taken_apart(compiled_coder):
+    texts = [text.encode() for text in subjects.encounter_texts("typical_day", 20)]
+    read = gap.read_parts(texts, compiled_coder)
+    assert len(read) == 3 and all(seconds > 0 for seconds in read.values())
+    assert set(gap.edit_parts(texts, compiled_coder)) == {
+        "concurrent-once", "injection-with-iv", "ncci-ptp", "ncci-mue", "addon-primaries"}
