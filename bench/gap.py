@@ -129,14 +129,11 @@ def edit_parts(texts: list, coder) -> dict:
     """Seconds over `texts` of each edit of infuse's pipelines, as a step of its own."""
     spent: dict = collections.Counter()
     alone: dict = {}  # id(pipeline) -> ((edit name, its step), ...)
-    for text in texts:
-        ruleset, encounter, events = coder.read_json(text)
-        pipeline = coder.pipeline(ruleset)
+    for ruleset, pipeline, run in _started(texts, coder):
         edits = alone.get(id(pipeline))
         if edits is None:
             edits = alone[id(pipeline)] = tuple((stage.name, prepared_edit(EditPlan.of(stage)))
                                                 for stage in ruleset.stages if isinstance(stage, CheckedEdit))
-        run = pipeline.start(encounter, events=events)
         for name, step in pipeline.run_steps:
             if not name.startswith("edit:"):
                 step(run)
@@ -150,16 +147,24 @@ def edit_parts(texts: list, coder) -> dict:
 
 def between_steps(texts: list, coder) -> float:
     """Seconds over `texts` of a run's loop over its pipeline's steps, each returning at once."""
-    runs = []
-    for text in texts:
-        ruleset, encounter, events = coder.read_json(text)
-        pipeline = coder.pipeline(ruleset)
-        runs.append((pipeline.start(encounter, events=events), (_return,) * len(pipeline.run_steps)))
+    runs = [(run, (_return,) * len(pipeline.run_steps)) for _, pipeline, run in _started(texts, coder)]
     start = clock()
     for run, steps in runs:
         for step in steps:
             step(run)
     return clock() - start
+
+
+def _started(texts: list, coder):
+    """(ruleset, pipeline, run before its first step) of each of `texts`, as Coder.read_json reads them."""
+    for text in texts:
+        ruleset, encounter, events = coder.read_json(text)
+        pipeline = coder.pipeline(ruleset)
+        yield ruleset, pipeline, pipeline.start(encounter, events=events)
+
+
+def _cell(figure: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if figure is None else f"{figure:{width}.2f}"
 
 
 def _return(run) -> None:
@@ -176,30 +181,28 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()[0]
     best: dict = {}
 
-    def keep(side: str, seconds_by_part: dict):
+    def keep(side: str, seconds_by_name: dict, part=lambda name: name):
+        """The best time so far of each of `side`'s parts, `part(name)` the part of a name timed."""
         grouped: dict = collections.Counter()
-        for name, seconds in seconds_by_part.items():
-            grouped[infuse_part(name) if side == "infuse" else name] += seconds
-        for part, seconds in grouped.items():
-            best[side, part] = min(seconds, best.get((side, part), seconds))
+        for name, seconds in seconds_by_name.items():
+            grouped[part(name)] += seconds
+        for name, seconds in grouped.items():
+            best[side, name] = min(seconds, best.get((side, name), seconds))
     for _ in range(options.passes):
-        keep("infuse", stages.parts(texts, coder))
+        keep("infuse", stages.parts(texts, coder), infuse_part)
         keep("handwritten", handwritten_parts(texts))
         for side, code in (("infuse", functools.partial(code_record, coder, 0)),
                            ("handwritten", lambda text: handwritten.code_encounter(orjson.loads(text)))):
-            seconds = stages.whole(texts, code)
-            best[side, "whole path"] = min(seconds, best.get((side, "whole path"), seconds))
-        for side, seconds_by_part in (("read", read_parts(texts, coder)), ("edit", edit_parts(texts, coder))):
-            for name, seconds in seconds_by_part.items():
-                best[side, name] = min(seconds, best.get((side, name), seconds))
-        seconds = between_steps(texts, coder)
-        best["infuse", "between steps"] = min(seconds, best.get(("infuse", "between steps"), seconds))
+            keep(side, {"whole path": stages.whole(texts, code)})
+        keep("read", read_parts(texts, coder))
+        keep("edit", edit_parts(texts, coder))
+        keep("infuse", {"between steps": between_steps(texts, coder)})
     micro = {key: seconds / len(texts) * 1e6 for key, seconds in best.items()}
     print(f"{'part':<22}{'infuse':>9}{'handwritten':>13}{'ratio':>8}")
     for part in PARTS:
-        mine, theirs = micro.get(("infuse", part), 0.0), micro.get(("handwritten", part), 0.0)
-        ratio = f"{mine / theirs:7.2f}x" if theirs else "       -"
-        print(f"{part:<22}{mine:9.2f}{theirs:13.2f}{ratio}")
+        mine, theirs = micro.get(("infuse", part)), micro.get(("handwritten", part))
+        ratio = f"{mine / theirs:7.2f}x" if mine and theirs else f"{'-':>8}"
+        print(f"{part:<22}{_cell(mine, 9)}{_cell(theirs, 13)}{ratio}")
     sums = [sum(micro.get((side, part), 0.0) for part in PARTS) for side in ("infuse", "handwritten")]
     wholes = [micro[side, "whole path"] for side in ("infuse", "handwritten")]
     for label, (mine, theirs) in (("sum of the parts", sums), ("whole path", wholes)):
